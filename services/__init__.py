@@ -1,0 +1,1 @@
+"""ChatCanvas service layer: plain Python, never imports streamlit."""

@@ -1,0 +1,252 @@
+"""Chat service: streams a ChatGPT reply through Chat Completions and ends with its usage.
+
+Chat Completions is what OpenAI and every OpenAI-compatible server (Ollama, vLLM, LM Studio,
+llama.cpp, Azure v1) speak, so the same code serves all of them through ``base_url``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import httpx2
+import openai
+
+from services.catalog import Catalog, LiveModel, ModelSpec, parse_date
+from services.errors import ChatCanvasError, ErrorKind, from_openai
+from services.settings import Settings
+
+ROLES = frozenset({"system", "user", "assistant"})
+# Interactive defaults: fail within seconds on a dead host, give a thinking model two minutes
+# between chunks, retry once (the SDK's default of 2 retries on 600 s is for batch jobs).
+DEFAULT_TIMEOUT = httpx2.Timeout(120.0, connect=5.0)
+DEFAULT_MAX_RETRIES = 1
+# A single message larger than this is refused before sending, whatever the model.
+MAX_MESSAGE_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str
+    content: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"role must be one of {sorted(ROLES)}, not {self.role!r}")
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    """User-chosen parameters; only those the model takes are sent."""
+
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    @classmethod
+    def from_sdk(cls, usage: object) -> Usage:
+        prompt_details = getattr(usage, "prompt_tokens_details", None)
+        completion_details = getattr(usage, "completion_tokens_details", None)
+        return cls(
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            total_tokens=getattr(usage, "total_tokens", 0) or 0,
+            cached_tokens=getattr(prompt_details, "cached_tokens", 0) or 0,
+            reasoning_tokens=getattr(completion_details, "reasoning_tokens", 0) or 0,
+        )
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough count without a tokenizer vocabulary (tiktoken would download one): about four
+    UTF-8 bytes per token, which slightly overestimates English and fits Korean. The exact
+    count comes back in ``usage`` after the call."""
+    return math.ceil(len(text.encode("utf-8")) / 4)
+
+
+def check_user_text(text: str) -> str:
+    """The text to send, or a ChatCanvasError for empty/oversized input (nothing is sent)."""
+    if not text or not text.strip():
+        raise ChatCanvasError(ErrorKind.EMPTY_INPUT)
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ChatCanvasError(ErrorKind.INPUT_TOO_LONG, f"{len(text)} > {MAX_MESSAGE_CHARS}")
+    return text
+
+
+def context_warning(spec: ModelSpec, messages: Sequence[ChatMessage]) -> int | None:
+    """Estimated prompt tokens when they exceed the model's context window, else None."""
+    if not spec.context_window:
+        return None
+    estimate = sum(estimate_tokens(m.content) + 4 for m in messages)
+    return estimate if estimate > spec.context_window else None
+
+
+def build_params(spec: ModelSpec, options: ChatOptions) -> dict[str, object]:
+    """The optional request parameters this model accepts, under the name it accepts."""
+    params: dict[str, object] = {}
+    if options.temperature is not None and spec.takes_temperature:
+        params["temperature"] = options.temperature
+    if options.max_tokens:
+        params[spec.token_limit_param] = options.max_tokens
+    return params
+
+
+_clients: dict[tuple, openai.OpenAI] = {}
+_clients_lock = threading.Lock()
+
+
+def openai_client(
+    settings: Settings,
+    *,
+    timeout: httpx2.Timeout | float = DEFAULT_TIMEOUT,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> openai.OpenAI:
+    """A client per (key, base URL), shared by every session of this process (it is
+    thread-safe and keeps its connection pool warm)."""
+    if not settings.openai_api_key:
+        raise ChatCanvasError(ErrorKind.NO_KEY)
+    cache_key = (
+        settings.openai_api_key.reveal(),
+        settings.openai_base_url,
+        str(timeout),
+        max_retries,
+    )
+    with _clients_lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            client = openai.OpenAI(
+                api_key=settings.openai_api_key.reveal(),
+                base_url=settings.openai_base_url or None,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+            _clients[cache_key] = client
+        return client
+
+
+@dataclass
+class ReplyStream:
+    """Iterate for text deltas. Afterwards ``text``, ``usage``, ``finish_reason``,
+    ``complete`` and ``error`` describe what arrived. Iteration never raises: a broken stream
+    ends early with ``error`` set, so the caller can keep the partial text."""
+
+    spec: ModelSpec
+    _sdk_stream: object
+    _secrets: list[str] = field(default_factory=list, repr=False)
+    text: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    error: ChatCanvasError | None = None
+    finished: bool = False
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            for chunk in self._sdk_stream:
+                if chunk.usage is not None:
+                    self.usage = Usage.from_sdk(chunk.usage)
+                for choice in chunk.choices:
+                    piece = choice.delta.content if choice.delta else None
+                    if choice.delta is not None and getattr(choice.delta, "refusal", None):
+                        piece = (piece or "") + choice.delta.refusal
+                    if piece:
+                        self.text += piece
+                        yield piece
+                    if choice.finish_reason:
+                        self.finish_reason = choice.finish_reason
+        except Exception as exc:  # the transport broke mid-stream: keep what arrived
+            err = from_openai(exc, self._secrets)
+            if err.kind in (ErrorKind.CONNECTION, ErrorKind.UNKNOWN, ErrorKind.BAD_RESPONSE):
+                err = ChatCanvasError(ErrorKind.STREAM_INTERRUPTED, err.detail)
+            self.error = err
+        finally:
+            self.finished = True
+            self.close()
+        if self.error is None and self.finish_reason is None:
+            self.error = ChatCanvasError(ErrorKind.STREAM_INTERRUPTED, "no finish_reason")
+
+    def close(self) -> None:
+        """Stop receiving (used when the user presses Stop); safe to call twice."""
+        close = getattr(self._sdk_stream, "close", None)
+        if close is not None:
+            close()
+
+    @property
+    def complete(self) -> bool:
+        """True only when the model said it finished; a cut stream is never passed off as whole."""
+        return self.finished and self.error is None and self.finish_reason is not None
+
+    @property
+    def cost(self) -> float | None:
+        if self.usage is None:
+            return None
+        return self.spec.cost(
+            self.usage.prompt_tokens, self.usage.completion_tokens, self.usage.cached_tokens
+        )
+
+
+class ChatService:
+    """Talks to one OpenAI-compatible endpoint with the settings' key."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        *,
+        timeout: httpx2.Timeout | float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self._timeout = timeout
+        self._max_retries = max_retries
+
+    def _client(self) -> openai.OpenAI:
+        return openai_client(self.settings, timeout=self._timeout, max_retries=self._max_retries)
+
+    def list_models(self) -> list[LiveModel]:
+        """``GET /v1/models`` with each model's ``shutdown_date``; raises ChatCanvasError."""
+        try:
+            page = self._client().models.list()
+            return [LiveModel(m.id, parse_date(getattr(m, "shutdown_date", None))) for m in page]
+        except Exception as exc:
+            raise from_openai(exc, self.settings.secrets()) from None
+
+    def stream_reply(
+        self, model: str, messages: Sequence[ChatMessage], options: ChatOptions = ChatOptions()
+    ) -> ReplyStream:
+        """Start a streamed reply. Errors before the first byte (bad key, no credit, unknown
+        model, ...) raise ChatCanvasError; errors after it end the stream with ``error`` set."""
+        if not messages:
+            raise ChatCanvasError(ErrorKind.EMPTY_INPUT)
+        spec = self.catalog.spec(model)
+        try:
+            sdk_stream = self._client().chat.completions.create(
+                model=model,
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                stream=True,
+                stream_options={"include_usage": True},
+                **build_params(spec, options),
+            )
+        except Exception as exc:
+            raise from_openai(exc, self.settings.secrets()) from None
+        return ReplyStream(spec, sdk_stream, self.settings.secrets())
+
+    def reply(
+        self, model: str, messages: Sequence[ChatMessage], options: ChatOptions = ChatOptions()
+    ) -> ReplyStream:
+        """A whole reply (consumed stream); raises if it did not complete."""
+        stream = self.stream_reply(model, messages, options)
+        for _ in stream:
+            pass
+        if stream.error is not None:
+            raise stream.error
+        return stream

@@ -1,0 +1,154 @@
+"""Turns of a stored conversation: send, retry, regenerate, edit-and-resend, stop.
+
+Plain Python over ConversationStore and ChatService, so the page only lays out widgets.
+Persistence rule: the user's message is committed before the call; the reply gets a row as
+soon as the stream opens (status ``incomplete``), its text is saved while it streams, and its
+final status, usage and cost are written when it ends. A crash loses at most the last second
+of the reply in flight, and what is kept is marked incomplete.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from services.chat import (
+    ChatMessage,
+    ChatOptions,
+    ChatService,
+    ReplyStream,
+    check_user_text,
+    context_warning,
+)
+from services.errors import ChatCanvasError, ErrorKind
+from services.storage import Conversation, ConversationStore, StoredMessage
+from services.storage.conversations import auto_title
+
+SAVE_EVERY_SECONDS = 1.0
+
+
+@dataclass
+class PendingReply:
+    """A reply being streamed into its stored row. Iterate for deltas, then call finish()."""
+
+    store: ConversationStore
+    row: StoredMessage
+    stream: ReplyStream
+    started: float
+    first_token_ms: int | None = None
+    _last_save: float = field(default=0.0)
+
+    def __iter__(self) -> Iterator[str]:
+        for delta in self.stream:
+            now = time.perf_counter()
+            if self.first_token_ms is None:
+                self.first_token_ms = int((now - self.started) * 1000)
+            if now - self._last_save >= SAVE_EVERY_SECONDS:
+                self.store.update_message(self.row.id, content=self.stream.text)
+                self._last_save = now
+            yield delta
+
+    def finish(self, *, stopped: bool = False) -> StoredMessage:
+        """Write the final state. ``stopped``: the user pressed Stop (or the run was cut)."""
+        self.stream.close()
+        stream = self.stream
+        if stream.complete:
+            status = "complete"
+        elif stopped and stream.error is None:
+            status = "stopped"
+        else:
+            status = "incomplete"
+        usage = stream.usage
+        self.store.update_message(
+            self.row.id,
+            content=stream.text,
+            status=status,
+            finish_reason=stream.finish_reason,
+            error_kind=str(stream.error.kind) if stream.error and not stopped else None,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            cost_usd=stream.cost,
+            latency_ms=self.first_token_ms,
+        )
+        return self.store.messages(self.row.conversation_id, last=1)[0]
+
+
+class ChatTurns:
+    """Runs the turns of conversations stored for one owner."""
+
+    def __init__(self, store: ConversationStore, chat: ChatService) -> None:
+        self.store = store
+        self.chat = chat
+
+    def api_messages(self, conversation: Conversation) -> list[ChatMessage]:
+        """What the model sees: the system prompt, then every user message and every
+        assistant message that has text (stopped and incomplete replies included, as shown)."""
+        messages = []
+        if conversation.system_prompt.strip():
+            messages.append(ChatMessage("system", conversation.system_prompt))
+        for m in self.store.messages(conversation.id):
+            if m.role == "user" or (m.role == "assistant" and m.content.strip()):
+                messages.append(ChatMessage(m.role, m.content))
+        return messages
+
+    def send(
+        self, conversation: Conversation, text: str, model: str, options: ChatOptions
+    ) -> PendingReply:
+        """Store the user's text, then start the reply. Empty or oversized text raises
+        before anything is stored or sent."""
+        check_user_text(text)
+        self.store.add_message(conversation.id, "user", text)
+        if not conversation.title:
+            self.store.update(conversation.id, title=auto_title(text))
+        return self.reply(conversation, model, options)
+
+    def reply(self, conversation: Conversation, model: str, options: ChatOptions) -> PendingReply:
+        """Answer the last user message. On failure before the stream opens, that message is
+        marked ``error`` (it stays in the transcript with a retry action) and the error is
+        raised."""
+        last = self.store.messages(conversation.id, last=1)
+        if not last or last[0].role != "user":
+            raise ChatCanvasError(ErrorKind.EMPTY_INPUT, "no user message to answer")
+        user_msg = last[0]
+        messages = self.api_messages(conversation)
+        try:
+            estimate = context_warning(self.chat.catalog.spec(model), messages)
+            if estimate is not None:
+                raise ChatCanvasError(ErrorKind.CONTEXT_TOO_LONG, f"≈{estimate} tokens")
+            started = time.perf_counter()
+            stream = self.chat.stream_reply(model, messages, options)
+        except ChatCanvasError as err:
+            self.store.update_message(user_msg.id, status="error", error_kind=str(err.kind))
+            raise
+        if user_msg.status != "complete":
+            self.store.update_message(user_msg.id, status="complete", error_kind=None)
+        row = self.store.add_message(
+            conversation.id, "assistant", "", status="incomplete", model=model
+        )
+        return PendingReply(self.store, row, stream, started)
+
+    def regenerate(
+        self, conversation: Conversation, model: str, options: ChatOptions
+    ) -> PendingReply:
+        """Drop the replies after the last user message and answer it again."""
+        last_user = self._last_user(conversation)
+        after = [m for m in self.store.messages(conversation.id, last=20) if m.id > last_user.id]
+        if after:
+            self.store.delete_messages_from(conversation.id, after[0].id)
+        return self.reply(conversation, model, options)
+
+    def edit_last(
+        self, conversation: Conversation, text: str, model: str, options: ChatOptions
+    ) -> PendingReply:
+        """Replace the last user message (and what followed it) with ``text`` and resend."""
+        check_user_text(text)
+        last_user = self._last_user(conversation)
+        self.store.delete_messages_from(conversation.id, last_user.id)
+        return self.send(conversation, text, model, options)
+
+    def _last_user(self, conversation: Conversation) -> StoredMessage:
+        for m in reversed(self.store.messages(conversation.id, last=20)):
+            if m.role == "user":
+                return m
+        raise ChatCanvasError(ErrorKind.EMPTY_INPUT, "no user message")

@@ -1,0 +1,161 @@
+"""One typed error for everything a provider or the user can get wrong.
+
+Each error has a ``kind``; the UI turns ``error.<kind>`` into a sentence in the user's language
+(see locales/*/errors.json). ``detail`` is the provider's own message, scrubbed of secrets, shown
+under the sentence for people who want to know more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from enum import StrEnum
+
+import openai
+
+
+class ErrorKind(StrEnum):
+    INVALID_KEY = "invalid_key"
+    NO_KEY = "no_key"
+    PERMISSION = "permission"
+    NO_CREDIT = "no_credit"
+    RATE_LIMIT = "rate_limit"
+    CONTEXT_TOO_LONG = "context_too_long"
+    UNSUPPORTED_PARAMETER = "unsupported_parameter"
+    MODEL_NOT_FOUND = "model_not_found"
+    CONTENT_REFUSED = "content_refused"
+    BAD_REQUEST = "bad_request"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    STREAM_INTERRUPTED = "stream_interrupted"
+    EMPTY_INPUT = "empty_input"
+    INPUT_TOO_LONG = "input_too_long"
+    SERVICE_TERMINATED = "service_terminated"
+    QUOTA_EXCEEDED = "quota_exceeded"
+    MAINTENANCE = "maintenance"
+    BAD_RESPONSE = "bad_response"
+    UNKNOWN = "unknown"
+
+
+# Retrying the same request can help for these; for the rest the user must change something.
+RETRYABLE = frozenset(
+    {
+        ErrorKind.RATE_LIMIT,
+        ErrorKind.SERVER_ERROR,
+        ErrorKind.TIMEOUT,
+        ErrorKind.CONNECTION,
+        ErrorKind.STREAM_INTERRUPTED,
+        ErrorKind.MAINTENANCE,
+    }
+)
+
+
+class ChatCanvasError(Exception):
+    """A failure the user can act on. ``str()`` never contains a secret."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str = "",
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: float | None = None,
+        provider: str = "openai",
+    ) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+        self.code = code
+        self.param = param
+        self.retry_after = retry_after
+        self.provider = provider
+        super().__init__(f"{kind}: {detail}" if detail else str(kind))
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+
+_KEY_PATTERNS = [
+    re.compile(r"sk-[A-Za-z0-9_\-*.]{8,}"),  # OpenAI keys, also when partly starred out
+    re.compile(r"KakaoAK\s+\S+"),
+    re.compile(r"Bearer\s+\S+"),
+]
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove every known secret and anything shaped like an API key from ``text``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    for pattern in _KEY_PATTERNS:
+        text = pattern.sub("[redacted]", text)
+    return text
+
+
+def _error_body(exc: openai.APIStatusError) -> dict:
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return body["error"]
+    return body if isinstance(body, dict) else {}
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    value = exc.response.headers.get("retry-after") if exc.response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+_REFUSAL_CODES = {"moderation_blocked", "content_policy_violation", "content_filter"}
+
+
+def from_openai(exc: Exception, secrets: Iterable[str] = ()) -> ChatCanvasError:
+    """Map an exception raised by the openai SDK (or its transport) to a ChatCanvasError."""
+    secrets = list(secrets)
+    if isinstance(exc, ChatCanvasError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):
+        return ChatCanvasError(ErrorKind.TIMEOUT, scrub(str(exc), secrets))
+    if isinstance(exc, openai.APIConnectionError):
+        return ChatCanvasError(ErrorKind.CONNECTION, scrub(str(exc), secrets))
+    if isinstance(exc, openai.APIStatusError):
+        err = _error_body(exc)
+        code = err.get("code") if isinstance(err.get("code"), str) else None
+        etype = err.get("type") if isinstance(err.get("type"), str) else None
+        param = err.get("param") if isinstance(err.get("param"), str) else None
+        message = scrub(str(err.get("message") or exc.message), secrets)
+        status = exc.status_code
+        kw = {"status": status, "code": code, "param": param}
+        if status == 401:
+            kind = ErrorKind.INVALID_KEY
+        elif status == 403:
+            kind = ErrorKind.PERMISSION
+        elif status == 429 and "insufficient_quota" in (code, etype):
+            kind = ErrorKind.NO_CREDIT
+        elif status == 429:
+            return ChatCanvasError(
+                ErrorKind.RATE_LIMIT, message, retry_after=_retry_after(exc), **kw
+            )
+        elif status == 404 or code == "model_not_found":
+            kind = ErrorKind.MODEL_NOT_FOUND
+        elif code == "context_length_exceeded":
+            kind = ErrorKind.CONTEXT_TOO_LONG
+        elif code in ("unsupported_parameter", "unsupported_value"):
+            kind = ErrorKind.UNSUPPORTED_PARAMETER
+        elif code in _REFUSAL_CODES or etype in _REFUSAL_CODES:
+            kind = ErrorKind.CONTENT_REFUSED
+        elif status >= 500:
+            kind = ErrorKind.SERVER_ERROR
+        else:
+            kind = ErrorKind.BAD_REQUEST
+        return ChatCanvasError(kind, message, **kw)
+    if isinstance(exc, openai.APIResponseValidationError):
+        return ChatCanvasError(ErrorKind.BAD_RESPONSE, scrub(str(exc), secrets))
+    if isinstance(exc, openai.OpenAIError):
+        return ChatCanvasError(ErrorKind.UNKNOWN, scrub(str(exc), secrets))
+    return ChatCanvasError(ErrorKind.UNKNOWN, scrub(f"{type(exc).__name__}: {exc}", secrets))

@@ -1,0 +1,121 @@
+"""Settings and secrets.
+
+Configuration enters at the edge: app.py gathers the sidebar values, ``st.secrets`` and the
+environment (with ``.env`` loaded) and calls :func:`resolve_settings` once per rerun. Nothing
+below the router reads ``os.environ`` or ``st.secrets`` on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = (
+    f"sqlite:///{Path(__file__).resolve().parent.parent / 'data' / 'chatcanvas.db'}"
+)
+DEFAULT_KARLO_BASE_URL = "https://api.kakaobrain.com"
+LOCAL_OWNER = "local"
+
+
+class Secret:
+    """A string that will not print itself: repr/str/format show a mask, never the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """The real value, for the one place that must send it (an HTTP header)."""
+        return self._value
+
+    def masked(self) -> str:
+        """A hint safe to show: the first three and last four characters at most."""
+        v = self._value
+        if len(v) <= 12:
+            return "•" * 8
+        return f"{v[:3]}…{v[-4:]}"
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self):  # pickling would write the value somewhere: refuse
+        raise TypeError("Secret values are not picklable")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the services need from the outside world, resolved once per rerun."""
+
+    openai_api_key: Secret | None = None
+    openai_base_url: str | None = None
+    kakao_rest_api_key: Secret | None = None
+    karlo_base_url: str = DEFAULT_KARLO_BASE_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    owner_id: str = LOCAL_OWNER
+    # where each value came from ("sidebar", "secrets", "environment"), for the status panel
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def secrets(self) -> list[str]:
+        """The raw secret strings, so error texts can be scrubbed of them."""
+        return [s.reveal() for s in (self.openai_api_key, self.kakao_rest_api_key) if s]
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def resolve_settings(
+    *,
+    sidebar: Mapping[str, object] | None = None,
+    secrets: Mapping[str, object] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge the three sources; the first that has a value wins: sidebar, secrets, environment.
+
+    The sidebar values live only in this browser session; secrets and environment are shared by
+    every session of the server.
+    """
+    layers = [
+        ("sidebar", sidebar or {}),
+        ("secrets", secrets or {}),
+        ("environment", environ or {}),
+    ]
+    sources: dict[str, str] = {}
+
+    def pick(name: str) -> str | None:
+        for label, layer in layers:
+            value = _clean(layer.get(name))
+            if value is not None:
+                sources[name] = label
+                return value
+        return None
+
+    openai_key = pick("OPENAI_API_KEY")
+    kakao_key = pick("KAKAO_REST_API_KEY")
+    return Settings(
+        openai_api_key=Secret(openai_key) if openai_key else None,
+        openai_base_url=pick("OPENAI_BASE_URL"),
+        kakao_rest_api_key=Secret(kakao_key) if kakao_key else None,
+        karlo_base_url=pick("KARLO_BASE_URL") or DEFAULT_KARLO_BASE_URL,
+        database_url=pick("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        sources=sources,
+    )

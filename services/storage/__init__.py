@@ -1,0 +1,18 @@
+"""Storage: one SQLAlchemy 2 database (SQLite file by default, any URL via DATABASE_URL)."""
+
+from services.storage.conversations import (
+    Conversation,
+    ConversationStore,
+    ConversationTotals,
+    StoredMessage,
+)
+from services.storage.db import Database, open_database
+
+__all__ = [
+    "Conversation",
+    "ConversationStore",
+    "ConversationTotals",
+    "Database",
+    "StoredMessage",
+    "open_database",
+]

@@ -1,0 +1,370 @@
+"""Conversations and their messages, with usage and cost. Every row carries an owner id."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.storage.db import Base, Database, utcnow
+
+EXPORT_FORMAT = "chatcanvas.conversation.v1"
+
+
+class ConversationRow(Base):
+    __tablename__ = "conversations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    system_prompt: Mapped[str] = mapped_column(Text, default="")
+    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_conversations_owner_updated", "owner_id", "updated_at"),)
+
+
+class MessageRow(Base):
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")
+    # complete | incomplete (cut stream) | stopped (user pressed Stop) | error (never answered)
+    status: Mapped[str] = mapped_column(String(16), default="complete")
+    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    finish_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    error_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    owner_id: str
+    title: str
+    system_prompt: str
+    model: str | None
+    params: dict
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    conversation_id: str
+    role: str
+    content: str
+    status: str
+    model: str | None
+    finish_reason: str | None
+    error_kind: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    latency_ms: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ConversationTotals:
+    messages: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    # True when some answered message had no known price: the total is then a lower bound
+    cost_incomplete: bool
+
+
+def _conversation(row: ConversationRow) -> Conversation:
+    return Conversation(
+        row.id,
+        row.owner_id,
+        row.title,
+        row.system_prompt,
+        row.model,
+        dict(row.params or {}),
+        row.created_at,
+        row.updated_at,
+    )
+
+
+def _message(row: MessageRow) -> StoredMessage:
+    return StoredMessage(
+        row.id,
+        row.conversation_id,
+        row.role,
+        row.content,
+        row.status,
+        row.model,
+        row.finish_reason,
+        row.error_kind,
+        row.prompt_tokens,
+        row.completion_tokens,
+        row.cost_usd,
+        row.latency_ms,
+        row.created_at,
+    )
+
+
+_MESSAGE_FIELDS = {
+    "content",
+    "status",
+    "model",
+    "finish_reason",
+    "error_kind",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "latency_ms",
+}
+
+
+def auto_title(text: str, limit: int = 60) -> str:
+    """A title from the first message: its first line, cut at a word near ``limit``."""
+    line = " ".join(text.strip().split())
+    if len(line) <= limit:
+        return line
+    cut = line[:limit].rsplit(" ", 1)[0] if " " in line[:limit] else line[:limit]
+    return cut + "…"
+
+
+class ConversationStore:
+    """All reads and writes of conversations for one owner go through here."""
+
+    def __init__(self, db: Database, owner_id: str) -> None:
+        self.db = db
+        self.owner_id = owner_id
+
+    # -- conversations -------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        title: str = "",
+        system_prompt: str = "",
+        model: str | None = None,
+        params: dict | None = None,
+    ) -> Conversation:
+        row = ConversationRow(
+            id=uuid.uuid4().hex,
+            owner_id=self.owner_id,
+            title=title,
+            system_prompt=system_prompt,
+            model=model,
+            params=params or {},
+        )
+        with self.db.session() as s, s.begin():
+            s.add(row)
+        return _conversation(row)
+
+    def get(self, conversation_id: str) -> Conversation | None:
+        with self.db.session() as s:
+            row = s.get(ConversationRow, conversation_id)
+            return _conversation(row) if row and row.owner_id == self.owner_id else None
+
+    def list(self, query: str = "", *, limit: int = 50, offset: int = 0) -> list[Conversation]:
+        """Newest first; ``query`` matches titles and message text (case-insensitive)."""
+        stmt = select(ConversationRow).where(ConversationRow.owner_id == self.owner_id)
+        if query.strip():
+            pattern = f"%{query.strip()}%"
+            in_messages = select(MessageRow.conversation_id).where(
+                MessageRow.owner_id == self.owner_id, MessageRow.content.ilike(pattern)
+            )
+            stmt = stmt.where(
+                or_(ConversationRow.title.ilike(pattern), ConversationRow.id.in_(in_messages))
+            )
+        stmt = stmt.order_by(ConversationRow.updated_at.desc()).limit(limit).offset(offset)
+        with self.db.session() as s:
+            return [_conversation(r) for r in s.scalars(stmt)]
+
+    def update(self, conversation_id: str, **fields: object) -> None:
+        """Change title, system_prompt, model or params."""
+        allowed = {
+            k: v for k, v in fields.items() if k in {"title", "system_prompt", "model", "params"}
+        }
+        with self.db.session() as s, s.begin():
+            s.execute(
+                update(ConversationRow)
+                .where(
+                    ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
+                )
+                .values(**allowed, updated_at=utcnow())
+            )
+
+    def delete(self, conversation_id: str) -> None:
+        with self.db.session() as s, s.begin():
+            s.execute(
+                delete(MessageRow).where(
+                    MessageRow.conversation_id == conversation_id,
+                    MessageRow.owner_id == self.owner_id,
+                )
+            )
+            s.execute(
+                delete(ConversationRow).where(
+                    ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
+                )
+            )
+
+    # -- messages ------------------------------------------------------------------------
+    def add_message(
+        self, conversation_id: str, role: str, content: str, **fields: object
+    ) -> StoredMessage:
+        """Append and commit at once, so a crash loses at most the reply in flight."""
+        extra = {k: v for k, v in fields.items() if k in _MESSAGE_FIELDS}
+        row = MessageRow(
+            conversation_id=conversation_id,
+            owner_id=self.owner_id,
+            role=role,
+            content=content,
+            **extra,
+        )
+        with self.db.session() as s, s.begin():
+            s.add(row)
+            s.execute(
+                update(ConversationRow)
+                .where(
+                    ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
+                )
+                .values(updated_at=utcnow())
+            )
+        return _message(row)
+
+    def update_message(self, message_id: int, **fields: object) -> None:
+        values = {k: v for k, v in fields.items() if k in _MESSAGE_FIELDS}
+        with self.db.session() as s, s.begin():
+            s.execute(
+                update(MessageRow)
+                .where(MessageRow.id == message_id, MessageRow.owner_id == self.owner_id)
+                .values(**values)
+            )
+
+    def delete_messages_from(self, conversation_id: str, message_id: int) -> None:
+        """Delete ``message_id`` and everything after it (regenerate, edit and resend)."""
+        with self.db.session() as s, s.begin():
+            s.execute(
+                delete(MessageRow).where(
+                    MessageRow.conversation_id == conversation_id,
+                    MessageRow.owner_id == self.owner_id,
+                    MessageRow.id >= message_id,
+                )
+            )
+
+    def messages(self, conversation_id: str, *, last: int | None = None) -> list[StoredMessage]:
+        """Messages in order; with ``last``, only the newest ``last`` of them."""
+        stmt = select(MessageRow).where(
+            MessageRow.conversation_id == conversation_id, MessageRow.owner_id == self.owner_id
+        )
+        if last is None:
+            stmt = stmt.order_by(MessageRow.id)
+            with self.db.session() as s:
+                return [_message(r) for r in s.scalars(stmt)]
+        stmt = stmt.order_by(MessageRow.id.desc()).limit(last)
+        with self.db.session() as s:
+            return [_message(r) for r in reversed(list(s.scalars(stmt)))]
+
+    def totals(self, conversation_id: str) -> ConversationTotals:
+        """Counts and sums computed in the database, not by loading every message."""
+        stmt = select(
+            func.count(MessageRow.id),
+            func.coalesce(func.sum(MessageRow.prompt_tokens), 0),
+            func.coalesce(func.sum(MessageRow.completion_tokens), 0),
+            func.coalesce(func.sum(MessageRow.cost_usd), 0.0),
+            func.count(MessageRow.id).filter(
+                MessageRow.completion_tokens.is_not(None), MessageRow.cost_usd.is_(None)
+            ),
+        ).where(MessageRow.conversation_id == conversation_id, MessageRow.owner_id == self.owner_id)
+        with self.db.session() as s:
+            count, prompt, completion, cost, unpriced = s.execute(stmt).one()
+        return ConversationTotals(
+            int(count), int(prompt), int(completion), float(cost), bool(unpriced)
+        )
+
+    # -- export / import -----------------------------------------------------------------
+    def export_json(self, conversation_id: str) -> dict:
+        conv = self.get(conversation_id)
+        if conv is None:
+            raise KeyError(conversation_id)
+        messages = []
+        for m in self.messages(conversation_id):
+            item = asdict(m)
+            for k in ("id", "conversation_id"):
+                item.pop(k)
+            item["created_at"] = m.created_at.isoformat()
+            messages.append(item)
+        return {
+            "format": EXPORT_FORMAT,
+            "title": conv.title,
+            "system_prompt": conv.system_prompt,
+            "model": conv.model,
+            "params": conv.params,
+            "created_at": conv.created_at.isoformat(),
+            "messages": messages,
+        }
+
+    def export_markdown(self, conversation_id: str) -> str:
+        data = self.export_json(conversation_id)
+        lines = [f"# {data['title'] or 'Conversation'}", ""]
+        if data["model"]:
+            lines += [f"*Model: {data['model']}*", ""]
+        if data["system_prompt"]:
+            lines += ["## system", "", data["system_prompt"], ""]
+        for m in data["messages"]:
+            note = "" if m["status"] == "complete" else f" ({m['status']})"
+            lines += [f"## {m['role']}{note}", "", m["content"], ""]
+        return "\n".join(lines)
+
+    def import_json(self, payload: str | bytes | dict) -> Conversation:
+        """Create a new conversation from an export; raises ValueError on a foreign file."""
+        data = json.loads(payload) if isinstance(payload, str | bytes) else payload
+        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+            raise ValueError("not a ChatCanvas conversation export")
+        messages = data.get("messages")
+        if not isinstance(messages, list):
+            raise ValueError("messages missing")
+        for m in messages:
+            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
+                raise ValueError("bad message in export")
+        conv = self.create(
+            title=str(data.get("title") or ""),
+            system_prompt=str(data.get("system_prompt") or ""),
+            model=data.get("model"),
+            params=data.get("params") or {},
+        )
+        rows = [
+            MessageRow(
+                conversation_id=conv.id,
+                owner_id=self.owner_id,
+                role=m["role"],
+                content=str(m.get("content", "")),
+                **{k: m.get(k) for k in _MESSAGE_FIELDS - {"content"} if m.get(k) is not None},
+            )
+            for m in messages
+        ]
+        with self.db.session() as s, s.begin():
+            s.add_all(rows)
+        return conv
