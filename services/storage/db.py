@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +29,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _register_tables() -> None:
+    """Import every module of this package so its tables register on Base (a new table
+    module needs no edit here)."""
+    import services.storage as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"services.storage.{info.name}")
+
+
 class Database:
     """An engine plus a session factory; tables are created on first open."""
 
@@ -40,9 +51,7 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if parsed.get_backend_name() == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        # Import the table modules so their classes register on Base before create_all.
-        from services.storage import conversations  # noqa: F401
-
+        _register_tables()
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
