@@ -1,0 +1,89 @@
+"""ChatCanvas router: page config, settings from the edge, sidebar, st.navigation over pages/."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+from dotenv import dotenv_values
+
+from components import state as K
+from components.context import AppContext
+from components.sidebar import connection_panel, language_switch
+from services.catalog import load_catalog
+from services.chat import ChatService
+from services.chat_turns import ChatTurns
+from services.settings import resolve_settings
+from services.storage import ConversationStore, open_database
+
+ROOT = Path(__file__).resolve().parent
+SETTING_NAMES = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "KAKAO_REST_API_KEY",
+    "KARLO_BASE_URL",
+    "DATABASE_URL",
+)
+
+st.set_page_config(page_title="ChatCanvas", page_icon="🎨", layout="wide")
+
+
+def read_secrets() -> dict[str, object]:
+    """st.secrets when a secrets.toml exists (Community Cloud), else nothing."""
+    try:
+        return {name: st.secrets[name] for name in SETTING_NAMES if name in st.secrets}
+    except Exception:  # no secrets file: Streamlit raises on first access
+        return {}
+
+
+def read_environment() -> dict[str, str]:
+    """The process environment over the values of .env (the environment wins)."""
+    dotenv = {} if os.environ.get("CHATCANVAS_SKIP_DOTENV") else dotenv_values(ROOT / ".env")
+    merged = {k: v for k, v in dotenv.items() if v is not None}
+    merged.update({k: v for k, v in os.environ.items() if k in SETTING_NAMES})
+    return merged
+
+
+t = language_switch()
+settings = resolve_settings(
+    sidebar={
+        "OPENAI_API_KEY": st.session_state.get(K.SIDEBAR_OPENAI_KEY),
+        "OPENAI_BASE_URL": st.session_state.get(K.SIDEBAR_OPENAI_BASE_URL),
+        "KAKAO_REST_API_KEY": st.session_state.get(K.SIDEBAR_KAKAO_KEY),
+    },
+    secrets=read_secrets(),
+    environ=read_environment(),
+)
+catalog = load_catalog()
+db = open_database(settings.database_url)
+conversations = ConversationStore(db, settings.owner_id)
+chat = ChatService(settings, catalog)
+st.session_state[K.APP_CONTEXT] = AppContext(
+    settings=settings,
+    t=t,
+    catalog=catalog,
+    db=db,
+    conversations=conversations,
+    chat=chat,
+    turns=ChatTurns(conversations, chat),
+    today=date.today(),
+)
+
+pages = [
+    # Chat is served at "/" and, through a hidden alias page, at "/chat".
+    st.Page(
+        "pages/chat.py",
+        title=t("common.nav.chat"),
+        icon=":material/chat:",
+        url_path="home",
+        default=True,
+    ),
+    st.Page(
+        "pages/chat_alias.py", title=t("common.nav.chat"), url_path="chat", visibility="hidden"
+    ),
+]
+page = st.navigation(pages)
+connection_panel()
+page.run()

@@ -1,0 +1,125 @@
+"""Sidebar list of stored conversations: new, switch, search, rename, delete, export, import."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from components import state as K
+from components.context import AppContext
+from services.storage import Conversation
+
+PAGE = 30
+IMPORT_KEY = "chat_import_file"
+
+
+def open_conversation(conversation_id: str | None) -> None:
+    """Make ``conversation_id`` the open one (None: a fresh, not yet stored conversation).
+    The id lives in the URL so reload, bookmarks and restarts reopen it."""
+    if conversation_id:
+        st.query_params["c"] = conversation_id
+    elif "c" in st.query_params:
+        del st.query_params["c"]
+    for key in (K.CHAT_SHOWN, K.CHAT_ERROR, K.CHAT_EDITING, K.CHAT_ACTION):
+        st.session_state.pop(key, None)
+
+
+def current_conversation(ctx: AppContext) -> Conversation | None:
+    """The conversation named in the URL, if it exists for this owner."""
+    conversation_id = st.query_params.get("c")
+    if not conversation_id:
+        return None
+    conversation = ctx.conversations.get(conversation_id)
+    if conversation is None:
+        st.toast(ctx.t("chat.not_found"), icon="⚠️")
+        open_conversation(None)
+    return conversation
+
+
+def _import(ctx: AppContext) -> None:
+    uploaded = st.session_state.get(IMPORT_KEY)
+    if uploaded is None:
+        return
+    try:
+        conversation = ctx.conversations.import_json(uploaded.getvalue())
+    except (ValueError, json.JSONDecodeError, UnicodeDecodeError):
+        st.session_state[K.CHAT_ERROR] = None
+        st.toast(ctx.t("chat.import_failed"), icon="⚠️")
+        return
+    open_conversation(conversation.id)
+    st.toast(ctx.t("chat.imported"), icon="✅")
+
+
+def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
+    t, store = ctx.t, ctx.conversations
+    sidebar = st.sidebar
+    if sidebar.button(
+        t("chat.new"), key="chat_new", width="stretch", type="primary", icon=":material/add:"
+    ):
+        open_conversation(None)
+        st.rerun()
+    query = sidebar.text_input(
+        t("chat.search"),
+        key=K.CHAT_SEARCH,
+        placeholder=t("chat.search"),
+        label_visibility="collapsed",
+    )
+    limit = st.session_state.get(K.CHAT_LIST_LIMIT, PAGE)
+    conversations = store.list(query, limit=limit + 1)
+    if not conversations:
+        sidebar.caption(t("chat.no_conversations"))
+    for c in conversations[:limit]:
+        is_open = current is not None and c.id == current.id
+        label = c.title or t("chat.untitled")
+        if sidebar.button(
+            label,
+            key=f"conv_{c.id}",
+            width="stretch",
+            type="secondary" if is_open else "tertiary",
+            icon=":material/chat_bubble:" if is_open else None,
+        ):
+            open_conversation(c.id)
+            st.rerun()
+    if len(conversations) > limit and sidebar.button(t("chat.more"), key="chat_more"):
+        st.session_state[K.CHAT_LIST_LIMIT] = limit + PAGE
+        st.rerun()
+    if current is not None:
+        _conversation_actions(ctx, current)
+    sidebar.file_uploader(
+        t("chat.import"), type=["json"], key=IMPORT_KEY, on_change=_import, args=(ctx,)
+    )
+
+
+def _conversation_actions(ctx: AppContext, current: Conversation) -> None:
+    t, store = ctx.t, ctx.conversations
+    with st.sidebar.popover(t("chat.rename"), width="stretch", icon=":material/edit:"):
+        title = st.text_input(t("chat.title_label"), value=current.title, key=f"title_{current.id}")
+        if st.button(t("common.save"), key="chat_rename_save"):
+            store.update(current.id, title=title.strip()[:200])
+            st.rerun()
+    with st.sidebar.popover(t("common.delete"), width="stretch", icon=":material/delete:"):
+        st.warning(t("chat.delete_confirm"))
+        if st.button(t("common.confirm"), key="chat_delete_confirm", type="primary"):
+            store.delete(current.id)
+            open_conversation(None)
+            st.toast(t("chat.deleted"))
+            st.rerun()
+    left, right = st.sidebar.columns(2)
+    slug = (current.title or "conversation")[:40]
+    left.download_button(
+        t("chat.export_md"),
+        data=lambda: store.export_markdown(current.id),  # built on click, not per rerun
+        file_name=f"{slug}.md",
+        mime="text/markdown",
+        key="chat_export_md",
+        on_click="ignore",
+    )
+    right.download_button(
+        t("chat.export_json"),
+        data=lambda: json.dumps(store.export_json(current.id), ensure_ascii=False, indent=2),
+        file_name=f"{slug}.json",
+        mime="application/json",
+        key="chat_export_json",
+        on_click="ignore",
+    )

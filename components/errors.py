@@ -1,0 +1,24 @@
+"""Show a ChatCanvasError as a sentence in the user's language; never a traceback."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from services.errors import ChatCanvasError, ErrorKind
+from services.i18n import Translator
+
+
+def error_text(err: ChatCanvasError, t: Translator) -> str:
+    if err.kind is ErrorKind.RATE_LIMIT and err.retry_after:
+        return t("errors.rate_limit_after", seconds=int(err.retry_after + 0.999))
+    if err.kind is ErrorKind.UNSUPPORTED_PARAMETER:
+        return t("errors.unsupported_parameter", param=err.param or "?")
+    return t(f"errors.{err.kind}")
+
+
+def show_error(err: ChatCanvasError, t: Translator, *, icon: str = ":material/error:") -> None:
+    """The sentence, then the provider's own (scrubbed) words in a collapsed box."""
+    st.error(error_text(err, t), icon=icon)
+    if err.detail:
+        with st.expander(t("errors.details")):
+            st.code(err.detail, language=None, wrap_lines=True)

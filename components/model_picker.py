@@ -1,0 +1,44 @@
+"""Model picker: catalog merged with the live model list; retired never the default."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.context import AppContext
+from services.catalog import ModelSpec, Status
+
+
+def model_label(ctx: AppContext, spec: ModelSpec) -> str:
+    t = ctx.t
+    status = spec.status(ctx.today)
+    notes = []
+    if status is Status.RETIRED:
+        notes.append("⛔ " + t("chat.retired", date=spec.shutdown_date))
+    elif status is Status.RETIRING:
+        notes.append("⏳ " + t("chat.retiring", date=spec.shutdown_date))
+    if not spec.known:
+        notes.append(t("chat.unknown_model"))
+    return f"{spec.id} — {', '.join(notes)}" if notes else spec.id
+
+
+def model_picker(ctx: AppContext, *, kind: str, key: str, keep: str | None = None) -> ModelSpec:
+    """A selectbox of models of ``kind``; ``keep`` (e.g. a conversation's stored model) stays
+    selectable even when the live list no longer has it. Typing an unlisted id works."""
+    choices = ctx.catalog.choices(kind, ctx.today, ctx.live_models())
+    by_id = {c.id: c for c in choices}
+    if keep and keep not in by_id:
+        by_id[keep] = ctx.catalog.spec(keep)
+    ids = list(by_id)
+    current = st.session_state.get(key)
+    if current is None or (current not in by_id and current != keep):
+        default = ctx.catalog.default(kind, choices, ctx.today)
+        st.session_state[key] = default.id if default else (ids[0] if ids else None)
+    selected = st.selectbox(
+        ctx.t("chat.model"),
+        ids,
+        key=key,
+        format_func=lambda mid: model_label(ctx, by_id.get(mid) or ctx.catalog.spec(mid)),
+        accept_new_options=True,
+        help=ctx.t("chat.model_help"),
+    )
+    return by_id.get(selected) or ctx.catalog.spec(selected or "")

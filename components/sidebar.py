@@ -1,0 +1,96 @@
+"""Sidebar pieces shown on every page: language switch and the connection panel."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state as K
+from components.context import app_context, connection_fingerprint
+from components.errors import show_error
+from services.errors import ChatCanvasError
+from services.i18n import LANGUAGES, Translator, language_from_locale
+
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+
+
+def language_switch() -> Translator:
+    """The UI language: the user's choice, else the browser's locale, else English."""
+    if K.LANG not in st.session_state:
+        st.session_state[K.LANG] = language_from_locale(st.context.locale)
+    lang = st.sidebar.radio(
+        "Language / 언어",
+        LANGUAGES,
+        format_func=LANGUAGE_NAMES.get,
+        key=K.LANG,
+        horizontal=True,
+    )
+    return Translator(lang)
+
+
+def connection_panel() -> None:
+    """Keys for this browser session (masked), where each key comes from, Test connection."""
+    ctx = app_context()
+    t, settings = ctx.t, ctx.settings
+    with st.sidebar.expander(t("settings.connection"), expanded=settings.openai_api_key is None):
+        st.text_input(
+            t("settings.openai_key"),
+            type="password",
+            key=K.SIDEBAR_OPENAI_KEY,
+            help=t("settings.openai_key_help"),
+        )
+        st.text_input(
+            t("settings.base_url"),
+            key=K.SIDEBAR_OPENAI_BASE_URL,
+            help=t("settings.base_url_help"),
+            placeholder="https://api.openai.com/v1",
+        )
+        st.text_input(
+            t("settings.kakao_key"),
+            type="password",
+            key=K.SIDEBAR_KAKAO_KEY,
+            help=t("settings.kakao_key_help"),
+        )
+        if settings.openai_api_key:
+            source = t(f"settings.source.{settings.sources.get('OPENAI_API_KEY', 'environment')}")
+            st.caption(
+                t("settings.key_from", masked=settings.openai_api_key.masked(), source=source)
+            )
+        else:
+            st.caption(t("settings.no_key"))
+        if st.button(t("settings.test_connection"), key="test_connection", width="stretch"):
+            refresh_models()
+        live = ctx.live_models()
+        error = connection_error()
+        if error is not None:
+            show_error(error, t)
+        elif live is not None:
+            st.success(t("settings.connected", count=len(live)))
+
+
+def refresh_models() -> None:
+    """List the models the key can use; remember them (or the error) for this session."""
+    ctx = app_context()
+    fingerprint = connection_fingerprint(ctx.settings)
+    errors = st.session_state.setdefault(K.CONNECTION_ERROR, {})
+    errors.pop(fingerprint, None)
+    try:
+        models = ctx.chat.list_models()
+    except ChatCanvasError as err:
+        errors[fingerprint] = err
+        return
+    st.session_state.setdefault(K.LIVE_MODELS, {})[fingerprint] = models
+
+
+def connection_error() -> ChatCanvasError | None:
+    """The error of the last model listing for the current key and base URL, if any."""
+    fingerprint = connection_fingerprint(app_context().settings)
+    return st.session_state.get(K.CONNECTION_ERROR, {}).get(fingerprint)
+
+
+def ensure_models_listed() -> None:
+    """List models once per (key, base URL) in a session so the picker shows live data."""
+    ctx = app_context()
+    if not ctx.settings.openai_api_key or ctx.live_models() is not None:
+        return
+    if connection_error() is None:
+        refresh_models()

@@ -1,0 +1,105 @@
+"""The chat transcript: messages, their usage, status, and actions on the last ones."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state as K
+from components.context import AppContext
+from components.errors import show_error
+from components.usage import format_cost, format_tokens
+from services.errors import ChatCanvasError, ErrorKind
+from services.storage import StoredMessage
+
+
+def _caption(ctx: AppContext, m: StoredMessage) -> None:
+    t = ctx.t
+    parts = []
+    if m.status in ("incomplete", "stopped"):
+        parts.append(":material/warning: " + t(f"chat.status.{m.status}"))
+    if m.finish_reason == "length":
+        parts.append(":material/content_cut: " + t("chat.finish_length"))
+    if m.completion_tokens is not None:
+        parts.append(
+            t(
+                "chat.usage",
+                model=m.model or "?",
+                tokens=format_tokens(m.prompt_tokens, m.completion_tokens, t),
+                cost=format_cost(m.cost_usd, t),
+            )
+        )
+    elif m.model:
+        parts.append(m.model)
+    if m.latency_ms is not None:
+        parts.append(t("chat.first_token", seconds=m.latency_ms / 1000))
+    if parts:
+        st.caption(" · ".join(parts))
+
+
+def _failed_user_message(ctx: AppContext, m: StoredMessage) -> None:
+    """The error under a user message that was never answered, with Retry."""
+    remembered = st.session_state.get(K.CHAT_ERROR) or {}
+    if remembered.get("message_id") == m.id:
+        err = remembered["error"]
+    else:  # after a reload only the kind is known (it is stored with the message)
+        err = ChatCanvasError(ErrorKind(m.error_kind or "unknown"))
+    show_error(err, ctx.t)
+    if st.button(ctx.t("errors.retry"), key=f"retry_{m.id}", icon=":material/refresh:"):
+        st.session_state[K.CHAT_ACTION] = ("retry",)
+        st.rerun()
+
+
+def render_transcript(ctx: AppContext, messages: list[StoredMessage], *, busy: bool) -> None:
+    """Draw ``messages``; the last user and assistant messages get their actions unless a
+    reply is being produced (``busy``)."""
+    last_user_id = next((m.id for m in reversed(messages) if m.role == "user"), None)
+    last_id = messages[-1].id if messages else None
+    for m in messages:
+        with st.chat_message(m.role):
+            if m.role == "user" and m.id == last_user_id and st.session_state.get(K.CHAT_EDITING):
+                _edit_box(ctx, m)
+                continue
+            st.markdown(m.content)
+            if m.role == "assistant":
+                _caption(ctx, m)
+            if m.role == "user" and m.status == "error":
+                _failed_user_message(ctx, m)
+            if busy:
+                continue
+            if m.role == "assistant" and m.id == last_id:
+                _assistant_actions(ctx, m)
+            elif m.role == "user" and m.id == last_user_id:
+                _edit_button(ctx, m)
+
+
+def _edit_button(ctx: AppContext, m: StoredMessage) -> None:
+    if st.button(ctx.t("chat.edit"), key=f"edit_{m.id}", icon=":material/edit:"):
+        st.session_state[K.CHAT_EDITING] = True
+        st.rerun()
+
+
+def _assistant_actions(ctx: AppContext, m: StoredMessage) -> None:
+    t = ctx.t
+    left, right = st.columns([1, 1, 4])[:2]
+    with left:
+        if st.button(t("chat.regenerate"), key=f"regen_{m.id}", icon=":material/refresh:"):
+            st.session_state[K.CHAT_ACTION] = ("regenerate",)
+            st.rerun()
+    with (
+        right,
+        st.popover(t("chat.copy"), help=t("chat.copy_help"), icon=":material/content_copy:"),
+    ):
+        st.code(m.content, language=None, wrap_lines=True)
+
+
+def _edit_box(ctx: AppContext, m: StoredMessage) -> None:
+    t = ctx.t
+    text = st.text_area(t("chat.edit"), value=m.content, key=f"edit_text_{m.id}")
+    left, right = st.columns([1, 1, 4])[:2]
+    if left.button(t("chat.resend"), key=f"resend_{m.id}", type="primary"):
+        st.session_state[K.CHAT_EDITING] = False
+        st.session_state[K.CHAT_ACTION] = ("edit", text)
+        st.rerun()
+    if right.button(t("common.cancel"), key=f"cancel_edit_{m.id}"):
+        st.session_state[K.CHAT_EDITING] = False
+        st.rerun()
