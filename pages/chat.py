@@ -14,6 +14,7 @@ from components.transcript import render_transcript
 from components.usage import format_cost
 from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_user_text
+from services.chat_turns import settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.storage import Conversation
 
@@ -27,6 +28,8 @@ def load_conversation_settings(ctx: AppContext, conversation: Conversation | Non
     if st.session_state.get(K.CHAT_LOADED_CONVERSATION, "") == opened:
         return
     st.session_state[K.CHAT_LOADED_CONVERSATION] = opened
+    st.session_state.setdefault(K.CHAT_TEMPERATURE, 1.0)
+    st.session_state.setdefault(K.CHAT_MAX_TOKENS, 0)
     if conversation is None:
         st.session_state.setdefault(K.CHAT_PRESET, "assistant")
         st.session_state.setdefault(K.CHAT_SYSTEM_PROMPT, ctx.t("chat.presets.assistant.prompt"))
@@ -71,7 +74,6 @@ def settings_panel(
                 t("chat.max_tokens"),
                 min_value=0,
                 max_value=spec.max_output or 1_000_000,
-                value=0,
                 step=256,
                 key=K.CHAT_MAX_TOKENS,
                 help=t("chat.max_tokens_help", param=spec.token_limit_param),
@@ -141,11 +143,13 @@ def run_turn(
             st.session_state[K.CHAT_ERROR] = {"message_id": message_id, "error": err}
             st.rerun()
         stop_slot.button(t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
+        completed = False
         try:
             st.write_stream(pending)
+            completed = True
         finally:
             # Runs also when Stop (or leaving the page) interrupts the script mid-stream.
-            pending.finish(stopped=not pending.stream.finished)
+            pending.finish(stopped=not completed)
     st.rerun()
 
 
@@ -153,6 +157,9 @@ ctx = app_context()
 t = ctx.t
 ensure_models_listed()
 conversation = current_conversation(ctx)
+if conversation is not None:
+    # An interrupted run may still be writing this conversation's reply: let it land first.
+    settle(conversation.id, cancel=bool(st.session_state.get("chat_stop")))
 conversation_list(ctx, conversation)
 load_conversation_settings(ctx, conversation)
 

@@ -168,8 +168,10 @@ class ReplyStream:
                 err = ChatCanvasError(ErrorKind.STREAM_INTERRUPTED, err.detail)
             self.error = err
         finally:
-            self.finished = True
+            # Also runs when the consumer abandons us (GeneratorExit): release the connection.
             self.close()
+        # Only reached when the stream ran to its end, cleanly or not.
+        self.finished = True
         if self.error is None and self.finish_reason is None:
             self.error = ChatCanvasError(ErrorKind.STREAM_INTERRUPTED, "no finish_reason")
 

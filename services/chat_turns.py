@@ -9,6 +9,7 @@ of the reply in flight, and what is kept is marked incomplete.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,24 @@ from services.storage.conversations import auto_title
 
 SAVE_EVERY_SECONDS = 1.0
 
+# Replies being streamed in this process, by conversation id. Streamlit starts a new run of
+# the page before an interrupted run has unwound, so the new run must be able to find the
+# reply still being written, stop it, and wait for its final state.
+_in_flight: dict[str, PendingReply] = {}
+_in_flight_lock = threading.Lock()
+
+
+def settle(conversation_id: str, *, cancel: bool = False, timeout: float = 10.0) -> None:
+    """Wait until no reply of this conversation is being written; with ``cancel``, stop it
+    first (the user pressed Stop). Returns at once when none is in flight."""
+    with _in_flight_lock:
+        pending = _in_flight.get(conversation_id)
+    if pending is None:
+        return
+    if cancel:
+        pending.cancel()
+    pending.done.wait(timeout)
+
 
 @dataclass
 class PendingReply:
@@ -37,7 +56,18 @@ class PendingReply:
     stream: ReplyStream
     started: float
     first_token_ms: int | None = None
+    cancelled: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
     _last_save: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        with _in_flight_lock:
+            _in_flight[self.row.conversation_id] = self
+
+    def cancel(self) -> None:
+        """Stop receiving (from any thread): the stream ends and finish() records 'stopped'."""
+        self.cancelled = True
+        self.stream.close()
 
     def __iter__(self) -> Iterator[str]:
         for delta in self.stream:
@@ -50,12 +80,14 @@ class PendingReply:
             yield delta
 
     def finish(self, *, stopped: bool = False) -> StoredMessage:
-        """Write the final state. ``stopped``: the user pressed Stop (or the run was cut)."""
+        """Write the final state. ``stopped``: the consumer quit before the stream ended (the
+        user pressed Stop, or the run was interrupted)."""
         self.stream.close()
         stream = self.stream
+        stopped = stopped or self.cancelled
         if stream.complete:
             status = "complete"
-        elif stopped and stream.error is None:
+        elif stopped:
             status = "stopped"
         else:
             status = "incomplete"
@@ -71,6 +103,10 @@ class PendingReply:
             cost_usd=stream.cost,
             latency_ms=self.first_token_ms,
         )
+        with _in_flight_lock:
+            if _in_flight.get(self.row.conversation_id) is self:
+                del _in_flight[self.row.conversation_id]
+        self.done.set()
         return self.store.messages(self.row.conversation_id, last=1)[0]
 
 

@@ -1,0 +1,213 @@
+"""The Chat page driven through AppTest against the fake OpenAI API."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import new_app
+from tests.fakes.openai_server import FAKE_KEY
+
+
+def texts(at) -> str:
+    """Everything the page shows as text, for 'does the user see X' assertions."""
+    parts = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "subheader", "code"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def send(at, text: str):
+    at.chat_input[0].set_value(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def bubbles(at) -> list[tuple[str, str]]:
+    return [(m.name, "\n".join(str(x.value) for x in m.markdown)) for m in at.chat_message]
+
+
+def test_first_run_shows_welcome_and_default_model(app):
+    assert not app.exception
+    assert "Start a conversation" in texts(app)
+    model = app.selectbox(key="chat_model")
+    assert model.value == "gpt-5.4-mini"  # the catalog's current, inexpensive default
+    # the live list marks retiring models and still offers them, retired ones come last
+    assert model.options[-1].startswith("gpt-3.5-turbo")
+
+
+def test_send_streams_reply_with_usage_and_url(app, fake_openai):
+    send(app, "Imagine animals on Mars")
+    roles = [name for name, _ in bubbles(app)]
+    assert roles == ["user", "assistant"]
+    assert "Fake gpt-5.4-mini reply #1: Imagine animals on Mars" in bubbles(app)[1][1]
+    caption = texts(app)
+    assert "in ·" in caption and "out" in caption and "$" in caption
+    assert app.query_params["c"]
+    body = fake_openai.chat_requests()[-1].body
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+    assert "temperature" not in body  # reasoning model: default temperature only
+    assert body["messages"][0]["role"] == "system"
+
+
+def test_history_is_carried_and_survives_a_new_session(app, fake_openai):
+    send(app, "first")
+    send(app, "second")
+    sent = fake_openai.chat_requests()[-1].body["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    conversation_id = app.query_params["c"]
+    # a reload is a new session with the same URL
+    reloaded = new_app(c=conversation_id).run()
+    assert [name for name, _ in bubbles(reloaded)] == ["user", "assistant", "user", "assistant"]
+    assert "reply #2: second" in bubbles(reloaded)[3][1]
+
+
+def test_switch_between_conversations(app):
+    send(app, "about cats")
+    first = app.query_params["c"]
+    app.sidebar.button(key="chat_new").click().run()
+    assert "c" not in app.query_params
+    send(app, "about dogs")
+    second = app.query_params["c"]
+    assert second != first
+    app.sidebar.button(key=f"conv_{first}").click().run()
+    assert app.query_params["c"] == first
+    assert "about cats" in bubbles(app)[0][1]
+
+
+def test_temperature_only_for_models_that_take_it(app, fake_openai):
+    assert not [s for s in app.slider if s.key == "chat_temperature"]
+    app.selectbox(key="chat_model").set_value("gpt-4o-mini").run()
+    app.slider(key="chat_temperature").set_value(0.3).run()
+    app.number_input(key="chat_max_tokens").set_value(512).run()
+    send(app, "hi")
+    body = fake_openai.chat_requests()[-1].body
+    assert body["model"] == "gpt-4o-mini"
+    assert body["temperature"] == 0.3 and body["max_tokens"] == 512
+
+
+def test_empty_input_is_not_sent(app, fake_openai):
+    send(app, "   ")
+    assert not fake_openai.chat_requests()
+    assert "nothing was sent" in texts(app)
+    assert not app.chat_message
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("insufficient_quota", "retrying will not help"),
+        ("invalid_key", "API key was rejected"),
+        ("rate_limit", "Retry in about 1 seconds"),
+        ("context_length", "longer than this model can read"),
+        ("unsupported_parameter", "does not accept one of the parameters"),
+        ("model_not_found", "does not exist or has been retired"),
+        ("server_error", "internal error"),
+    ],
+)
+def test_errors_keep_the_message_and_offer_retry(app, fake_openai, fault, expected):
+    fake_openai.set_fault(fault)
+    send(app, "please keep this text")
+    assert expected in texts(app)
+    assert bubbles(app)[0] == ("user", "please keep this text")
+    assert "Traceback" not in texts(app)
+    fake_openai.clear_faults()
+    app.button(key=next(b.key for b in app.button if b.key.startswith("retry_"))).click().run()
+    assert [name for name, _ in bubbles(app)] == ["user", "assistant"]
+    assert "please keep this text" in bubbles(app)[1][1]
+
+
+def test_unreachable_base_url(app_env, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    at = new_app().run()
+    send(at, "hello")
+    assert "Could not reach the API" in texts(at)
+    assert bubbles(at)[0] == ("user", "hello")
+
+
+def test_cut_stream_is_kept_and_marked_incomplete(app, fake_openai):
+    fake_openai.set_fault("cut_stream")
+    send(app, "one two three four five six seven eight")
+    name, text = bubbles(app)[1]
+    assert name == "assistant" and text.startswith("Fake")
+    assert "incomplete" in texts(app)
+
+
+def test_regenerate_and_edit(app, fake_openai):
+    send(app, "original")
+    regen = next(b for b in app.button if b.key and b.key.startswith("regen_"))
+    regen.click().run()
+    assert [name for name, _ in bubbles(app)] == ["user", "assistant"]
+    assert len(fake_openai.chat_requests()) == 2
+    app.button(key=next(b.key for b in app.button if b.key.startswith("edit_"))).click().run()
+    box = next(t for t in app.text_area if t.key.startswith("edit_text_"))
+    box.set_value("edited question").run()
+    app.button(key=next(b.key for b in app.button if b.key.startswith("resend_"))).click().run()
+    assert bubbles(app)[0] == ("user", "edited question")
+    assert "edited question" in bubbles(app)[1][1]
+    assert len(app.chat_message) == 2
+
+
+def test_show_earlier_pages_long_conversations(app_env):
+    from services.storage import ConversationStore, open_database
+
+    store = ConversationStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    conversation = store.create(title="long")
+    for i in range(120):
+        store.add_message(conversation.id, "user" if i % 2 == 0 else "assistant", f"message {i}")
+    at = new_app(c=conversation.id).run()
+    assert len(at.chat_message) == 50
+    assert "message 119" in bubbles(at)[-1][1]
+    at.button(key="chat_show_earlier").click().run()
+    assert len(at.chat_message) == 100
+
+
+def test_rename_delete_and_search(app):
+    send(app, "a conversation about whales")
+    conversation_id = app.query_params["c"]
+    app.sidebar.text_input(key=f"title_{conversation_id}").set_value("Whales").run()
+    app.sidebar.button(key="chat_rename_save").click().run()
+    assert app.subheader[0].value == "Whales"
+    app.sidebar.text_input(key="chat_search").set_value("whales").run()
+    assert [b for b in app.sidebar.button if b.key == f"conv_{conversation_id}"]
+    app.sidebar.text_input(key="chat_search").set_value("zebras").run()
+    assert not [b for b in app.sidebar.button if b.key == f"conv_{conversation_id}"]
+    app.sidebar.button(key="chat_delete_confirm").click().run()
+    assert "c" not in app.query_params
+    assert not app.chat_message
+
+
+def test_missing_conversation_in_url(app_env):
+    at = new_app(c="doesnotexist").run()
+    assert not at.exception
+    assert "c" not in at.query_params
+
+
+def test_no_key_says_how_to_add_one(app_env, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    at = new_app().run()
+    assert "No OpenAI API key yet" in texts(at)
+
+
+def test_sidebar_key_wins_and_is_masked(app_env, fake_openai, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-wrong-key-from-env-000000")
+    at = new_app().run()
+    at.sidebar.text_input(key="sidebar_openai_key").input(FAKE_KEY).run()
+    send(at, "hello")
+    assert "reply #1" in bubbles(at)[1][1]
+    assert FAKE_KEY not in texts(at)
+    assert "sk-…0000 (from this session)" in texts(at)
+
+
+def test_test_connection_lists_models_or_explains(app, fake_openai):
+    app.sidebar.button(key="test_connection").click().run()
+    assert "Connected: 8 models" in texts(app)
+    fake_openai.set_fault("invalid_key", endpoint="models")
+    app.sidebar.button(key="test_connection").click().run()
+    assert "API key was rejected" in texts(app)
+
+
+def test_korean_ui(app):
+    app.sidebar.radio(key="lang").set_value("ko").run()
+    assert "아래에서 대화를 시작하세요" in texts(app)
+    app.chat_input[0].set_value("   ").run()
+    assert "메시지가 비어 있어 보내지 않았습니다" in texts(app)

@@ -1,0 +1,106 @@
+"""A person's chat flow in a real browser: send, watch it stream, reload, restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.openai_server import FAKE_KEY
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+INPUT = '[data-testid="stChatInput"] textarea'
+ASSISTANT = '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])'
+USER = '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarUser"])'
+
+
+def open_app(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(INPUT, timeout=30_000)
+
+
+def send(page, text: str) -> None:
+    page.fill(INPUT, text)
+    page.keyboard.press("Enter")
+
+
+def test_send_stream_reload_restart(page, running_app, fake_openai, data_dir):
+    question = "Imagine what animals on Mars would have looked like, in great detail please"
+    open_app(page, running_app.url)
+    send(page, question)
+
+    # Streaming: the reply is seen growing before it is complete.
+    reply = page.locator(ASSISTANT).last
+    reply.wait_for(timeout=20_000)
+    page.wait_for_function(
+        f"""() => {{
+            const m = [...document.querySelectorAll('{ASSISTANT}')].pop();
+            return m && m.innerText.includes('Fake') && !m.innerText.includes('detail please');
+        }}""",
+        timeout=20_000,
+    )
+    page.wait_for_selector(f"{ASSISTANT} >> text=detail please", timeout=30_000)
+    page.wait_for_selector("text=to first token", timeout=30_000)  # usage caption after the rerun
+    page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
+    conversation_url = page.url
+    (ROOT / "docs").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot-chat.png"))
+
+    # A second turn carries the history.
+    send(page, "And their colours?")
+    page.wait_for_selector(f"{ASSISTANT} >> text=reply #2: And their colours?", timeout=30_000)
+    history = fake_openai.chat_requests()[-1].body["messages"]
+    assert [m["role"] for m in history][-3:] == ["user", "assistant", "user"]
+
+    # Reload: same URL, a new session, the conversation is still there.
+    page.reload()
+    page.wait_for_selector(f"{USER} >> text={question}", timeout=30_000)
+    assert page.locator(ASSISTANT).count() == 2
+
+    # Restart the server process: still there.
+    running_app.restart()
+    open_app(page, conversation_url)
+    page.wait_for_selector(f"{ASSISTANT} >> text=reply #2: And their colours?", timeout=30_000)
+    assert page.locator(USER).count() == 2
+
+    # The key is never in the page, in the database files or in the server's log.
+    assert FAKE_KEY not in page.content()
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert FAKE_KEY.encode() not in path.read_bytes(), path
+
+
+def test_no_credit_is_explained_and_the_text_kept(page, running_app, fake_openai):
+    open_app(page, running_app.url)
+    page.get_by_role("button", name="New chat").click()
+    fake_openai.set_fault("insufficient_quota")
+    try:
+        send(page, "This text must not be lost")
+        page.wait_for_selector("text=retrying will not help", timeout=30_000)
+        page.wait_for_selector(f"{USER} >> text=This text must not be lost", timeout=10_000)
+        assert "Traceback" not in page.content()
+        fake_openai.clear_faults()
+        page.get_by_role("button", name="Retry").click()
+        page.wait_for_selector(f"{ASSISTANT} >> text=This text must not be lost", timeout=30_000)
+    finally:
+        fake_openai.clear_faults()
+
+
+def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
+    open_app(page, running_app.url)
+    page.get_by_role("button", name="New chat").click()
+    fake_openai.token_delay = 0.3
+    try:
+        send(page, " ".join(f"word{i}" for i in range(60)))
+        page.get_by_role("button", name="Stop").wait_for(timeout=20_000)
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word3')",
+            timeout=20_000,
+        )
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector("text=stopped", timeout=20_000)
+        kept = page.locator(ASSISTANT).last.inner_text()
+        assert "word3" in kept and "word59" not in kept
+    finally:
+        fake_openai.token_delay = 0.08
