@@ -18,7 +18,7 @@ from services.chat_turns import settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.storage import Conversation
 
-PAGE = 50  # messages drawn at once; older ones behind "show earlier"
+PAGE = 30  # messages drawn at once; older ones behind "show earlier"
 PRESETS = ("assistant", "visual_describer", "image_prompt_writer", "translator", "custom")
 
 

@@ -155,10 +155,10 @@ def test_show_earlier_pages_long_conversations(app_env):
     for i in range(120):
         store.add_message(conversation.id, "user" if i % 2 == 0 else "assistant", f"message {i}")
     at = new_app(c=conversation.id).run()
-    assert len(at.chat_message) == 50
+    assert len(at.chat_message) == 30
     assert "message 119" in bubbles(at)[-1][1]
     at.button(key="chat_show_earlier").click().run()
-    assert len(at.chat_message) == 100
+    assert len(at.chat_message) == 60
 
 
 def test_rename_delete_and_search(app):

@@ -44,8 +44,6 @@ def test_send_stream_reload_restart(page, running_app, fake_openai, data_dir):
     page.wait_for_selector("text=to first token", timeout=30_000)  # usage caption after the rerun
     page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
     conversation_url = page.url
-    (ROOT / "docs").mkdir(exist_ok=True)
-    page.screenshot(path=str(ROOT / "docs" / "screenshot-chat.png"))
 
     # A second turn carries the history.
     send(page, "And their colours?")
@@ -56,7 +54,10 @@ def test_send_stream_reload_restart(page, running_app, fake_openai, data_dir):
     # Reload: same URL, a new session, the conversation is still there.
     page.reload()
     page.wait_for_selector(f"{USER} >> text={question}", timeout=30_000)
+    page.wait_for_selector("text=to first token", timeout=30_000)
     assert page.locator(ASSISTANT).count() == 2
+    (ROOT / "docs").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot-chat.png"))  # the README's picture
 
     # Restart the server process: still there.
     running_app.restart()

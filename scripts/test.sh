@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up (first time) and runs every check: lint, format, unit, AppTest and browser tests.
+# Extra arguments go to pytest, e.g. bash scripts/test.sh -k chat -x
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh requirements-dev.txt
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then
+  echo "Installing Debian's chromium for the browser tests..." >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+    || echo "Could not install chromium: the browser tests will be skipped locally (and fail in CI)." >&2
+fi
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/python -m pytest "$@"
