@@ -127,6 +127,7 @@ def run_turn(
             st.markdown(action[1])
     with st.chat_message("assistant"):
         stop_slot = st.empty()
+        pending, completed = None, False
         try:
             with st.spinner(""):
                 if kind == "send":
@@ -137,19 +138,17 @@ def run_turn(
                     pending = turns.regenerate(conversation, spec.id, options)
                 else:
                     pending = turns.reply(conversation, spec.id, options)
-        except ChatCanvasError as err:
+            stop_slot.button(t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
+            st.write_stream(pending)
+            completed = True
+        except ChatCanvasError as err:  # raised before the stream opened: nothing to finish
             failed = store.messages(conversation.id, last=1)
             message_id = failed[0].id if failed else None
             st.session_state[K.CHAT_ERROR] = {"message_id": message_id, "error": err}
-            st.rerun()
-        stop_slot.button(t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
-        completed = False
-        try:
-            st.write_stream(pending)
-            completed = True
         finally:
             # Runs also when Stop (or leaving the page) interrupts the script mid-stream.
-            pending.finish(stopped=not completed)
+            if pending is not None:
+                pending.finish(stopped=not completed)
     st.rerun()
 
 

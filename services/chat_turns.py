@@ -44,7 +44,11 @@ def settle(conversation_id: str, *, cancel: bool = False, timeout: float = 10.0)
         return
     if cancel:
         pending.cancel()
-    pending.done.wait(timeout)
+    if not pending.done.wait(timeout):
+        # Its writer is gone (the run died before finish): do not make every rerun wait.
+        with _in_flight_lock:
+            if _in_flight.get(conversation_id) is pending:
+                del _in_flight[conversation_id]
 
 
 @dataclass

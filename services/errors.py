@@ -23,6 +23,7 @@ class ErrorKind(StrEnum):
     CONTEXT_TOO_LONG = "context_too_long"
     UNSUPPORTED_PARAMETER = "unsupported_parameter"
     MODEL_NOT_FOUND = "model_not_found"
+    WRONG_ENDPOINT = "wrong_endpoint"
     CONTENT_REFUSED = "content_refused"
     BAD_REQUEST = "bad_request"
     SERVER_ERROR = "server_error"
@@ -80,7 +81,9 @@ class ChatCanvasError(Exception):
 
 
 _KEY_PATTERNS = [
-    re.compile(r"sk-[A-Za-z0-9_\-*.]{8,}"),  # OpenAI keys, also when partly starred out
+    re.compile(
+        r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-*.]{8,}"
+    ),  # OpenAI keys, also when partly starred out
     re.compile(r"KakaoAK\s+\S+"),
     re.compile(r"Bearer\s+\S+"),
 ]
@@ -141,8 +144,10 @@ def from_openai(exc: Exception, secrets: Iterable[str] = ()) -> ChatCanvasError:
             return ChatCanvasError(
                 ErrorKind.RATE_LIMIT, message, retry_after=_retry_after(exc), **kw
             )
-        elif status == 404 or code == "model_not_found":
+        elif code == "model_not_found" or (status == 404 and "model" in message.lower()):
             kind = ErrorKind.MODEL_NOT_FOUND
+        elif status == 404:  # no such API path: usually a base URL without /v1
+            kind = ErrorKind.WRONG_ENDPOINT
         elif code == "context_length_exceeded":
             kind = ErrorKind.CONTEXT_TOO_LONG
         elif code in ("unsupported_parameter", "unsupported_value"):

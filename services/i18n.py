@@ -54,7 +54,8 @@ class Translator:
         self._fallback = load_strings(DEFAULT_LANGUAGE)
 
     def __call__(self, key: str, **values: object) -> str:
-        text = self._strings.get(key) or self._fallback.get(key) or key
+        # "in", not "or": an intentionally empty string is a value, not a missing key
+        text = self._strings[key] if key in self._strings else self._fallback.get(key, key)
         if values:
             try:
                 return text.format(**values)

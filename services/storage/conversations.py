@@ -145,9 +145,39 @@ _MESSAGE_FIELDS = {
 }
 
 
+_INT_FIELDS = ("prompt_tokens", "completion_tokens", "latency_ms")
+_TEXT_FIELDS = ("status", "model", "finish_reason", "error_kind")
+
+
+def _imported_message(m: object) -> MessageRow:
+    """A message row from an export entry; ValueError for anything not of the export's shape."""
+    if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
+        raise ValueError("bad message in export")
+    values: dict[str, object] = {"role": m["role"], "content": str(m.get("content") or "")}
+    for name in _INT_FIELDS:
+        value = m.get(name)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"bad {name} in export")
+            values[name] = value
+    for name in _TEXT_FIELDS:
+        value = m.get(name)
+        if value is not None:
+            if not isinstance(value, str):
+                raise ValueError(f"bad {name} in export")
+            values[name] = value
+    cost = m.get("cost_usd")
+    if cost is not None:
+        if isinstance(cost, bool) or not isinstance(cost, int | float):
+            raise ValueError("bad cost_usd in export")
+        values["cost_usd"] = float(cost)
+    return MessageRow(**values)
+
+
 def auto_title(text: str, limit: int = 60) -> str:
     """A title from the first message: its first line, cut at a word near ``limit``."""
-    line = " ".join(text.strip().split())
+    lines = text.strip().splitlines()
+    line = " ".join(lines[0].split()) if lines else ""
     if len(line) <= limit:
         return line
     cut = line[:limit].rsplit(" ", 1)[0] if " " in line[:limit] else line[:limit]
@@ -191,12 +221,18 @@ class ConversationStore:
         """Newest first; ``query`` matches titles and message text (case-insensitive)."""
         stmt = select(ConversationRow).where(ConversationRow.owner_id == self.owner_id)
         if query.strip():
-            pattern = f"%{query.strip()}%"
+            # % and _ typed by the user are literal characters, not wildcards
+            escaped = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
             in_messages = select(MessageRow.conversation_id).where(
-                MessageRow.owner_id == self.owner_id, MessageRow.content.ilike(pattern)
+                MessageRow.owner_id == self.owner_id,
+                MessageRow.content.ilike(pattern, escape="\\"),
             )
             stmt = stmt.where(
-                or_(ConversationRow.title.ilike(pattern), ConversationRow.id.in_(in_messages))
+                or_(
+                    ConversationRow.title.ilike(pattern, escape="\\"),
+                    ConversationRow.id.in_(in_messages),
+                )
             )
         stmt = stmt.order_by(ConversationRow.updated_at.desc()).limit(limit).offset(offset)
         with self.db.session() as s:
@@ -346,25 +382,22 @@ class ConversationStore:
         messages = data.get("messages")
         if not isinstance(messages, list):
             raise ValueError("messages missing")
-        for m in messages:
-            if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
-                raise ValueError("bad message in export")
-        conv = self.create(
-            title=str(data.get("title") or ""),
+        rows = [_imported_message(m) for m in messages]  # validates every row first
+        params = data.get("params")
+        conversation = ConversationRow(
+            id=uuid.uuid4().hex,
+            owner_id=self.owner_id,
+            title=str(data.get("title") or "")[:200],
             system_prompt=str(data.get("system_prompt") or ""),
-            model=data.get("model"),
-            params=data.get("params") or {},
+            model=data.get("model") if isinstance(data.get("model"), str) else None,
+            params=params if isinstance(params, dict) else {},
         )
-        rows = [
-            MessageRow(
-                conversation_id=conv.id,
-                owner_id=self.owner_id,
-                role=m["role"],
-                content=str(m.get("content", "")),
-                **{k: m.get(k) for k in _MESSAGE_FIELDS - {"content"} if m.get(k) is not None},
-            )
-            for m in messages
-        ]
-        with self.db.session() as s, s.begin():
+        for row in rows:
+            row.conversation_id = conversation.id
+            row.owner_id = self.owner_id
+        with self.db.session() as s, s.begin():  # one transaction: all or nothing
+            s.add(conversation)
+            s.flush()
             s.add_all(rows)
+        conv = _conversation(conversation)
         return conv

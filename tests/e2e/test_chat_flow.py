@@ -20,6 +20,11 @@ def open_app(page, url: str) -> None:
     page.wait_for_selector(INPUT, timeout=30_000)
 
 
+def new_chat(page) -> None:
+    page.get_by_role("button", name="New chat").click()
+    page.wait_for_selector("text=Start a conversation below", timeout=20_000)
+
+
 def send(page, text: str) -> None:
     page.fill(INPUT, text)
     page.keyboard.press("Enter")
@@ -74,7 +79,7 @@ def test_send_stream_reload_restart(page, running_app, fake_openai, data_dir):
 
 def test_no_credit_is_explained_and_the_text_kept(page, running_app, fake_openai):
     open_app(page, running_app.url)
-    page.get_by_role("button", name="New chat").click()
+    new_chat(page)
     fake_openai.set_fault("insufficient_quota")
     try:
         send(page, "This text must not be lost")
@@ -90,7 +95,7 @@ def test_no_credit_is_explained_and_the_text_kept(page, running_app, fake_openai
 
 def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
     open_app(page, running_app.url)
-    page.get_by_role("button", name="New chat").click()
+    new_chat(page)
     fake_openai.token_delay = 0.3
     try:
         send(page, " ".join(f"word{i}" for i in range(60)))

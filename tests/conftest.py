@@ -1,0 +1,92 @@
+"""Shared fixtures: a running fake OpenAI API, settings pointing at it, a fresh SQLite database,
+and the services wired to them. Test modules may override any of these with their own."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+
+import httpx2
+import pytest
+
+from services.catalog import Catalog, load_catalog
+from services.chat import ChatService
+from services.chat_turns import ChatTurns
+from services.settings import Secret, Settings
+from services.storage import ConversationStore, Database, open_database
+from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
+
+OWNER = "owner-a"
+# Short enough that a hung server fails a test quickly, long enough for a loaded machine.
+TEST_TIMEOUT = httpx2.Timeout(5.0, connect=1.0)
+
+
+# The knobs a test may turn; they are put back to a fresh FakeOpenAI's values between tests.
+_KNOBS = ("api_key", "first_token_delay", "token_delay", "hang_seconds", "reply", "image_handler")
+
+
+def _reset(server: FakeOpenAI) -> None:
+    defaults = FakeOpenAI()
+    for name in _KNOBS:
+        setattr(server, name, getattr(defaults, name))
+    server.models[:] = [replace(m) for m in defaults.models]  # tests may edit a model
+    server.clear_faults()
+    server.requests.clear()
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[FakeOpenAI]:
+    # One server for the whole session; the per-test ``fake`` fixture resets it.
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def fake(fake_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
+    """The fake OpenAI API on 127.0.0.1 with its default models, no faults, no delays and
+    an empty request log."""
+    _reset(fake_server)
+    yield fake_server
+    _reset(fake_server)
+
+
+@pytest.fixture
+def settings(fake: FakeOpenAI) -> Settings:
+    return Settings(openai_api_key=Secret(FAKE_KEY), openai_base_url=fake.base_url)
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture
+def db(tmp_path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path}/t.db")
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture
+def store(db: Database) -> ConversationStore:
+    return ConversationStore(db, OWNER)
+
+
+@pytest.fixture
+def chat(settings: Settings, catalog: Catalog) -> ChatService:
+    """No retries (a fault is seen at once) and a short timeout."""
+    return ChatService(settings, catalog, timeout=TEST_TIMEOUT, max_retries=0)
+
+
+@pytest.fixture
+def turns(store: ConversationStore, chat: ChatService) -> ChatTurns:
+    return ChatTurns(store, chat)
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connection refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

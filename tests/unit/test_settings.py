@@ -1,0 +1,185 @@
+"""Settings: where each value comes from, and a Secret that never shows itself."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import pickle
+
+import pytest
+
+from services.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_KARLO_BASE_URL,
+    LOCAL_OWNER,
+    Secret,
+    Settings,
+    resolve_settings,
+)
+
+KEY = "sk-proj-SETTINGS-abcdefghijklmnopqrstuvwxyz0123"
+KAKAO = "0123456789abcdef0123456789abcdef"
+
+
+# -- precedence ----------------------------------------------------------------------------
+def test_sidebar_beats_secrets_beats_environment():
+    s = resolve_settings(
+        sidebar={"OPENAI_API_KEY": "sk-sidebar-0000000000"},
+        secrets={"OPENAI_API_KEY": "sk-secrets-0000000000", "OPENAI_BASE_URL": "http://secrets/v1"},
+        environ={
+            "OPENAI_API_KEY": "sk-environ-0000000000",
+            "OPENAI_BASE_URL": "http://environ/v1",
+            "DATABASE_URL": "sqlite:///env.db",
+        },
+    )
+    assert s.openai_api_key.reveal() == "sk-sidebar-0000000000"
+    assert s.openai_base_url == "http://secrets/v1"
+    assert s.database_url == "sqlite:///env.db"
+    assert s.sources == {
+        "OPENAI_API_KEY": "sidebar",
+        "OPENAI_BASE_URL": "secrets",
+        "DATABASE_URL": "environment",
+    }
+
+
+def test_secrets_beat_environment():
+    s = resolve_settings(
+        secrets={"KAKAO_REST_API_KEY": "from-secrets-1234567"},
+        environ={"KAKAO_REST_API_KEY": "from-env-123456789"},
+    )
+    assert s.kakao_rest_api_key.reveal() == "from-secrets-1234567"
+    assert s.sources["KAKAO_REST_API_KEY"] == "secrets"
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t", None])
+def test_blank_values_are_ignored_and_the_next_source_is_used(blank):
+    s = resolve_settings(
+        sidebar={"OPENAI_API_KEY": blank, "OPENAI_BASE_URL": blank},
+        secrets={"OPENAI_API_KEY": blank},
+        environ={"OPENAI_API_KEY": KEY},
+    )
+    assert s.openai_api_key.reveal() == KEY
+    assert s.openai_base_url is None
+    assert s.sources == {"OPENAI_API_KEY": "environment"}
+
+
+def test_values_are_stripped():
+    s = resolve_settings(
+        sidebar={"OPENAI_API_KEY": f"  {KEY}\n", "OPENAI_BASE_URL": " http://x/v1 "}
+    )
+    assert s.openai_api_key.reveal() == KEY
+    assert s.openai_base_url == "http://x/v1"
+
+
+def test_nothing_set_gives_defaults_and_no_sources():
+    s = resolve_settings()
+    assert s.openai_api_key is None
+    assert s.kakao_rest_api_key is None
+    assert s.openai_base_url is None
+    assert s.karlo_base_url == DEFAULT_KARLO_BASE_URL
+    assert s.database_url == DEFAULT_DATABASE_URL
+    assert s.owner_id == LOCAL_OWNER
+    assert s.sources == {}
+    assert s.secrets() == []
+
+
+def test_keys_are_wrapped_in_secret():
+    s = resolve_settings(environ={"OPENAI_API_KEY": KEY, "KAKAO_REST_API_KEY": KAKAO})
+    assert isinstance(s.openai_api_key, Secret)
+    assert isinstance(s.kakao_rest_api_key, Secret)
+
+
+def test_settings_secrets_lists_the_raw_values():
+    s = resolve_settings(environ={"OPENAI_API_KEY": KEY, "KAKAO_REST_API_KEY": KAKAO})
+    assert s.secrets() == [KEY, KAKAO]
+    only_kakao = Settings(kakao_rest_api_key=Secret(KAKAO))
+    assert only_kakao.secrets() == [KAKAO]
+
+
+def test_settings_repr_does_not_show_the_keys():
+    s = resolve_settings(environ={"OPENAI_API_KEY": KEY, "KAKAO_REST_API_KEY": KAKAO})
+    for text in (repr(s), str(s), f"{s}", "%s" % (s,)):  # noqa: UP031 - the point of the test
+        assert KEY not in text
+        assert KAKAO not in text
+
+
+# -- Secret --------------------------------------------------------------------------------
+def renderings(secret: Secret) -> list[str]:
+    return [
+        repr(secret),
+        str(secret),
+        f"{secret}",
+        f"{secret!r}",
+        f"{secret!s}",
+        f"{secret:>80}",
+        format(secret),
+        format(secret, "s"),
+        # the old spellings are the point here
+        "{}".format(secret),  # noqa: UP032
+        "{0!r}".format(secret),  # noqa: UP030, UP032
+        "%s" % secret,  # noqa: UP031
+        "%r" % (secret,),  # noqa: UP031
+        str([secret]),
+        str({"key": secret}),
+    ]
+
+
+def test_secret_never_renders_its_value():
+    secret = Secret(KEY)
+    for text in renderings(secret):
+        assert KEY not in text
+        assert "SETTINGS" not in text
+
+
+def test_secret_does_not_appear_in_logs(caplog):
+    secret = Secret(KEY)
+    logger = logging.getLogger("chatcanvas.test")
+    with caplog.at_level(logging.DEBUG, logger="chatcanvas.test"):
+        logger.info("key is %s", secret)
+        logger.info("key is %r", secret)
+        logger.info("settings: %s", Settings(openai_api_key=secret))
+        logger.info(secret)
+    assert len(caplog.records) == 4
+    assert KEY not in caplog.text
+    for record in caplog.records:
+        assert KEY not in record.getMessage()
+
+
+def test_reveal_gives_the_value():
+    assert Secret(KEY).reveal() == KEY
+
+
+def test_masked_shows_only_a_hint():
+    assert Secret(KEY).masked() == "sk-…0123"
+    short = Secret("abcdefghijkl")  # 12 characters: too short to show any of it
+    assert short.masked() == "•" * 8
+    assert "abc" not in short.masked()
+
+
+def test_secret_equality_and_truthiness():
+    assert Secret(KEY) == Secret(KEY)
+    assert Secret(KEY) != Secret(KAKAO)
+    assert Secret(KEY) != KEY  # never equal to the bare string
+    assert len({Secret(KEY), Secret(KEY)}) == 1
+    assert Secret(KEY)
+    assert not Secret("")
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_secret_refuses_pickling(protocol):
+    with pytest.raises(TypeError):
+        pickle.dumps(Secret(KEY), protocol=protocol)
+    with pytest.raises(TypeError):
+        pickle.dumps(Settings(openai_api_key=Secret(KEY)), protocol=protocol)
+
+
+def test_secret_refuses_copying_through_reduce():
+    with pytest.raises(TypeError):
+        copy.deepcopy(Secret(KEY))
+
+
+def test_secret_has_no_instance_dict():
+    secret = Secret(KEY)
+    assert not hasattr(secret, "__dict__")
+    with pytest.raises(AttributeError):
+        secret.other = 1
