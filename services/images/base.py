@@ -1,0 +1,277 @@
+"""The image provider interface: one request in, images plus what was actually sent out.
+
+Every provider (OpenAI GPT Image, Kakao Karlo, ...) implements :class:`ImageProvider`.
+:func:`run_lanes` runs several (provider, request) lanes side by side for the comparison page.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import httpx2
+
+from services.errors import ChatCanvasError, ErrorKind, scrub
+
+_SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """What the user asked for. Providers send only the parts their model takes.
+
+    ``size`` is ``"WIDTHxHEIGHT"`` or a provider keyword such as ``"auto"``; ``width`` and
+    ``height`` win over it when both are set. ``seeds`` holds one seed per image (a single seed
+    with ``count > 1`` is expanded to consecutive seeds by providers that take seeds).
+    ``extras`` carries provider-specific parameters by their API names (``background``,
+    ``moderation``, ``style``, ``upscale``, ``guidance_scale``, ...)."""
+
+    prompt: str
+    model: str
+    negative_prompt: str = ""
+    size: str | None = None
+    width: int | None = None
+    height: int | None = None
+    count: int = 1
+    seeds: tuple[int, ...] = ()
+    quality: str | None = None
+    output_format: str | None = None
+    extras: Mapping[str, object] = field(default_factory=dict)
+
+    def dimensions(self) -> tuple[int, int] | None:
+        """(width, height) when the request names them, else None (``auto`` or unset)."""
+        if self.width and self.height:
+            return int(self.width), int(self.height)
+        return parse_size(self.size) if self.size else None
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    """One image as bytes, with what the provider told about it."""
+
+    data: bytes = field(repr=False)
+    mime_type: str
+    seed: int | None = None
+    nsfw: bool | None = None
+    nsfw_score: float | None = None
+    revised_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """The images of one call and the record of what was sent (never a secret)."""
+
+    provider: str
+    model: str
+    images: tuple[GeneratedImage, ...]
+    params: Mapping[str, object]  # the request body exactly as sent, minus credentials
+    seeds: tuple[int, ...] = ()
+    latency_ms: int = 0
+    cost_usd: float | None = None
+    cost_is_estimate: bool = False
+    usage: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SizeRule:
+    """Free-form ``WIDTHxHEIGHT`` sizes a model accepts."""
+
+    multiple: int
+    max_side: int
+    max_pixels: int | None = None
+    max_aspect: float | None = None  # 3.0 means from 1:3 to 3:1
+
+    def problem(self, width: int, height: int) -> str | None:
+        """Why the size is refused (a short English reason), or None when it is fine."""
+        if width <= 0 or height <= 0:
+            return "width and height must be positive"
+        if width % self.multiple or height % self.multiple:
+            return f"width and height must be multiples of {self.multiple}"
+        if max(width, height) > self.max_side:
+            return f"each side must be at most {self.max_side} px"
+        if self.max_pixels is not None and width * height > self.max_pixels:
+            return f"at most {self.max_pixels} pixels in total"
+        if self.max_aspect is not None and max(width, height) / min(width, height) > (
+            self.max_aspect + 1e-9
+        ):
+            return f"aspect ratio must be between 1:{self.max_aspect:g} and {self.max_aspect:g}:1"
+        return None
+
+
+@dataclass(frozen=True)
+class ImageCapabilities:
+    """What a model takes, so the UI offers only valid choices."""
+
+    provider: str
+    model: str
+    family: str
+    sizes: tuple[str, ...] = ()
+    size_rule: SizeRule | None = None  # set when free-form sizes are accepted
+    qualities: tuple[str, ...] = ()
+    output_formats: tuple[str, ...] = ()
+    max_count: int = 1
+    seeds: bool = False
+    negative_prompt: bool = False
+    extras: Mapping[str, tuple[object, ...]] = field(default_factory=dict)  # name -> choices
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # name -> (lo, hi)
+    default_size: str | None = None
+
+
+@runtime_checkable
+class ImageProvider(Protocol):
+    """Generates images for one request. ``generate`` raises ChatCanvasError (with
+    ``provider`` set) for anything the user can act on."""
+
+    name: str
+
+    def models(self) -> list[str]:
+        """Model ids this provider offers (the UI may merge a live list)."""
+        ...
+
+    def capabilities(self, model: str) -> ImageCapabilities:
+        """What ``model`` accepts."""
+        ...
+
+    def generate(self, request: ImageRequest) -> ImageResult:
+        """One call to the provider; raises ChatCanvasError."""
+        ...
+
+
+# -- helpers shared by providers --------------------------------------------------------------
+
+
+def parse_size(size: str | None) -> tuple[int, int] | None:
+    """``"1536x1024"`` -> (1536, 1024); anything else (``auto``, None, junk) -> None."""
+    match = _SIZE.match(size or "")
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """The image type from its first bytes; None when it is not an image we know."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    return None
+
+
+def expand_seeds(seeds: Sequence[int], count: int) -> tuple[int, ...]:
+    """One seed per image: a single seed becomes consecutive seeds, so a run is reproducible
+    from the one number the user typed."""
+    if len(seeds) == 1 and count > 1:
+        return tuple((seeds[0] + i) % 4_294_967_296 for i in range(count))
+    return tuple(seeds)
+
+
+def bad_request(detail: str, param: str, provider: str) -> ChatCanvasError:
+    """A request refused before sending: nothing went over the network."""
+    return ChatCanvasError(ErrorKind.BAD_REQUEST, detail, param=param, provider=provider)
+
+
+def accepted_extras(caps: ImageCapabilities, extras: Mapping[str, object]) -> dict[str, object]:
+    """The extras ``caps`` takes, validated. Unknown names are dropped (settings left over
+    from another model must not break this one); bad values raise BAD_REQUEST. Ranges with
+    integer bounds take integers only."""
+    accepted: dict[str, object] = {}
+    for name, value in extras.items():
+        if value is None:
+            continue
+        if name in caps.extras:
+            if value not in caps.extras[name]:
+                allowed = ", ".join(str(c) for c in caps.extras[name])
+                raise bad_request(f"{name}={value!r} (allowed: {allowed})", name, caps.provider)
+        elif name in caps.ranges:
+            lo, hi = caps.ranges[name]
+            integral = isinstance(lo, int) and isinstance(hi, int)
+            kinds = (int,) if integral else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds) or not lo <= value <= hi:
+                raise bad_request(
+                    f"{name}={value!r} (allowed: {'integers ' if integral else ''}{lo}..{hi})",
+                    name,
+                    caps.provider,
+                )
+        else:
+            continue
+        accepted[name] = value
+    return accepted
+
+
+_http_clients: dict[str, httpx2.Client] = {}
+_http_lock = threading.Lock()
+
+
+def shared_http_client(timeout: httpx2.Timeout) -> httpx2.Client:
+    """A pooled client per timeout, shared by every session (thread-safe). Credentials go in
+    per-request headers, never on the client."""
+    key = str(timeout)
+    with _http_lock:
+        client = _http_clients.get(key)
+        if client is None:
+            client = _http_clients[key] = httpx2.Client(timeout=timeout)
+        return client
+
+
+def error_message_key(error: ChatCanvasError) -> str:
+    """The locale key that explains ``error`` to a person: image-specific texts where the
+    shared errors.json would say the wrong thing (a missing Kakao key is not an OpenAI key)."""
+    if error.provider == "karlo" and error.kind is ErrorKind.NO_KEY:
+        return "images.errors.karlo_no_key"
+    if error.provider == "karlo" and error.code in ("not_english", "too_long"):
+        return f"images.karlo_checks.{error.code}"
+    return f"errors.{error.kind}"
+
+
+# -- lanes ------------------------------------------------------------------------------------
+
+LaneOutcome = ImageResult | ChatCanvasError
+
+
+def _run_one(provider: ImageProvider, request: ImageRequest) -> LaneOutcome:
+    try:
+        return provider.generate(request)
+    except ChatCanvasError as exc:
+        return exc
+    except Exception as exc:  # a provider bug must still end as one lane's error, not a crash
+        secrets = getattr(getattr(provider, "settings", None), "secrets", list)()
+        return ChatCanvasError(
+            ErrorKind.UNKNOWN,
+            scrub(f"{type(exc).__name__}: {exc}", secrets),
+            provider=getattr(provider, "name", "unknown"),
+        )
+
+
+def run_lanes(
+    lanes: Sequence[tuple[ImageProvider, ImageRequest]],
+    on_done: Callable[[int, LaneOutcome], None] | None = None,
+) -> list[LaneOutcome]:
+    """Run every lane at once, each in its own thread, so the wall time is the slowest lane's.
+
+    ``on_done(index, result_or_error)`` is called in the caller's thread as each lane ends
+    (completion order), so a Streamlit page can draw results as they arrive. A lane's error
+    is returned as its outcome and never touches the other lanes. Returns outcomes in lane
+    order."""
+    outcomes: list[LaneOutcome | None] = [None] * len(lanes)
+    if not lanes:
+        return []
+    with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="image-lane") as pool:
+        pending: dict[Future[LaneOutcome], int] = {
+            pool.submit(_run_one, provider, request): i
+            for i, (provider, request) in enumerate(lanes)
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                outcome = future.result()  # _run_one never raises
+                outcomes[index] = outcome
+                if on_done is not None:
+                    on_done(index, outcome)
+    return [o for o in outcomes if o is not None]

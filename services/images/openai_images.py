@@ -1,0 +1,320 @@
+"""OpenAI image generation through ``client.images.generate``.
+
+GPT Image models (the current ones) and DALL·E-style models (still served by some
+OpenAI-compatible servers) take different parameters, so each request is built from the
+model's capabilities in services/data/models.json, never from the SDK's defaults (its fallback
+model is retired).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+from functools import cache
+from pathlib import Path
+
+import httpx2
+
+from services.catalog import DATA_FILE, Catalog, load_catalog
+from services.chat import openai_client
+from services.errors import ChatCanvasError, ErrorKind, from_openai, scrub
+from services.images.base import (
+    GeneratedImage,
+    ImageCapabilities,
+    ImageRequest,
+    ImageResult,
+    SizeRule,
+    accepted_extras,
+    bad_request,
+    shared_http_client,
+    sniff_mime,
+)
+from services.settings import Settings
+
+PROVIDER = "openai"
+# Image generation takes tens of seconds (high quality, large sizes: minutes); one retry at most,
+# because a retried request is generated, and billed, again.
+IMAGE_TIMEOUT = httpx2.Timeout(180.0, connect=5.0)
+IMAGE_MAX_RETRIES = 1
+DOWNLOAD_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
+MAX_PROMPT_CHARS = 32_000
+
+# gpt-image-2 and later: free-form WIDTHxHEIGHT up to 3840x2160 (either orientation).
+GPT_IMAGE_SIZE_RULE = SizeRule(multiple=16, max_side=3840, max_pixels=3840 * 2160, max_aspect=3.0)
+_DATED_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+# Used for ids the data file does not know (a compatible server's own names): permissive,
+# so the server, not a guess here, decides.
+_FAMILY_DEFAULTS: dict[str, dict] = {
+    "gpt-image": {
+        "sizes": ["auto", "1024x1024", "1536x1024", "1024x1536"],
+        "custom_sizes": True,
+        "qualities": ["low", "medium", "high", "auto"],
+        "output_formats": ["png", "webp", "jpeg"],
+        "max_n": 10,
+    },
+    "dall-e": {
+        "sizes": ["256x256", "512x512", "1024x1024", "1792x1024", "1024x1792"],
+        "qualities": ["standard", "hd"],
+        "styles": ["vivid", "natural"],
+        "max_n": 10,
+    },
+}
+_GPT_IMAGE_EXTRAS: dict[str, tuple[object, ...]] = {
+    "background": ("auto", "opaque", "transparent"),
+    "moderation": ("auto", "low"),
+}
+_GPT_IMAGE_RANGES: dict[str, tuple[float, float]] = {"output_compression": (0, 100)}
+_TRANSPARENT_FORMATS = ("png", "webp")
+
+
+@cache
+def _raw_image_entries(path: Path = DATA_FILE) -> dict[str, dict]:
+    """The image entries of the data file with their capability fields, which the shared
+    Catalog does not carry."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in data["models"].items() if v.get("kind") == "image"}
+
+
+def _raw_entry(model: str) -> dict | None:
+    """The data file's entry for ``model``; dated snapshots inherit their alias's entry."""
+    entries = _raw_image_entries()
+    return entries.get(model) or entries.get(_DATED_SUFFIX.sub("", model))
+
+
+def image_capabilities(model: str, catalog: Catalog | None = None) -> ImageCapabilities:
+    """What ``model`` takes, from the data file; unknown ids get their family's defaults
+    (ids containing "dall-e" are DALL·E family, every other image id GPT Image)."""
+    catalog = catalog or load_catalog()
+    raw = _raw_entry(model)
+    family = catalog.spec(model).family or ("dall-e" if "dall-e" in model else "gpt-image")
+    if raw is None:
+        raw = _FAMILY_DEFAULTS.get(family, _FAMILY_DEFAULTS["gpt-image"])
+    if family == "dall-e":
+        extras: dict[str, tuple[object, ...]] = {"response_format": ("b64_json", "url")}
+        if raw.get("styles"):
+            extras["style"] = tuple(raw["styles"])
+        return ImageCapabilities(
+            provider=PROVIDER,
+            model=model,
+            family="dall-e",
+            sizes=tuple(raw.get("sizes", ())),
+            qualities=tuple(raw.get("qualities", ())),
+            max_count=int(raw.get("max_n", 1)),
+            extras=extras,
+            default_size="1024x1024",
+        )
+    return ImageCapabilities(
+        provider=PROVIDER,
+        model=model,
+        family="gpt-image",
+        sizes=tuple(raw.get("sizes", ())),
+        size_rule=GPT_IMAGE_SIZE_RULE if raw.get("custom_sizes") else None,
+        qualities=tuple(raw.get("qualities", ())),
+        output_formats=tuple(raw.get("output_formats", ("png",))),
+        max_count=int(raw.get("max_n", 10)),
+        extras=dict(_GPT_IMAGE_EXTRAS),
+        ranges=dict(_GPT_IMAGE_RANGES),
+        default_size="1024x1024",
+    )
+
+
+def _check_choice(value: object, choices: tuple[object, ...], param: str) -> None:
+    if value not in choices:
+        allowed = ", ".join(str(c) for c in choices) or "none"
+        raise bad_request(f"{param}={value!r} (allowed: {allowed})", param, PROVIDER)
+
+
+def _check_size(caps: ImageCapabilities, request: ImageRequest) -> str | None:
+    """The size to send (None: let the model choose), or BAD_REQUEST."""
+    dims = request.dimensions()
+    if dims is None:
+        if not request.size:
+            return None
+        _check_choice(request.size, caps.sizes, "size")
+        return request.size
+    size = f"{dims[0]}x{dims[1]}"
+    if size in caps.sizes:
+        return size
+    problem = caps.size_rule.problem(*dims) if caps.size_rule else "not offered by this model"
+    if problem:
+        raise bad_request(f"size {size}: {problem}", "size", PROVIDER)
+    return size
+
+
+def build_image_params(caps: ImageCapabilities, request: ImageRequest) -> dict[str, object]:
+    """The ``images.generate`` keyword arguments for this model, validated before sending.
+    Extras the model does not take (left over from another model) are dropped; values it
+    cannot take raise BAD_REQUEST with ``param`` set."""
+    prompt = request.prompt.strip()
+    if not prompt:
+        raise ChatCanvasError(ErrorKind.EMPTY_INPUT, provider=PROVIDER)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ChatCanvasError(
+            ErrorKind.INPUT_TOO_LONG,
+            f"{len(prompt)} > {MAX_PROMPT_CHARS}",
+            param="prompt",
+            provider=PROVIDER,
+        )
+    if not 1 <= request.count <= caps.max_count:
+        raise bad_request(
+            f"n must be between 1 and {caps.max_count} for {caps.model}", "n", PROVIDER
+        )
+    params: dict[str, object] = {"model": caps.model, "prompt": prompt, "n": request.count}
+    size = _check_size(caps, request)
+    if size is not None:
+        params["size"] = size
+    if request.quality:
+        _check_choice(request.quality, caps.qualities, "quality")
+        params["quality"] = request.quality
+    extras = accepted_extras(caps, request.extras)
+    if caps.family == "dall-e":
+        # b64_json saves a second round trip; "url" is still honoured when asked for
+        extras.setdefault("response_format", "b64_json")
+    else:
+        fmt = request.output_format
+        if fmt:
+            fmt = "jpeg" if fmt == "jpg" else fmt
+            _check_choice(fmt, caps.output_formats, "output_format")
+            params["output_format"] = fmt
+        if extras.get("output_compression") is not None and fmt not in ("webp", "jpeg"):
+            extras.pop("output_compression")  # only meaningful for lossy formats
+        if extras.get("background") == "transparent" and (fmt or "png") not in (
+            _TRANSPARENT_FORMATS
+        ):
+            raise bad_request(
+                "a transparent background needs png or webp output", "background", PROVIDER
+            )
+    params.update(extras)
+    return params
+
+
+class OpenAIImageProvider:
+    """OpenAI (or an OpenAI-compatible server) through the official SDK."""
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog | None = None,
+        *,
+        timeout: httpx2.Timeout | float = IMAGE_TIMEOUT,
+        max_retries: int = IMAGE_MAX_RETRIES,
+        download_timeout: httpx2.Timeout = DOWNLOAD_TIMEOUT,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog or load_catalog()
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._download_timeout = download_timeout
+
+    def models(self) -> list[str]:
+        """Image model ids the data file knows (the UI merges the live list via the catalog)."""
+        return self.catalog.known_ids("image")
+
+    def capabilities(self, model: str) -> ImageCapabilities:
+        return image_capabilities(model, self.catalog)
+
+    def generate(self, request: ImageRequest) -> ImageResult:
+        """Generate ``request.count`` images; raises ChatCanvasError (provider "openai")."""
+        caps = self.capabilities(request.model)
+        params = build_image_params(caps, request)
+        secrets = self.settings.secrets()
+        started = time.perf_counter()
+        try:
+            client = openai_client(
+                self.settings, timeout=self._timeout, max_retries=self._max_retries
+            )
+            response = client.images.generate(**params)
+        except Exception as exc:
+            err = from_openai(exc, secrets)
+            err.provider = PROVIDER
+            raise err from None
+        images = tuple(self._decode(item, caps) for item in response.data or [])
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        if not images:
+            raise ChatCanvasError(
+                ErrorKind.BAD_RESPONSE, "no images in the response", provider=PROVIDER
+            )
+        usage = response.usage.model_dump() if response.usage is not None else {}
+        cost = self._cost(request.model, response.usage)
+        return ImageResult(
+            provider=PROVIDER,
+            model=request.model,
+            images=images,
+            params=params,
+            latency_ms=latency_ms,
+            cost_usd=cost,
+            usage=usage,
+        )
+
+    # -- internals ---------------------------------------------------------------------------
+    def _decode(self, item: object, caps: ImageCapabilities) -> GeneratedImage:
+        b64 = getattr(item, "b64_json", None)
+        url = getattr(item, "url", None)
+        if b64:
+            try:
+                data = base64.b64decode(b64, validate=True)
+            except (binascii.Error, ValueError):
+                raise ChatCanvasError(
+                    ErrorKind.BAD_RESPONSE, "b64_json is not valid base64", provider=PROVIDER
+                ) from None
+        elif url and caps.family == "dall-e":
+            data = self._download(url)
+        else:
+            raise ChatCanvasError(
+                ErrorKind.BAD_RESPONSE, "an image without data", provider=PROVIDER
+            )
+        mime = sniff_mime(data)
+        if mime is None:
+            raise ChatCanvasError(
+                ErrorKind.BAD_RESPONSE, "the returned data is not an image", provider=PROVIDER
+            )
+        return GeneratedImage(
+            data=data, mime_type=mime, revised_prompt=getattr(item, "revised_prompt", None)
+        )
+
+    def _download(self, url: str) -> bytes:
+        """DALL·E URL results expire after an hour: fetch them now."""
+        secrets = self.settings.secrets()
+        try:
+            response = shared_http_client(self._download_timeout).get(url)
+        except httpx2.TimeoutException as exc:
+            raise ChatCanvasError(
+                ErrorKind.TIMEOUT, scrub(f"image download: {exc}", secrets), provider=PROVIDER
+            ) from None
+        except httpx2.HTTPError as exc:
+            raise ChatCanvasError(
+                ErrorKind.CONNECTION, scrub(f"image download: {exc}", secrets), provider=PROVIDER
+            ) from None
+        if response.status_code != 200:
+            raise ChatCanvasError(
+                ErrorKind.BAD_RESPONSE,
+                f"image download answered HTTP {response.status_code}",
+                status=response.status_code,
+                provider=PROVIDER,
+            )
+        return response.content
+
+    def _cost(self, model: str, usage: object) -> float | None:
+        """USD from the returned token usage, or None when the price or usage is unknown."""
+        spec = self.catalog.spec(model)
+        if spec.price is None or usage is None:
+            return None
+        raw_price = (_raw_entry(model) or {}).get("price") or {}
+        image_input_rate = raw_price.get("image_input", spec.price.input)
+        details = getattr(usage, "input_tokens_details", None)
+        input_tokens = getattr(usage, "input_tokens", 0) or 0
+        image_in = getattr(details, "image_tokens", 0) or 0
+        text_in = getattr(details, "text_tokens", None)
+        text_in = input_tokens - image_in if text_in is None else text_in
+        output_tokens = getattr(usage, "output_tokens", 0) or 0
+        return (
+            text_in * spec.price.input
+            + image_in * image_input_rate
+            + output_tokens * spec.price.output
+        ) / 1_000_000

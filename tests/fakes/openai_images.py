@@ -1,0 +1,432 @@
+"""``POST /v1/images/generations`` for the fake OpenAI server, in the real wire format.
+
+Plug it in with ``FakeOpenAI(image_handler=FakeOpenAIImages())`` (or the plain
+:func:`image_handler`). FakeOpenAI checks the key and the "images" fault endpoint first, then
+calls the handler. GPT Image models answer with ``b64_json`` and ``usage``, and refuse
+``response_format`` / ``style`` like the real API; DALL·E models answer with ``url`` (served by
+a small file server started on demand) or ``b64_json`` plus ``revised_prompt``. A prompt with a
+trigger word ("forbidden") is refused by the "safety system". Knobs: latency (all requests or
+per model) and faults: timeout (hang), malformed_b64, empty_data, no_usage, echo_key,
+expired_url.
+
+Run standalone (chat + images):  python -m tests.fakes.openai_images --port 8765 --image-latency 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.fakes.karlo_server import render_image
+from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
+
+GPT_PRESETS = ("1024x1024", "1536x1024", "1024x1536")
+DALLE_SIZES = {
+    "dall-e-2": ("256x256", "512x512", "1024x1024"),
+    "dall-e-3": ("1024x1024", "1792x1024", "1024x1792"),
+}
+# output image tokens for 1024x1024, per quality (scaled by area)
+OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 6240, "max": 8320}
+# echo_key: a 400 whose message repeats the request's Authorization header (a careless proxy)
+# expired_url: DALL·E URLs that answer 404 (they expire after an hour)
+FAULTS = {"timeout", "malformed_b64", "empty_data", "no_usage", "echo_key", "expired_url"}
+
+
+def _error(
+    status: int,
+    message: str,
+    param: str | None,
+    code: str | None,
+    etype: str = "invalid_request_error",
+) -> tuple[int, dict]:
+    return status, {"error": {"message": message, "type": etype, "param": param, "code": code}}
+
+
+def _unsupported(param: str) -> tuple[int, dict]:
+    return _error(
+        400,
+        f"Unsupported parameter: '{param}' is not supported with this model.",
+        param,
+        "unsupported_parameter",
+    )
+
+
+def _invalid_value(param: str, value: object, supported: tuple[str, ...]) -> tuple[int, dict]:
+    listed = ", ".join(f"'{s}'" for s in supported[:-1]) + f", and '{supported[-1]}'"
+    return _error(
+        400,
+        f"Invalid value: '{value}'. Supported values are: {listed}.",
+        param,
+        "invalid_value",
+    )
+
+
+def family(model: str) -> str | None:
+    if model.startswith(("gpt-image", "chatgpt-image")):
+        return "gpt-image"
+    if model.startswith("dall-e"):
+        return "dall-e"
+    return None
+
+
+@dataclass
+class ImageCall:
+    body: dict
+    received_at: float
+    responded_at: float | None = None
+    status: int | None = None
+
+
+@dataclass
+class FakeOpenAIImages:
+    """A callable ``image_handler`` with knobs and a record of what it received."""
+
+    latency: float = 0.0
+    latency_by_model: dict[str, float] = field(default_factory=dict)
+    hang_seconds: float = 30.0
+    trigger_words: tuple[str, ...] = ("forbidden",)
+    calls: list[ImageCall] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    _fault: str | None = None
+    _fault_remaining: int | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: ThreadingHTTPServer | None = None
+
+    # -- control -------------------------------------------------------------------------
+    def set_fault(self, name: str | None, *, times: int | None = None) -> None:
+        """Make the next ``times`` requests (all, when None) behave as ``name`` (one of
+        FAULTS); ``None`` clears it. Error bodies are FakeOpenAI.set_fault(..., "images")."""
+        if name is not None and name not in FAULTS:
+            raise ValueError(f"unknown fault {name!r}")
+        with self._lock:
+            self._fault, self._fault_remaining = name, times
+
+    def _take_fault(self) -> str | None:
+        with self._lock:
+            fault = self._fault
+            if fault is not None and self._fault_remaining is not None:
+                self._fault_remaining -= 1
+                if self._fault_remaining <= 0:
+                    self._fault = None
+            return fault
+
+    # -- the file server for DALL·E URLs -------------------------------------------------
+    def _file_url(self, data: bytes) -> str:
+        with self._lock:
+            if self._server is None:
+                fake = self
+
+                class Handler(_FileHandler):
+                    owner = fake
+
+                self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+                self._server.daemon_threads = True
+                threading.Thread(
+                    target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+                ).start()
+            name = f"img-{uuid.uuid4().hex}.png"
+            self.files[name] = data
+            port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/files/{name}"
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                self._server.shutdown()
+                self._server.server_close()
+                self._server = None
+
+    def __enter__(self) -> FakeOpenAIImages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the handler ---------------------------------------------------------------------
+    def __call__(self, fake: Any, body: dict) -> tuple[int, dict]:
+        call = ImageCall(dict(body), received_at=time.monotonic())
+        with self._lock:
+            self.calls.append(call)
+        status, payload = self._answer(fake, body)
+        call.status, call.responded_at = status, time.monotonic()
+        return status, payload
+
+    def _answer(self, fake: Any, body: dict) -> tuple[int, dict]:
+        fault = self._take_fault()
+        if fault == "timeout":
+            time.sleep(self.hang_seconds)
+        if fault == "echo_key":
+            headers = fake.requests[-1].headers if fake.requests else {}
+            auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+            return _error(400, f"Malformed request sent with {auth}", None, None)
+        model = body.get("model")
+        prompt = body.get("prompt")
+        delay = self.latency_by_model.get(str(model), self.latency)
+        if delay:
+            time.sleep(delay)
+        if not isinstance(prompt, str) or not prompt:
+            return _error(
+                400, "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter"
+            )
+        if not isinstance(model, str):
+            # the SDK's fallback would be a retired model: the fake insists on an explicit one
+            return _error(
+                400, "Missing required parameter: 'model'.", "model", "missing_required_parameter"
+            )
+        kind = family(model)
+        if kind is None:
+            return _error(
+                404,
+                f"The model '{model}' does not exist or you do not have access to it.",
+                None,
+                "model_not_found",
+            )
+        problem = (
+            self._validate_gpt(body, model)
+            if kind == "gpt-image"
+            else self._validate_dalle(body, model)
+        )
+        if problem is not None:
+            return problem
+        if any(word in prompt.lower() for word in self.trigger_words):
+            if kind == "dall-e":
+                return _error(
+                    400,
+                    "Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.",
+                    None,
+                    "content_policy_violation",
+                )
+            return _error(
+                400,
+                f"Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID req_{uuid.uuid4().hex[:24]}.",
+                None,
+                "moderation_blocked",
+                etype="image_generation_user_error",
+            )
+        if kind == "gpt-image":
+            return 200, self._gpt_result(body, fault)
+        return 200, self._dalle_result(body, fault)
+
+    # -- GPT Image -----------------------------------------------------------------------
+    def _validate_gpt(self, body: dict, model: str) -> tuple[int, dict] | None:
+        for param in ("response_format", "style"):
+            if param in body:
+                return _unsupported(param)
+        n = body.get("n", 1)
+        if not isinstance(n, int) or n < 1:
+            return _error(
+                400,
+                f"Invalid 'n': integer below minimum value. Expected a value >= 1, but got {n} instead.",
+                "n",
+                "integer_below_min_value",
+            )
+        if n > 10:
+            return _error(
+                400,
+                f"Invalid 'n': integer above maximum value. Expected a value <= 10, but got {n} instead.",
+                "n",
+                "integer_above_max_value",
+            )
+        qualities = ("low", "medium", "high", "auto")
+        if model.startswith("gpt-image-2.5"):
+            qualities = ("low", "medium", "high", "xhigh", "max", "auto")
+        if body.get("quality", "auto") not in qualities:
+            return _invalid_value("quality", body.get("quality"), qualities)
+        formats = ("png", "webp", "jpeg")
+        fmt = body.get("output_format", "png")
+        if fmt not in formats:
+            return _invalid_value("output_format", fmt, formats)
+        if body.get("background", "auto") not in ("transparent", "opaque", "auto"):
+            return _invalid_value(
+                "background", body.get("background"), ("transparent", "opaque", "auto")
+            )
+        if body.get("background") == "transparent" and fmt == "jpeg":
+            return _error(
+                400,
+                "Transparent background is not supported for jpeg output format.",
+                "background",
+                "invalid_value",
+            )
+        if body.get("moderation", "auto") not in ("low", "auto"):
+            return _invalid_value("moderation", body.get("moderation"), ("low", "auto"))
+        size = body.get("size", "auto")
+        if size in (*GPT_PRESETS, "auto"):
+            return None
+        if not model.startswith("gpt-image-2"):
+            return _invalid_value("size", size, (*GPT_PRESETS, "auto"))
+        try:
+            width, height = (int(v) for v in str(size).lower().split("x"))
+        except ValueError:
+            return _error(400, f"Invalid size '{size}'. Use WIDTHxHEIGHT.", "size", "invalid_value")
+        if width % 16 or height % 16:
+            return _error(
+                400,
+                f"Invalid size '{size}'. Width and height must both be divisible by 16.",
+                "size",
+                "invalid_value",
+            )
+        if max(width, height) > 3 * min(width, height):
+            return _error(
+                400,
+                f"Invalid size '{size}'. The aspect ratio must be between 1:3 and 3:1.",
+                "size",
+                "invalid_value",
+            )
+        if max(width, height) > 3840 or width * height > 3840 * 2160:
+            return _error(
+                400,
+                f"Invalid size '{size}'. The maximum supported resolution is 3840x2160.",
+                "size",
+                "invalid_value",
+            )
+        return None
+
+    def _gpt_result(self, body: dict, fault: str | None) -> dict:
+        n = body.get("n", 1)
+        size = body.get("size", "auto")
+        size = "1024x1024" if size == "auto" else size
+        width, height = (int(v) for v in size.split("x"))
+        quality = body.get("quality", "auto")
+        quality = "medium" if quality == "auto" else quality
+        fmt = body.get("output_format", "png")
+        text_tokens = count_tokens(body["prompt"])
+        per_image = round(OUTPUT_TOKENS[quality] * width * height / (1024 * 1024))
+        data = []
+        if fault != "empty_data":
+            for i in range(n):
+                b64 = base64.b64encode(render_image(width, height, fmt, seed=i)).decode()
+                data.append({"b64_json": "not//base64!!" if fault == "malformed_b64" else b64})
+        payload: dict = {
+            "created": int(time.time()),
+            "data": data,
+            "background": "transparent" if body.get("background") == "transparent" else "opaque",
+            "output_format": fmt,
+            "quality": quality,
+            "size": size,
+        }
+        if fault != "no_usage":
+            payload["usage"] = {
+                "input_tokens": text_tokens,
+                "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": 0},
+                "output_tokens": per_image * n,
+                "output_tokens_details": {"image_tokens": per_image * n, "text_tokens": 0},
+                "total_tokens": text_tokens + per_image * n,
+            }
+        return payload
+
+    # -- DALL·E --------------------------------------------------------------------------
+    def _validate_dalle(self, body: dict, model: str) -> tuple[int, dict] | None:
+        for param in ("output_format", "background", "moderation", "output_compression"):
+            if param in body:
+                return _unsupported(param)
+        sizes = DALLE_SIZES.get(model, DALLE_SIZES["dall-e-3"])
+        if body.get("size", "1024x1024") not in sizes:
+            return _invalid_value("size", body.get("size"), sizes)
+        n = body.get("n", 1)
+        max_n = 1 if model == "dall-e-3" else 10
+        if not isinstance(n, int) or not 1 <= n <= max_n:
+            return _error(
+                400,
+                f"Invalid 'n': must be between 1 and {max_n} for {model}.",
+                "n",
+                "invalid_value",
+            )
+        if body.get("response_format", "url") not in ("url", "b64_json"):
+            return _invalid_value(
+                "response_format", body.get("response_format"), ("url", "b64_json")
+            )
+        if model == "dall-e-3":
+            if body.get("quality", "standard") not in ("standard", "hd"):
+                return _invalid_value("quality", body.get("quality"), ("standard", "hd"))
+            if body.get("style", "vivid") not in ("vivid", "natural"):
+                return _invalid_value("style", body.get("style"), ("vivid", "natural"))
+        elif "style" in body:
+            return _unsupported("style")
+        return None
+
+    def _dalle_result(self, body: dict, fault: str | None) -> dict:
+        width, height = (int(v) for v in body.get("size", "1024x1024").split("x"))
+        data = []
+        if fault != "empty_data":
+            for i in range(body.get("n", 1)):
+                png = render_image(width, height, "png", seed=i)
+                item: dict = {"revised_prompt": f"A detailed rendering of: {body['prompt']}"}
+                if body.get("response_format") == "b64_json":
+                    item["b64_json"] = (
+                        "not//base64!!"
+                        if fault == "malformed_b64"
+                        else base64.b64encode(png).decode()
+                    )
+                else:
+                    item["url"] = self._file_url(png)
+                    if fault == "expired_url":
+                        self.files.clear()
+                data.append(item)
+        return {"created": int(time.time()), "data": data}
+
+
+class _FileHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    owner: FakeOpenAIImages
+
+    def handle(self) -> None:
+        # the client hung up (a timeout, a closed pool): nobody to answer
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            super().handle()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        data = self.owner.files.get(self.path.rsplit("/", 1)[-1])
+        status, ctype = (200, "image/png") if data is not None else (404, "text/plain")
+        data = data if data is not None else b"not found"
+        self.send_response(status)
+        self.send_header("content-type", ctype)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+_default = FakeOpenAIImages()
+
+
+def image_handler(fake: Any, body: dict) -> tuple[int, dict]:
+    """A knob-less handler for ``FakeOpenAI(image_handler=image_handler)``."""
+    return _default(fake, body)
+
+
+def main() -> None:
+    """The fake OpenAI server (chat, models) with image generation, for e2e runs and demos."""
+    parser = argparse.ArgumentParser(description="fake OpenAI API with image generation")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--api-key", default=FAKE_KEY)
+    parser.add_argument("--image-latency", type=float, default=1.0)
+    parser.add_argument("--first-token-delay", type=float, default=0.3)
+    parser.add_argument("--token-delay", type=float, default=0.05)
+    args = parser.parse_args()
+    with FakeOpenAIImages(latency=args.image_latency) as images:
+        fake = FakeOpenAI(
+            api_key=args.api_key,
+            port=args.port,
+            first_token_delay=args.first_token_delay,
+            token_delay=args.token_delay,
+            image_handler=images,
+        )
+        fake.start()
+        print(f"fake OpenAI API with images on {fake.base_url}", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            fake.stop()
+
+
+if __name__ == "__main__":
+    main()
