@@ -1,0 +1,101 @@
+"""A lane's outcome on screen: images, latency, cost, seeds, the parameters sent, or its error.
+
+The same card serves a lane that has just finished (an ImageResult in memory) and a stored
+lane (read back from the store, one image at a time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from components.context import AppContext
+from components.errors import error_text
+from components.usage import format_cost
+from services.errors import ChatCanvasError, ErrorKind
+from services.images import ImageResult, error_message_key
+from services.images.base import LaneOutcome
+from services.storage.images import ImageStore, StoredLane
+
+
+@dataclass(frozen=True)
+class CardData:
+    images: list[tuple[bytes, str | None]]  # (bytes, caption)
+    latency_ms: int | None
+    cost_usd: float | None
+    cost_is_estimate: bool
+    seeds: tuple[int, ...]
+    params: dict
+    error: ChatCanvasError | None
+
+
+def from_outcome(outcome: LaneOutcome) -> CardData:
+    if isinstance(outcome, ChatCanvasError):
+        return CardData([], None, None, False, (), {}, outcome)
+    result: ImageResult = outcome
+    return CardData(
+        [(image.data, _image_caption(image.nsfw, image.revised_prompt)) for image in result.images],
+        result.latency_ms,
+        result.cost_usd,
+        result.cost_is_estimate,
+        result.seeds,
+        dict(result.params),
+        None,
+    )
+
+
+def from_stored(store: ImageStore, lane: StoredLane) -> CardData:
+    if lane.error_kind:
+        error = ChatCanvasError(
+            ErrorKind(lane.error_kind), lane.error_detail or "", provider=lane.provider
+        )
+        return CardData([], None, None, False, (), dict(lane.params), error)
+    images = []
+    for image_id in lane.image_ids:
+        image = store.get_image(image_id)
+        if image is not None:
+            images.append((image.data, _image_caption(image.nsfw, image.revised_prompt)))
+    return CardData(
+        images,
+        lane.latency_ms,
+        lane.cost_usd,
+        lane.cost_is_estimate,
+        lane.seeds,
+        dict(lane.params),
+        None,
+    )
+
+
+def _image_caption(nsfw: bool | None, revised_prompt: str | None) -> str | None:
+    parts = []
+    if nsfw:
+        parts.append("⚠ NSFW")
+    if revised_prompt:
+        parts.append(revised_prompt)
+    return " · ".join(parts) or None
+
+
+def image_card(ctx: AppContext, title: str, card: CardData) -> None:
+    t = ctx.t
+    st.markdown(f"**{title}**")
+    if card.error is not None:
+        key = error_message_key(card.error)
+        message = error_text(card.error, t) if key.startswith("errors.") else t(key)
+        st.error(message, icon=":material/error:")
+        st.caption(t("images.errors.lane_failed"))
+        if card.error.detail:
+            with st.expander(t("errors.details")):
+                st.code(card.error.detail, language=None, wrap_lines=True)
+        return
+    for data, caption in card.images:
+        st.image(data, caption=caption, width="stretch")
+    figures = []
+    if card.latency_ms is not None:
+        figures.append(t("compare.latency", seconds=f"{card.latency_ms / 1000:.1f}"))
+    cost = format_cost(card.cost_usd, t)
+    figures.append(t("compare.estimate", cost=cost) if card.cost_is_estimate else cost)
+    if card.seeds:
+        figures.append(t("compare.seeds", seeds=", ".join(str(s) for s in card.seeds)))
+    st.caption(" · ".join(figures))
+    with st.expander(t("images.params_sent")):
+        st.json(card.params, expanded=True)

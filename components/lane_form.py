@@ -1,0 +1,194 @@
+"""One comparison lane: provider, model and the parameters that model takes.
+
+A lane is a small dict in session state ({"id", "provider", "model"}); its parameter widgets
+are keyed by the lane's id, so lanes can be reordered, duplicated and removed freely.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from components import state as K
+from components.context import AppContext
+from services.images import PROVIDERS, ImageCapabilities, ImageRequest, make_provider
+
+CUSTOM = "custom"
+
+
+def field_key(lane: dict, field: str) -> str:
+    return K.COMPARE_LANE_FIELD.format(lane=lane["id"], field=field)
+
+
+def new_lane(ctx: AppContext, provider: str) -> dict:
+    models = lane_models(ctx, provider)
+    default = ctx.catalog.default_image_model if provider == "openai" else None
+    model = default if default in models else (models[0] if models else "")
+    return {"id": uuid.uuid4().hex[:8], "provider": provider, "model": model}
+
+
+def default_lanes(ctx: AppContext) -> list[dict]:
+    """GPT Image against Karlo, the product's signature comparison."""
+    return [new_lane(ctx, "openai"), new_lane(ctx, "karlo")]
+
+
+def duplicate_lane(lane: dict) -> dict:
+    """A copy with its own id and the same parameter values."""
+    copy = {**lane, "id": uuid.uuid4().hex[:8]}
+    prefix = K.COMPARE_LANE_FIELD.format(lane=lane["id"], field="")
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        st.session_state[field_key(copy, key[len(prefix) :])] = st.session_state[key]
+    return copy
+
+
+def lane_models(ctx: AppContext, provider: str) -> list[str]:
+    """The provider's models; for OpenAI the catalog merged with the live list, retired last."""
+    if provider == "openai":
+        return [s.id for s in ctx.catalog.choices("image", ctx.today, ctx.live_models())]
+    return make_provider(provider, ctx.settings).models()
+
+
+def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
+    """Provider, model and parameter widgets for ``lane`` (updated in place)."""
+    t = ctx.t
+    names = list(PROVIDERS)
+    lane["provider"] = st.selectbox(
+        t("compare.provider"),
+        names,
+        index=names.index(lane["provider"]),
+        format_func=lambda n: t(PROVIDERS[n].label_key),
+        key=field_key(lane, "provider"),
+    )
+    models = lane_models(ctx, lane["provider"])
+    if lane["model"] not in models:
+        lane["model"] = new_lane(ctx, lane["provider"])["model"]
+    lane["model"] = st.selectbox(
+        t("images.params.model"),
+        models,
+        index=models.index(lane["model"]) if lane["model"] in models else 0,
+        key=field_key(lane, f"model_{lane['provider']}"),
+        accept_new_options=True,
+    )
+    caps = make_provider(lane["provider"], ctx.settings).capabilities(lane["model"])
+    _size_widgets(ctx, lane, caps)
+    left, right = st.columns(2)
+    with left:
+        st.number_input(
+            t("images.params.count"), 1, caps.max_count, 1, key=field_key(lane, "count")
+        )
+    with right:
+        if caps.seeds:
+            st.number_input(
+                t("images.params.seed"),
+                min_value=0,
+                max_value=4_294_967_295,
+                value=None,
+                key=field_key(lane, "seed"),
+                help=t("images.params.seed_help"),
+            )
+    _choice(ctx, lane, "quality", caps.qualities)
+    _choice(ctx, lane, "output_format", caps.output_formats)
+    with st.expander(t("compare.more_params")):
+        for name, choices in caps.extras.items():
+            _choice(ctx, lane, name, choices)
+        for name, (low, high) in caps.ranges.items():
+            integral = float(low).is_integer() and float(high).is_integer()
+            st.number_input(
+                t(f"images.params.{name}"),
+                min_value=int(low) if integral else float(low),
+                max_value=int(high) if integral else float(high),
+                value=None,
+                key=field_key(lane, name),
+                placeholder=t("compare.provider_default"),
+            )
+    return caps
+
+
+def _choice(ctx: AppContext, lane: dict, name: str, choices: tuple) -> None:
+    if not choices:
+        return
+    key = field_key(lane, name)
+    if st.session_state.get(key) not in choices and "auto" in choices:
+        st.session_state[key] = "auto"  # let the provider decide unless the user does
+    st.selectbox(
+        ctx.t(f"images.params.{name}"),
+        choices,
+        key=field_key(lane, name),
+        format_func=lambda c: (
+            ctx.t(f"images.choices.{c}") if ctx.t.has(f"images.choices.{c}") else str(c)
+        ),
+    )
+
+
+def _size_widgets(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:
+    t = ctx.t
+    options = list(caps.sizes) + ([CUSTOM] if caps.size_rule else [])
+    key = field_key(lane, f"size_{caps.family}")
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = caps.default_size if caps.default_size in options else options[0]
+    choice = st.selectbox(
+        t("images.params.size"),
+        options,
+        key=key,
+        format_func=lambda s: (
+            t("images.params.custom_size")
+            if s == CUSTOM
+            else t("images.choices.auto")
+            if s == "auto"
+            else s
+        ),
+    )
+    if choice == CUSTOM and caps.size_rule:
+        rule = caps.size_rule
+        left, right = st.columns(2)
+        width = left.number_input(
+            t("images.params.width"),
+            rule.multiple,
+            rule.max_side,
+            1024,
+            rule.multiple,
+            key=field_key(lane, "width"),
+        )
+        height = right.number_input(
+            t("images.params.height"),
+            rule.multiple,
+            rule.max_side,
+            1024,
+            rule.multiple,
+            key=field_key(lane, "height"),
+        )
+        problem = rule.problem(int(width), int(height))
+        st.caption(
+            t("images.params.custom_size_help", multiple=rule.multiple, max_side=rule.max_side)
+        )
+        if problem:
+            st.warning(problem)
+
+
+def lane_request(ctx: AppContext, lane: dict, prompt: str, negative_prompt: str) -> ImageRequest:
+    """The request this lane's widgets describe (read from session state)."""
+    caps = make_provider(lane["provider"], ctx.settings).capabilities(lane["model"])
+
+    def value(field: str):
+        return st.session_state.get(field_key(lane, field))
+
+    size = value(f"size_{caps.family}")
+    width = height = None
+    if size == CUSTOM:
+        size, width, height = None, value("width"), value("height")
+    seed = value("seed")
+    extras = {name: value(name) for name in [*caps.extras, *caps.ranges] if value(name) is not None}
+    return ImageRequest(
+        prompt=prompt,
+        model=lane["model"],
+        negative_prompt=negative_prompt if caps.negative_prompt else "",
+        size=size,
+        width=width,
+        height=height,
+        count=int(value("count") or 1),
+        seeds=(int(seed),) if seed is not None and caps.seeds else (),
+        quality=value("quality"),
+        output_format=value("output_format"),
+        extras=extras,
+    )

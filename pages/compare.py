@@ -1,0 +1,223 @@
+"""Compare: one prompt, several image engines side by side; vote; everything kept."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state as K
+from components.compare_run import lane_title, run_comparison
+from components.context import AppContext, app_context
+from components.errors import show_error
+from components.image_card import from_stored, image_card
+from components.lane_form import default_lanes, duplicate_lane, field_key, lane_form, new_lane
+from components.sidebar import ensure_models_listed
+from services.errors import ChatCanvasError
+from services.images import karlo_prompt_problems
+from services.images.karlo import MAX_PROMPT_CHARS
+from services.images.translate import make_karlo_ready
+from services.storage.images import CompareRun, ImageStore
+
+AUTORUN = "compare_autorun"  # set by "re-run with the same seeds"
+
+
+def make_karlo_prompt() -> None:
+    """Button callback: ask the chat model for an English prompt of at most 256 characters."""
+    ctx = app_context()
+    choices = ctx.catalog.choices("chat", ctx.today, ctx.live_models())
+    model = ctx.catalog.default("chat", choices, ctx.today)
+    try:
+        english = make_karlo_ready(
+            ctx.chat, model.id if model else "", st.session_state[K.COMPARE_PROMPT]
+        )
+    except ChatCanvasError as err:
+        st.session_state["compare_karlo_error"] = err
+        return
+    st.session_state[K.COMPARE_KARLO_PROMPT] = english
+
+
+def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
+    """The English prompt Karlo lanes will send, with its checks and the one-click fix."""
+    t = ctx.t
+    with st.container(border=True):
+        karlo_prompt = st.text_input(
+            t("compare.karlo_prompt"),
+            key=K.COMPARE_KARLO_PROMPT,
+            max_chars=1000,
+            placeholder=t("compare.karlo_prompt_placeholder"),
+        )
+        sent = karlo_prompt.strip() or prompt.strip()
+        for problem in karlo_prompt_problems(sent) if sent else []:
+            st.warning(
+                t(f"images.karlo_checks.{problem}", limit=MAX_PROMPT_CHARS, length=len(sent))
+            )
+        if sent and karlo_prompt_problems(sent):
+            st.button(
+                t("images.make_karlo_ready"),
+                key="compare_make_karlo_ready",
+                help=t("images.make_karlo_ready_help"),
+                on_click=make_karlo_prompt,
+                icon=":material/translate:",
+            )
+        error = st.session_state.pop("compare_karlo_error", None)
+        if error is not None:
+            show_error(error, t)
+        st.caption(t("compare.karlo_sends", prompt=sent) if sent else t("images.karlo_watermark"))
+    return karlo_prompt.strip() or None
+
+
+def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
+    t = ctx.t
+    columns = st.columns(len(lanes))
+    for i, lane in enumerate(lanes):
+        with columns[i], st.container(border=True):
+            st.markdown(f"**{t('images.lane', n=i + 1)}**")
+            lane_form(ctx, lane)
+            buttons = st.columns(4)
+            if buttons[0].button(
+                "",
+                key=f"compare_left_{lane['id']}",
+                icon=":material/arrow_back:",
+                disabled=i == 0,
+                help=t("compare.move_left"),
+            ):
+                lanes[i - 1], lanes[i] = lanes[i], lanes[i - 1]
+                st.rerun()
+            if buttons[1].button(
+                "",
+                key=f"compare_right_{lane['id']}",
+                icon=":material/arrow_forward:",
+                disabled=i == len(lanes) - 1,
+                help=t("compare.move_right"),
+            ):
+                lanes[i + 1], lanes[i] = lanes[i], lanes[i + 1]
+                st.rerun()
+            if buttons[2].button(
+                "",
+                key=f"compare_dup_{lane['id']}",
+                icon=":material/content_copy:",
+                help=t("compare.duplicate"),
+            ):
+                lanes.insert(i + 1, duplicate_lane(lane))
+                st.rerun()
+            if buttons[3].button(
+                "",
+                key=f"compare_remove_{lane['id']}",
+                icon=":material/delete:",
+                disabled=len(lanes) <= 1,
+                help=t("images.remove_lane"),
+            ):
+                lanes.pop(i)
+                st.rerun()
+
+
+def rerun_with_same_seeds(run_id: str) -> None:
+    """Button callback: put each lane's stored seeds back in its seed field and run again."""
+    ctx = app_context()
+    run = ImageStore(ctx.db, ctx.settings.owner_id).get_run(run_id)
+    lanes = st.session_state[K.COMPARE_LANES]
+    for stored, lane in zip(run.lanes if run else (), lanes, strict=False):
+        if stored.seeds:
+            st.session_state[field_key(lane, "seed")] = stored.seeds[0]
+    st.session_state[AUTORUN] = True
+
+
+def show_run(ctx: AppContext, store: ImageStore, run: CompareRun) -> None:
+    """A stored run: lane cards, then the vote (blind labels hidden until it is cast)."""
+    t = ctx.t
+    hidden = run.blind and run.outcome is None
+    columns = st.columns(len(run.lanes))
+    for i, lane in enumerate(run.lanes):
+        with columns[i], st.container(key=f"compare_lane_{i}", border=True):
+            title = lane_title(
+                ctx, i, {"provider": lane.provider, "model": lane.model}, blind=hidden
+            )
+            image_card(ctx, title, from_stored(store, lane))
+    voteable = [lane for lane in run.lanes if lane.ok]
+    if run.outcome is None and len(voteable) >= 2:
+        st.markdown(f"**{t('images.vote.question')}**")
+        options = [
+            (
+                f"lane:{lane.index}",
+                lane_title(
+                    ctx, lane.index, {"provider": lane.provider, "model": lane.model}, blind=hidden
+                ),
+            )
+            for lane in voteable
+        ]
+        options += [("tie", t("images.vote.tie")), ("both_bad", t("images.vote.both_bad"))]
+        cols = st.columns(len(options))
+        for col, (outcome, label) in zip(cols, options, strict=True):
+            if col.button(label, key=f"compare_vote_{outcome}", width="stretch"):
+                store.record_vote(run.id, outcome)
+                st.toast(t("images.vote.recorded"))
+                st.rerun()
+    elif run.outcome is not None:
+        st.success(t("compare.voted", outcome=_outcome_label(ctx, run)))
+    if any(lane.seeds for lane in run.lanes):
+        st.button(
+            t("compare.same_seeds"),
+            key="compare_same_seeds",
+            on_click=rerun_with_same_seeds,
+            args=(run.id,),
+            icon=":material/replay:",
+        )
+
+
+def _outcome_label(ctx: AppContext, run: CompareRun) -> str:
+    if run.outcome and run.outcome.startswith("lane:"):
+        index = int(run.outcome.split(":")[1])
+        lane = next(lane for lane in run.lanes if lane.index == index)
+        return lane_title(ctx, index, {"provider": lane.provider, "model": lane.model}, blind=False)
+    return ctx.t(f"images.vote.{run.outcome}")
+
+
+ctx = app_context()
+t = ctx.t
+ensure_models_listed()
+store = ImageStore(ctx.db, ctx.settings.owner_id)
+lanes: list[dict] = st.session_state.setdefault(K.COMPARE_LANES, default_lanes(ctx))
+
+st.subheader(t("common.nav.compare"))
+prompt = st.text_area(t("images.params.prompt"), key=K.COMPARE_PROMPT, height=100)
+negative_prompt = st.text_input(
+    t("images.params.negative_prompt"),
+    key=K.COMPARE_NEGATIVE_PROMPT,
+    help=t("images.params.negative_prompt_help"),
+)
+karlo_prompt = (
+    karlo_panel(ctx, prompt) if any(lane["provider"] == "karlo" for lane in lanes) else None
+)
+
+lane_editors(ctx, lanes)
+left, middle, right = st.columns([1, 1, 2])
+if left.button(t("images.add_lane"), key="compare_add_lane", icon=":material/add:"):
+    lanes.append(new_lane(ctx, "openai"))
+    st.rerun()
+blind = middle.toggle(t("compare.blind_short"), key=K.COMPARE_BLIND, help=t("images.blind"))
+clicked = right.button(
+    t("images.generate"),
+    key="compare_run",
+    type="primary",
+    icon=":material/palette:",
+    width="stretch",
+)
+
+if clicked or st.session_state.pop(AUTORUN, False):
+    if not prompt.strip():
+        st.warning(t("errors.empty_input"))
+    else:
+        run = run_comparison(
+            ctx,
+            lanes,
+            prompt=prompt.strip(),
+            negative_prompt=negative_prompt.strip(),
+            karlo_prompt=karlo_prompt,
+            blind=blind,
+            studio_run_id=st.session_state.get(K.COMPARE_STUDIO_RUN_ID),
+        )
+        st.session_state[K.COMPARE_LAST_RUN] = run.id
+        st.rerun()
+elif st.session_state.get(K.COMPARE_LAST_RUN):
+    last = store.get_run(st.session_state[K.COMPARE_LAST_RUN])
+    if last is not None:
+        show_run(ctx, store, last)

@@ -1,0 +1,141 @@
+"""The Compare page through AppTest, against fake OpenAI (with images) and fake Karlo servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import new_app
+from tests.fakes.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
+from tests.fakes.openai_images import FakeOpenAIImages
+from tests.fakes.openai_server import FakeOpenAI
+
+
+@pytest.fixture
+def fake_images():
+    return FakeOpenAIImages()
+
+
+@pytest.fixture
+def fake_openai(fake_images):  # overrides the chat-only fake of conftest
+    with FakeOpenAI(image_handler=fake_images) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_karlo():
+    with FakeKarlo() as fake:
+        yield fake
+
+
+@pytest.fixture
+def compare(app_env, fake_karlo, monkeypatch):
+    monkeypatch.setenv("KAKAO_REST_API_KEY", FAKE_KAKAO_KEY)
+    monkeypatch.setenv("KARLO_BASE_URL", fake_karlo.base_url)
+    at = new_app().run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def run(at, prompt: str):
+    at.text_area(key="compare_prompt").set_value(prompt).run()
+    at.button(key="compare_run").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def lane_images(at, index: int) -> int:
+    return len(at.get_by_key(f"compare_lane_{index}").image)
+
+
+def test_default_lanes_gpt_image_against_karlo(compare, fake_images, fake_karlo):
+    run(compare, "A red fox in a snowy forest, watercolor")
+    assert lane_images(compare, 0) == 1 and lane_images(compare, 1) == 1
+    (openai_call,) = fake_images.calls
+    assert openai_call.body["model"] == "gpt-image-2"
+    assert "response_format" not in openai_call.body and "style" not in openai_call.body
+    (karlo_call,) = fake_karlo.t2i_calls()
+    assert karlo_call.body["version"] == "v2.1"
+    assert karlo_call.body["prompt"] == "A red fox in a snowy forest, watercolor"
+    assert karlo_call.body["return_type"] == "base64_string"
+    assert "Which is better?" in texts(compare)
+
+
+def test_a_terminated_karlo_lane_leaves_the_other_lane(compare, fake_karlo):
+    fake_karlo.set_fault("service_terminated")
+    run(compare, "A lighthouse at dawn")
+    assert lane_images(compare, 0) == 1
+    assert lane_images(compare, 1) == 0
+    assert "Kakao no longer serves Karlo for this key" in texts(compare)
+    assert "Which is better?" not in texts(compare)  # one image is no comparison
+
+
+def test_karlo_gets_an_english_prompt_made_by_the_chat_model(compare, fake_openai, fake_karlo):
+    fake_openai.reply = lambda messages, model: "A fox on Mars, red dust, watercolour"
+    compare.text_area(key="compare_prompt").set_value("화성의 여우, 수채화").run()
+    assert "Karlo takes English only" in texts(compare)
+    compare.button(key="compare_make_karlo_ready").click().run()
+    assert (
+        compare.text_input(key="compare_karlo_prompt").value
+        == "A fox on Mars, red dust, watercolour"
+    )
+    compare.button(key="compare_run").click().run()
+    assert fake_karlo.t2i_calls()[-1].body["prompt"] == "A fox on Mars, red dust, watercolour"
+
+
+def test_vote_and_blind_mode(compare, app_env):
+    compare.toggle(key="compare_blind").set_value(True).run()
+    run(compare, "Two cats")
+    assert "OpenAI GPT Image" not in texts(compare)  # identities hidden until the vote
+    compare.button(key="compare_vote_lane:1").click().run()
+    assert "Your vote: Lane 2 · Kakao Karlo · karlo-v2.1" in texts(compare)
+
+    from services.storage import open_database
+    from services.storage.images import ImageStore
+
+    board = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local").leaderboard()
+    winner = next(row for row in board if row.provider == "karlo")
+    assert winner.wins == 1
+
+
+def test_lanes_can_be_added_duplicated_reordered_removed(compare):
+    lanes = compare.session_state["compare_lanes"]
+    first, second = lanes[0]["id"], lanes[1]["id"]
+    compare.button(key=f"compare_dup_{first}").click().run()
+    assert len(compare.session_state["compare_lanes"]) == 3
+    compare.button(key=f"compare_right_{first}").click().run()
+    assert compare.session_state["compare_lanes"][0]["id"] != first
+    compare.button(key=f"compare_remove_{second}").click().run()
+    assert [lane["provider"] for lane in compare.session_state["compare_lanes"]] == [
+        "openai",
+        "openai",
+    ]
+    run(compare, "Same provider, two lanes")
+    assert lane_images(compare, 0) == 1 and lane_images(compare, 1) == 1
+
+
+def test_same_seeds_rerun(compare, fake_karlo, app_env):
+    from services.storage import open_database
+    from services.storage.images import ImageStore
+
+    run(compare, "A koi pond")
+    store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    first = store.get_run(compare.session_state["compare_last_run"])
+    karlo_seed = first.lanes[1].seeds[0]
+    assert "seed" not in fake_karlo.t2i_calls()[-1].body  # the first run let Karlo choose
+    compare.button(key="compare_same_seeds").click().run()
+    assert compare.session_state["compare_last_run"] != first.id
+    assert fake_karlo.t2i_calls()[-1].body["seed"] == [karlo_seed]
+
+
+def test_empty_prompt_is_not_sent(compare, fake_images, fake_karlo):
+    compare.button(key="compare_run").click().run()
+    assert "nothing was sent" in texts(compare)
+    assert not fake_images.calls and not fake_karlo.t2i_calls()
