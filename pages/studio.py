@@ -1,0 +1,192 @@
+"""Prompt Studio: an idea becomes an image prompt through visible, editable chat steps."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state as K
+from components.chain_steps import CANCEL_KEY, fill_boxes, render_steps, stream_run
+from components.context import AppContext, app_context
+from components.errors import show_error
+from components.final_prompt import final_prompt_panel
+from components.model_picker import model_picker
+from components.sidebar import ensure_models_listed
+from components.template_editor import template_editor
+from services.errors import ChatCanvasError, ErrorKind
+from services.prompt_chain import DEFAULT_CHAIN_ID, ChainEngine, ChainRun, TemplateInvalid, label
+from services.storage.chains import ChainStore
+from services.storage.conversations import auto_title
+from services.studio_runs import settle
+
+HISTORY = 10  # recent runs listed in the sidebar
+PERSIST = "session"  # the idea form survives a visit to another page
+
+
+def open_run(run_id: str | None) -> None:
+    """Make ``run_id`` the run on screen (None: none). The id lives in the URL, so a reload
+    or a bookmark reopens it."""
+    if run_id:
+        st.query_params["run"] = run_id
+    elif "run" in st.query_params:
+        del st.query_params["run"]
+    st.session_state.pop(K.STUDIO_ACTION, None)
+
+
+def new_idea() -> None:
+    open_run(None)
+    st.session_state[K.STUDIO_IDEA] = ""
+    st.session_state.pop(K.STUDIO_LOADED_RUN, None)
+
+
+def current_run(ctx: AppContext, chains: ChainStore) -> ChainRun | None:
+    """The run named in the URL, once no interrupted page run is still storing it."""
+    run_id = st.query_params.get("run")
+    if not run_id:
+        return None
+    settle(run_id, cancel=bool(st.session_state.get(CANCEL_KEY)))
+    run = chains.get_run(run_id)
+    if run is None:
+        st.toast(ctx.t("studio.history.not_found"), icon=":material/warning:")
+        open_run(None)
+    return run
+
+
+def load_run_settings(chains: ChainStore, run: ChainRun) -> None:
+    """Fill the idea form from the run when it is opened (and what a page switch dropped)."""
+    values = {
+        K.STUDIO_IDEA: run.idea,
+        K.STUDIO_MODEL: run.model,
+        K.STUDIO_BACK_TRANSLATE: run.back_translate,
+    }
+    if chains.get_template(run.template.id) is not None:
+        values[K.STUDIO_CHAIN] = run.template.id
+    opened = st.session_state.get(K.STUDIO_LOADED_RUN) != run.id
+    st.session_state[K.STUDIO_LOADED_RUN] = run.id
+    for key, value in values.items():
+        if opened or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def apply_chain_model(chains: ChainStore) -> None:
+    template = chains.get_template(st.session_state.get(K.STUDIO_CHAIN) or "")
+    if template is not None and template.default_model:
+        st.session_state[K.STUDIO_MODEL] = template.default_model
+
+
+def run_history(ctx: AppContext, chains: ChainStore, current: ChainRun | None) -> None:
+    t, sidebar = ctx.t, st.sidebar
+    sidebar.button(
+        t("studio.new_run"),
+        key="studio_new",
+        type="primary",
+        width="stretch",
+        icon=":material/add:",
+        on_click=new_idea,
+    )
+    sidebar.caption(t("studio.history.title"))
+    runs = chains.list_runs(limit=HISTORY)
+    if not runs:
+        sidebar.caption(t("studio.history.empty"))
+    for summary in runs:
+        is_open = current is not None and summary.id == current.id
+        sidebar.button(
+            auto_title(summary.idea, 48),
+            key=f"studio_open_{summary.id}",
+            help=summary.final_prompt or None,
+            width="stretch",
+            type="secondary" if is_open else "tertiary",
+            icon=":material/auto_awesome:" if is_open else None,
+            on_click=open_run,
+            args=(summary.id,),
+        )
+
+
+ctx = app_context()
+t = ctx.t
+chains = ChainStore(ctx.db, ctx.settings.owner_id)
+ensure_models_listed()
+run = current_run(ctx, chains)
+if run is not None:
+    load_run_settings(chains, run)
+    fill_boxes(run)
+run_history(ctx, chains, run)
+
+st.subheader(t("studio.title"))
+st.caption(t("studio.intro"))
+if not ctx.settings.openai_api_key:
+    show_error(ChatCanvasError(ErrorKind.NO_KEY), t)
+studio_tab, templates_tab = st.tabs([t("studio.run_tab"), t("studio.templates.title")])
+
+with studio_tab:
+    chain_by_id = {c.id: c for c in chains.list_templates()}
+    chosen = st.session_state.get(K.STUDIO_CHAIN)
+    # set on every run, so the picker shows the chain's name again after a language switch
+    st.session_state[K.STUDIO_CHAIN] = chosen if chosen in chain_by_id else DEFAULT_CHAIN_ID
+    idea = st.text_area(
+        t("studio.idea"),
+        key=K.STUDIO_IDEA,
+        placeholder=t("studio.idea_placeholder"),
+        help=t("studio.idea_help"),
+        height=100,
+        persist_state=PERSIST,
+    )
+    chain_column, model_column = st.columns(2)
+    with chain_column:
+        chain_id = st.selectbox(
+            t("studio.chain"),
+            list(chain_by_id),
+            key=K.STUDIO_CHAIN,
+            format_func=lambda cid: label(chain_by_id[cid].name, t),
+            help=t("studio.chain_help"),
+            on_change=apply_chain_model,
+            args=(chains,),
+            persist_state=PERSIST,
+        )
+        if t.has(f"studio.chains.{chain_id}.description"):
+            st.caption(t(f"studio.chains.{chain_id}.description"))
+    with model_column:
+        spec = model_picker(ctx, kind="chat", key=K.STUDIO_MODEL, keep=run.model if run else None)
+    back_translate = st.toggle(
+        t("studio.back_translate"),
+        key=K.STUDIO_BACK_TRANSLATE,
+        help=t("studio.back_translate_help"),
+        persist_state=PERSIST,
+    )
+    engine = ChainEngine(ctx.chat)
+    chain = chain_by_id[chain_id]
+    if idea.strip():
+        try:
+            for problem in engine.check_idea(idea, chain, spec.id):
+                st.warning(problem.message(t), icon=":material/warning:")
+        except ChatCanvasError as err:
+            show_error(err, t, icon=":material/warning:")
+
+    action = st.session_state.pop(K.STUDIO_ACTION, None)
+    if st.button(t("studio.run"), key="studio_run", type="primary", icon=":material/play_arrow:"):
+        try:
+            fresh_run = engine.new_run(idea, chain, model=spec.id, back_translate=back_translate)
+        except ChatCanvasError as err:
+            show_error(err, t)  # nothing sent, nothing stored
+        except TemplateInvalid as err:
+            for problem in err.problems:
+                st.error(problem.message(t), icon=":material/error:")
+        else:
+            run, action = fresh_run, ("run", 0)
+            open_run(run.id)
+            st.session_state[K.STUDIO_LOADED_RUN] = run.id
+
+    if run is not None:
+        language = t(f"studio.languages.{run.language or 'unknown'}")
+        st.caption(t("studio.language_detected", language=language))
+    if run is not None and action is not None:
+        start_at = action[1]
+        run.model = spec.id  # a re-run uses the model picked now
+        run.back_translate = back_translate or start_at == len(run.steps)
+        stream_run(ctx, chains, run, start_at)
+    elif run is not None:
+        render_steps(ctx, chains, run, back_translate=back_translate)
+        if run.final_prompt:
+            final_prompt_panel(ctx, chains, run)
+
+with templates_tab:
+    template_editor(ctx, chains)

@@ -1,0 +1,85 @@
+"""Prompt Studio runs being streamed in this process, so a new page run can wait for them.
+
+Streamlit starts a new run of the page before an interrupted run has unwound, and the
+interrupted run stores its chain run in a ``finally``. A new page run calls :func:`settle`
+before it reads that chain run from the store: it waits until the store has the final state,
+after asking the streaming run to stop when the user pressed Cancel. The same pattern as
+``services/chat_turns.py`` for chat replies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from services.prompt_chain import ChainEngine, ChainRun, StepStream
+from services.storage.chains import ChainStore
+
+_in_flight: dict[str, StreamingRun] = {}
+_in_flight_lock = threading.Lock()
+
+
+def settle(run_id: str, *, cancel: bool = False, timeout: float = 10.0) -> None:
+    """Wait until no step of this run is being streamed and its state is stored; with
+    ``cancel``, stop it first. Returns at once when the run is not in flight."""
+    with _in_flight_lock:
+        streaming = _in_flight.get(run_id)
+    if streaming is None:
+        return
+    if cancel:
+        streaming.cancel()
+    streaming.done.wait(timeout)
+
+
+def in_flight(run_id: str) -> bool:
+    """Is this run being streamed right now (by any session of this process)?"""
+    with _in_flight_lock:
+        return run_id in _in_flight
+
+
+class StreamingRun:
+    """A chain run from ``start_at``, stored as it goes. Iterate for the steps as they start
+    (each is what ``st.write_stream`` takes); always call :meth:`close` in a ``finally``.
+
+    The run is stored when it starts (so a reload finds it), after each step, and on close;
+    close stops a step still streaming (it becomes cancelled, its partial text kept)."""
+
+    def __init__(self, engine: ChainEngine, store: ChainStore, run: ChainRun, start_at: int):
+        self.run = run
+        self.done = threading.Event()
+        self._store = store
+        self._cancel = threading.Event()
+        # raises ValueError before anything is registered when an earlier step is not done
+        self._steps = engine.run(run, start_at, cancel=self._cancel)
+        self._iter: Iterator[StepStream] | None = None
+        store.save_run(run)
+        with _in_flight_lock:
+            _in_flight[run.id] = self
+
+    def cancel(self) -> None:
+        """Stop (from any thread): the step streaming ends at its next delta, no step after it
+        starts."""
+        self._cancel.set()
+
+    def __iter__(self) -> Iterator[StepStream]:
+        if self._iter is None:
+            self._iter = self._steps_saved()
+        return self._iter
+
+    def _steps_saved(self) -> Iterator[StepStream]:
+        for step in self._steps:
+            yield step
+            self._store.save_run(self.run)  # the step's stream has ended: keep its result
+
+    def close(self) -> None:
+        """Stop what still streams, store the run, and let :func:`settle` return."""
+        try:
+            if self._iter is not None:
+                self._iter.close()
+            self._steps.close()
+            self._store.save_run(self.run)
+        finally:
+            with _in_flight_lock:
+                if _in_flight.get(self.run.id) is self:
+                    del _in_flight[self.run.id]
+            self.done.set()
