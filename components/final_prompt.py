@@ -5,13 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
+from components.compare_run import run_comparison
+from components.compare_view import show_run
 from components.context import AppContext
 from components.errors import error_text
+from components.lane_form import default_lanes
 from services.chat import check_user_text
 from services.errors import ChatCanvasError
 from services.i18n import Translator
+from services.images import karlo_prompt_problems
+from services.images.translate import make_karlo_ready
 from services.prompt_chain import ChainEngine, ChainRun, prompt_checks
 from services.storage.chains import ChainStore
+from services.storage.images import ImageStore
 from services.studio_runs import settle
 
 COMPARE_PAGE = "pages/compare.py"
@@ -78,14 +84,54 @@ def final_prompt_panel(ctx: AppContext, chains: ChainStore, run: ChainRun) -> No
             on_change=_save_prompt,
             args=(ctx, chains, run.id),
         )
-    if st.button(
+    left, right = st.columns(2)
+    if left.button(
         t("studio.send_to_compare"),
         key="studio_send_to_compare",
         type="primary",
         icon=":material/compare:",
         disabled=not prompt.strip(),
+        width="stretch",
     ):
         st.session_state[K.COMPARE_PROMPT] = prompt
         st.session_state[K.COMPARE_NEGATIVE_PROMPT] = negative
         st.session_state[K.COMPARE_STUDIO_RUN_ID] = run.id
         st.switch_page(COMPARE_PAGE)
+    generate = right.button(
+        t("studio.generate_here"),
+        key="studio_generate_here",
+        icon=":material/palette:",
+        disabled=not prompt.strip(),
+        width="stretch",
+    )
+    generated_here(ctx, run, prompt.strip(), negative.strip(), generate=generate)
+
+
+def generated_here(
+    ctx: AppContext, run: ChainRun, prompt: str, negative: str, *, generate: bool
+) -> None:
+    """Run the default lanes (GPT Image and Karlo) on the final prompt, right here; the result
+    is stored like any comparison, linked to this studio run, and shown until a new one."""
+    store = ImageStore(ctx.db, ctx.settings.owner_id)
+    made = st.session_state.setdefault(K.STUDIO_GENERATED, {})
+    if generate:
+        karlo_prompt = None
+        if karlo_prompt_problems(prompt):
+            try:
+                karlo_prompt = make_karlo_ready(ctx.chat, run.model, prompt)
+            except ChatCanvasError:
+                karlo_prompt = None  # the Karlo lane then says why it cannot send this prompt
+        compare_run = run_comparison(
+            ctx,
+            default_lanes(ctx),
+            prompt=prompt,
+            negative_prompt=negative,
+            karlo_prompt=karlo_prompt,
+            blind=False,
+            studio_run_id=run.id,
+        )
+        made[run.id] = compare_run.id
+        st.rerun()
+    compare_run = store.get_run(made[run.id]) if run.id in made else None
+    if compare_run is not None:
+        show_run(ctx, store, compare_run)

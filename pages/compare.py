@@ -5,19 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import lane_title, run_comparison
+from components.compare_run import run_comparison
+from components.compare_view import show_run
 from components.context import AppContext, app_context
 from components.errors import show_error
-from components.image_card import from_stored, image_card
-from components.lane_form import default_lanes, duplicate_lane, field_key, lane_form, new_lane
+from components.lane_form import default_lanes, duplicate_lane, lane_form, new_lane
 from components.sidebar import ensure_models_listed
 from services.errors import ChatCanvasError
 from services.images import karlo_prompt_problems
 from services.images.karlo import MAX_PROMPT_CHARS
 from services.images.translate import make_karlo_ready
-from services.storage.images import CompareRun, ImageStore
-
-AUTORUN = "compare_autorun"  # set by "re-run with the same seeds"
+from services.storage.images import ImageStore
 
 
 def make_karlo_prompt() -> None:
@@ -110,67 +108,6 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
                 st.rerun()
 
 
-def rerun_with_same_seeds(run_id: str) -> None:
-    """Button callback: put each lane's stored seeds back in its seed field and run again."""
-    ctx = app_context()
-    run = ImageStore(ctx.db, ctx.settings.owner_id).get_run(run_id)
-    lanes = st.session_state[K.COMPARE_LANES]
-    for stored, lane in zip(run.lanes if run else (), lanes, strict=False):
-        if stored.seeds:
-            st.session_state[field_key(lane, "seed")] = stored.seeds[0]
-    st.session_state[AUTORUN] = True
-
-
-def show_run(ctx: AppContext, store: ImageStore, run: CompareRun) -> None:
-    """A stored run: lane cards, then the vote (blind labels hidden until it is cast)."""
-    t = ctx.t
-    hidden = run.blind and run.outcome is None
-    columns = st.columns(len(run.lanes))
-    for i, lane in enumerate(run.lanes):
-        with columns[i], st.container(key=f"compare_lane_{i}", border=True):
-            title = lane_title(
-                ctx, i, {"provider": lane.provider, "model": lane.model}, blind=hidden
-            )
-            image_card(ctx, title, from_stored(store, lane))
-    voteable = [lane for lane in run.lanes if lane.ok]
-    if run.outcome is None and len(voteable) >= 2:
-        st.markdown(f"**{t('images.vote.question')}**")
-        options = [
-            (
-                f"lane:{lane.index}",
-                lane_title(
-                    ctx, lane.index, {"provider": lane.provider, "model": lane.model}, blind=hidden
-                ),
-            )
-            for lane in voteable
-        ]
-        options += [("tie", t("images.vote.tie")), ("both_bad", t("images.vote.both_bad"))]
-        cols = st.columns(len(options))
-        for col, (outcome, label) in zip(cols, options, strict=True):
-            if col.button(label, key=f"compare_vote_{outcome}", width="stretch"):
-                store.record_vote(run.id, outcome)
-                st.toast(t("images.vote.recorded"))
-                st.rerun()
-    elif run.outcome is not None:
-        st.success(t("compare.voted", outcome=_outcome_label(ctx, run)))
-    if any(lane.seeds for lane in run.lanes):
-        st.button(
-            t("compare.same_seeds"),
-            key="compare_same_seeds",
-            on_click=rerun_with_same_seeds,
-            args=(run.id,),
-            icon=":material/replay:",
-        )
-
-
-def _outcome_label(ctx: AppContext, run: CompareRun) -> str:
-    if run.outcome and run.outcome.startswith("lane:"):
-        index = int(run.outcome.split(":")[1])
-        lane = next(lane for lane in run.lanes if lane.index == index)
-        return lane_title(ctx, index, {"provider": lane.provider, "model": lane.model}, blind=False)
-    return ctx.t(f"images.vote.{run.outcome}")
-
-
 ctx = app_context()
 t = ctx.t
 ensure_models_listed()
@@ -202,7 +139,7 @@ clicked = right.button(
     width="stretch",
 )
 
-if clicked or st.session_state.pop(AUTORUN, False):
+if clicked or st.session_state.pop(K.COMPARE_AUTORUN, False):
     if not prompt.strip():
         st.warning(t("errors.empty_input"))
     else:
@@ -220,4 +157,4 @@ if clicked or st.session_state.pop(AUTORUN, False):
 elif st.session_state.get(K.COMPARE_LAST_RUN):
     last = store.get_run(st.session_state[K.COMPARE_LAST_RUN])
     if last is not None:
-        show_run(ctx, store, last)
+        show_run(ctx, store, last, same_seeds=True)

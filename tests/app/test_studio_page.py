@@ -307,3 +307,35 @@ def test_korean_ui(app_env, fake_openai):
     shown = texts(studio)
     assert "아이디어 언어: 한국어" in shown and "1단계 · 묘사하기" in shown
     assert studio.button(key="studio_send_to_compare").label == "비교로 보내기"
+
+
+def test_generate_here_runs_the_default_lanes_linked_to_the_run(app_env, monkeypatch):
+    """ "Generate here" sends the final prompt to GPT Image and Karlo and keeps the lineage."""
+    from services.storage import open_database
+    from services.storage.images import ImageStore
+    from tests.fakes.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
+    from tests.fakes.openai_images import FakeOpenAIImages
+    from tests.fakes.openai_server import FakeOpenAI
+
+    images = FakeOpenAIImages()
+    with FakeOpenAI(image_handler=images) as fake, FakeKarlo() as karlo:
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("KAKAO_REST_API_KEY", FAKE_KAKAO_KEY)
+        monkeypatch.setenv("KARLO_BASE_URL", karlo.base_url)
+        fake.reply = lambda messages, model: "A fox on Mars, red dust, watercolour"
+        at = new_app().run()
+        at.switch_page("pages/studio.py").run()
+        at.selectbox(key="studio_chain").set_value("quick").run()
+        at.text_area(key="studio_idea").set_value("화성의 여우").run()
+        at.button(key="studio_run").click().run()
+        assert (
+            at.text_area(key="studio_final_prompt").value == "A fox on Mars, red dust, watercolour"
+        )
+        at.button(key="studio_generate_here").click().run()
+        assert not at.exception, at.exception
+        assert len(at.get_by_key("compare_lane_0").image) == 1
+        assert len(at.get_by_key("compare_lane_1").image) == 1
+        assert karlo.t2i_calls()[-1].body["prompt"] == "A fox on Mars, red dust, watercolour"
+        store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+        (thumb, *_) = store.list_thumbnails(limit=10)
+        assert store.get_image(thumb.id).studio_run_id == at.query_params["run"]

@@ -1,0 +1,76 @@
+"""A stored comparison on screen: each lane's card, the vote, re-run with the same seeds."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state as K
+from components.compare_run import lane_title
+from components.context import AppContext, app_context
+from components.image_card import from_stored, image_card
+from components.lane_form import field_key
+from services.storage.images import CompareRun, ImageStore
+
+
+def rerun_with_same_seeds(run_id: str) -> None:
+    """Button callback: put each lane's stored seeds back in its seed field and run again."""
+    ctx = app_context()
+    run = ImageStore(ctx.db, ctx.settings.owner_id).get_run(run_id)
+    lanes = st.session_state[K.COMPARE_LANES]
+    for stored, lane in zip(run.lanes if run else (), lanes, strict=False):
+        if stored.seeds:
+            st.session_state[field_key(lane, "seed")] = stored.seeds[0]
+    st.session_state[K.COMPARE_AUTORUN] = True
+
+
+def show_run(
+    ctx: AppContext, store: ImageStore, run: CompareRun, *, same_seeds: bool = False
+) -> None:
+    """A stored run: lane cards, then the vote (blind labels hidden until it is cast).
+    ``same_seeds`` offers to run the Compare page's lanes again with the stored seeds."""
+    t = ctx.t
+    hidden = run.blind and run.outcome is None
+    columns = st.columns(len(run.lanes))
+    for i, lane in enumerate(run.lanes):
+        with columns[i], st.container(key=f"compare_lane_{i}", border=True):
+            title = lane_title(
+                ctx, i, {"provider": lane.provider, "model": lane.model}, blind=hidden
+            )
+            image_card(ctx, title, from_stored(store, lane))
+    voteable = [lane for lane in run.lanes if lane.ok]
+    if run.outcome is None and len(voteable) >= 2:
+        st.markdown(f"**{t('images.vote.question')}**")
+        options = [
+            (
+                f"lane:{lane.index}",
+                lane_title(
+                    ctx, lane.index, {"provider": lane.provider, "model": lane.model}, blind=hidden
+                ),
+            )
+            for lane in voteable
+        ]
+        options += [("tie", t("images.vote.tie")), ("both_bad", t("images.vote.both_bad"))]
+        cols = st.columns(len(options))
+        for col, (outcome, label) in zip(cols, options, strict=True):
+            if col.button(label, key=f"compare_vote_{outcome}", width="stretch"):
+                store.record_vote(run.id, outcome)
+                st.toast(t("images.vote.recorded"))
+                st.rerun()
+    elif run.outcome is not None:
+        st.success(t("compare.voted", outcome=_outcome_label(ctx, run)))
+    if same_seeds and any(lane.seeds for lane in run.lanes):
+        st.button(
+            t("compare.same_seeds"),
+            key="compare_same_seeds",
+            on_click=rerun_with_same_seeds,
+            args=(run.id,),
+            icon=":material/replay:",
+        )
+
+
+def _outcome_label(ctx: AppContext, run: CompareRun) -> str:
+    if run.outcome and run.outcome.startswith("lane:"):
+        index = int(run.outcome.split(":")[1])
+        lane = next(lane for lane in run.lanes if lane.index == index)
+        return lane_title(ctx, index, {"provider": lane.provider, "model": lane.model}, blind=False)
+    return ctx.t(f"images.vote.{run.outcome}")
