@@ -83,6 +83,24 @@ pages = [
     st.Page(
         "pages/chat_alias.py", title=t("common.nav.chat"), url_path="chat", visibility="hidden"
     ),
+    st.Page(
+        "pages/studio.py",
+        title=t("common.nav.studio"),
+        icon=":material/auto_awesome:",
+        url_path="studio",
+    ),
+    st.Page(
+        "pages/compare.py",
+        title=t("common.nav.compare"),
+        icon=":material/compare:",
+        url_path="compare",
+    ),
+    st.Page(
+        "pages/gallery.py",
+        title=t("common.nav.gallery"),
+        icon=":material/photo_library:",
+        url_path="gallery",
+    ),
 ]
 page = st.navigation(pages)
 connection_panel()

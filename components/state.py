@@ -30,3 +30,41 @@ CHAT_ERROR = "chat_error"  # {message_id, kind, detail, retry_after, param} of t
 CHAT_EDITING = "chat_editing"  # True while the last user message is being edited
 CHAT_SEARCH = "chat_search"
 CHAT_LIST_LIMIT = "chat_list_limit"
+
+# owner: pages/studio.py and components/chain_steps.py, final_prompt.py, template_editor.py
+STUDIO_IDEA = "studio_idea"
+STUDIO_CHAIN = "studio_chain"  # id of the chain a new run uses (built-in id or template id)
+STUDIO_MODEL = "studio_model"
+STUDIO_BACK_TRANSLATE = "studio_back_translate"
+STUDIO_ACTION = "studio_action"  # ("run", start_at) requested by a step's button
+STUDIO_LOADED_RUN = "studio_loaded_run"  # run id whose settings fill the idea form
+STUDIO_SHOWN = "studio_shown"  # fingerprint of the run outputs the text areas were filled from
+STUDIO_STEP_OUTPUT = "studio_out_{run}_{index}"  # a step's editable answer (format it)
+STUDIO_FINAL_PROMPT = "studio_final_prompt"
+STUDIO_NEGATIVE_PROMPT = "studio_negative_prompt"
+STUDIO_DRAFT = "studio_draft"  # the template being edited: {"id": str | None, "steps": [uid]}
+STUDIO_DRAFT_FIELD = "studio_tpl_{field}"  # the draft's name / default model / prompt limit
+STUDIO_DRAFT_STEP = "studio_tpl_{uid}_{field}"  # one draft step's name, template, ...
+
+# owner: pages/compare.py (reads them); written by the Prompt Studio's "Send to Compare"
+COMPARE_PROMPT = "compare_prompt"
+COMPARE_NEGATIVE_PROMPT = "compare_negative_prompt"
+COMPARE_STUDIO_RUN_ID = "compare_studio_run_id"  # the studio run the prompt came from
+COMPARE_LANES = "compare_lanes"  # [{"id", "provider", "model"}]; widget values keyed by lane id
+COMPARE_LANE_FIELD = "compare_{lane}_{field}"  # one lane's parameter widget (format it)
+COMPARE_BLIND = "compare_blind"
+COMPARE_KARLO_PROMPT = "compare_karlo_prompt"  # the English prompt Karlo lanes send
+COMPARE_LAST_RUN = "compare_last_run"  # id of the stored run on screen
+COMPARE_AUTORUN = "compare_autorun"  # run the lanes on the next rerun (same-seed re-run)
+STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by "Generate here"
+
+# owner: pages/gallery.py and components/gallery_*.py; the page number lives in the URL (?page=)
+GALLERY_TAB = "gallery_tab"  # label of the open tab (images / leaderboard / costs)
+GALLERY_PROVIDER = "gallery_provider"  # filter widgets
+GALLERY_MODEL = "gallery_model"
+GALLERY_TEXT = "gallery_text"
+GALLERY_DATES = "gallery_dates"
+GALLERY_SELECTED = "gallery_selected"  # ids of the ticked images (ids only, never bytes)
+GALLERY_PICK = "gallery_pick_{id}"  # one tile's checkbox, mirrors GALLERY_SELECTED (format it)
+GALLERY_OPEN = "gallery_open"  # id of the image in the detail dialog
+GALLERY_CONFIRM = "gallery_confirm"  # "image" | "selection": a delete waiting for Confirm

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     JSON,
@@ -99,6 +99,24 @@ class ConversationTotals:
     cost_usd: float
     # True when some answered message had no known price: the total is then a lower bound
     cost_incomplete: bool
+
+
+@dataclass(frozen=True)
+class ChatCostDay:
+    day: date  # UTC
+    cost_usd: float
+    messages: int
+    # answered messages without a known price: the day's cost is then a lower bound
+    unpriced: int
+
+
+@dataclass(frozen=True)
+class ConversationCost:
+    id: str
+    title: str
+    cost_usd: float
+    messages: int
+    unpriced: int
 
 
 def _conversation(row: ConversationRow) -> Conversation:
@@ -339,6 +357,72 @@ class ConversationStore:
         return ConversationTotals(
             int(count), int(prompt), int(completion), float(cost), bool(unpriced)
         )
+
+    def cost_by_day(
+        self, since: date | None = None, until: date | None = None
+    ) -> list[ChatCostDay]:
+        """Chat spending per UTC day (oldest first), summed in the database; ``until``
+        includes that day."""
+        day = func.date(MessageRow.created_at)
+        unpriced = func.count(MessageRow.id).filter(
+            MessageRow.completion_tokens.is_not(None), MessageRow.cost_usd.is_(None)
+        )
+        stmt = self._in_period(
+            select(
+                day,
+                func.coalesce(func.sum(MessageRow.cost_usd), 0.0),
+                func.count(MessageRow.id),
+                unpriced,
+            ),
+            since,
+            until,
+        )
+        with self.db.session() as s:
+            rows = s.execute(stmt.group_by(day).order_by(day)).all()
+        return [
+            ChatCostDay(
+                d if isinstance(d, date) else date.fromisoformat(str(d)[:10]),
+                float(cost),
+                int(count),
+                int(missing),
+            )
+            for d, cost, count, missing in rows
+        ]
+
+    def most_expensive(
+        self, *, limit: int = 10, since: date | None = None, until: date | None = None
+    ) -> list[ConversationCost]:
+        """The conversations that cost the most over the period (messages in it only)."""
+        cost = func.coalesce(func.sum(MessageRow.cost_usd), 0.0)
+        unpriced = func.count(MessageRow.id).filter(
+            MessageRow.completion_tokens.is_not(None), MessageRow.cost_usd.is_(None)
+        )
+        stmt = self._in_period(
+            select(
+                ConversationRow.id, ConversationRow.title, cost, func.count(MessageRow.id), unpriced
+            )
+            .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+            .where(ConversationRow.owner_id == self.owner_id),
+            since,
+            until,
+        )
+        stmt = (
+            stmt.group_by(ConversationRow.id, ConversationRow.title)
+            .order_by(cost.desc(), unpriced.desc(), ConversationRow.id)
+            .limit(limit)
+        )
+        with self.db.session() as s:
+            rows = s.execute(stmt).all()
+        return [ConversationCost(i, title, float(c), int(n), int(u)) for i, title, c, n, u in rows]
+
+    def _in_period(self, stmt, since: date | None, until: date | None):
+        stmt = stmt.where(MessageRow.owner_id == self.owner_id)
+        if since is not None:
+            stmt = stmt.where(MessageRow.created_at >= datetime.combine(since, time.min))
+        if until is not None:
+            end = datetime.combine(until + timedelta(days=1), time.min)
+            stmt = stmt.where(MessageRow.created_at < end)
+        return stmt
 
     # -- export / import -----------------------------------------------------------------
     def export_json(self, conversation_id: str) -> dict:
