@@ -1,4 +1,4 @@
-"""ChatCanvas router: page config, settings from the edge, sidebar, st.navigation over pages/."""
+"""ChatCanvas router: page config, settings from the edge, sidebar, st.navigation over app_pages/."""
 
 from __future__ import annotations
 
@@ -74,29 +74,29 @@ st.session_state[K.APP_CONTEXT] = AppContext(
 pages = [
     # Chat is served at "/" and, through a hidden alias page, at "/chat".
     st.Page(
-        "pages/chat.py",
+        "app_pages/chat.py",
         title=t("common.nav.chat"),
         icon=":material/chat:",
         url_path="home",
         default=True,
     ),
     st.Page(
-        "pages/chat_alias.py", title=t("common.nav.chat"), url_path="chat", visibility="hidden"
+        "app_pages/chat_alias.py", title=t("common.nav.chat"), url_path="chat", visibility="hidden"
     ),
     st.Page(
-        "pages/studio.py",
+        "app_pages/studio.py",
         title=t("common.nav.studio"),
         icon=":material/auto_awesome:",
         url_path="studio",
     ),
     st.Page(
-        "pages/compare.py",
+        "app_pages/compare.py",
         title=t("common.nav.compare"),
         icon=":material/compare:",
         url_path="compare",
     ),
     st.Page(
-        "pages/gallery.py",
+        "app_pages/gallery.py",
         title=t("common.nav.gallery"),
         icon=":material/photo_library:",
         url_path="gallery",

@@ -108,7 +108,7 @@ def time_gallery(url: str, rounds: int) -> tuple[float, object]:
     os.environ["DATABASE_URL"] = url
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/gallery.py").run()
+    at.switch_page("app_pages/gallery.py").run()
     at.run()  # warm-up on the page itself
     samples = []
     for _ in range(rounds):

@@ -43,9 +43,9 @@ def show_run(
         options = [
             (
                 f"lane:{lane.index}",
-                lane_title(
-                    ctx, lane.index, {"provider": lane.provider, "model": lane.model}, blind=hidden
-                ),
+                t("compare.blind_lane", letter=chr(ord("A") + lane.index))
+                if hidden
+                else t("images.vote.lane", n=lane.index + 1),
             )
             for lane in voteable
         ]

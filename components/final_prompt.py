@@ -20,7 +20,7 @@ from services.storage.chains import ChainStore
 from services.storage.images import ImageStore
 from services.studio_runs import settle
 
-COMPARE_PAGE = "pages/compare.py"
+COMPARE_PAGE = "app_pages/compare.py"
 
 
 def _save_prompt(ctx: AppContext, chains: ChainStore, run_id: str) -> None:

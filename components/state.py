@@ -15,7 +15,7 @@ SIDEBAR_KAKAO_KEY = "sidebar_kakao_key"
 LIVE_MODELS = "live_models"  # {(base_url, key fingerprint): list[LiveModel]}
 CONNECTION_ERROR = "connection_error"  # {(base_url, key fingerprint): ChatCanvasError}
 
-# owner: pages/chat.py and components/conversation_list.py
+# owner: app_pages/chat.py and components/conversation_list.py
 CHAT_MODEL = "chat_model"
 CHAT_TEMPERATURE = "chat_temperature"
 CHAT_MAX_TOKENS = "chat_max_tokens"
@@ -31,7 +31,7 @@ CHAT_EDITING = "chat_editing"  # True while the last user message is being edite
 CHAT_SEARCH = "chat_search"
 CHAT_LIST_LIMIT = "chat_list_limit"
 
-# owner: pages/studio.py and components/chain_steps.py, final_prompt.py, template_editor.py
+# owner: app_pages/studio.py and components/chain_steps.py, final_prompt.py, template_editor.py
 STUDIO_IDEA = "studio_idea"
 STUDIO_CHAIN = "studio_chain"  # id of the chain a new run uses (built-in id or template id)
 STUDIO_MODEL = "studio_model"
@@ -46,7 +46,7 @@ STUDIO_DRAFT = "studio_draft"  # the template being edited: {"id": str | None, "
 STUDIO_DRAFT_FIELD = "studio_tpl_{field}"  # the draft's name / default model / prompt limit
 STUDIO_DRAFT_STEP = "studio_tpl_{uid}_{field}"  # one draft step's name, template, ...
 
-# owner: pages/compare.py (reads them); written by the Prompt Studio's "Send to Compare"
+# owner: app_pages/compare.py (reads them); written by the Prompt Studio's "Send to Compare"
 COMPARE_PROMPT = "compare_prompt"
 COMPARE_NEGATIVE_PROMPT = "compare_negative_prompt"
 COMPARE_STUDIO_RUN_ID = "compare_studio_run_id"  # the studio run the prompt came from
@@ -58,7 +58,7 @@ COMPARE_LAST_RUN = "compare_last_run"  # id of the stored run on screen
 COMPARE_AUTORUN = "compare_autorun"  # run the lanes on the next rerun (same-seed re-run)
 STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by "Generate here"
 
-# owner: pages/gallery.py and components/gallery_*.py; the page number lives in the URL (?page=)
+# owner: app_pages/gallery.py and components/gallery_*.py; the page number lives in the URL (?page=)
 GALLERY_TAB = "gallery_tab"  # label of the open tab (images / leaderboard / costs)
 GALLERY_PROVIDER = "gallery_provider"  # filter widgets
 GALLERY_MODEL = "gallery_model"

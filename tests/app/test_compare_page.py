@@ -32,7 +32,7 @@ def compare(app_env, fake_karlo, monkeypatch):
     monkeypatch.setenv("KAKAO_REST_API_KEY", FAKE_KAKAO_KEY)
     monkeypatch.setenv("KARLO_BASE_URL", fake_karlo.base_url)
     at = new_app().run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception, at.exception
     return at
 

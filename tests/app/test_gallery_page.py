@@ -82,7 +82,7 @@ def seed(app_env) -> Seeder:
 
 def gallery(**query: str):
     at = new_app(**query).run()
-    at.switch_page("pages/gallery.py").run()
+    at.switch_page("app_pages/gallery.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -349,7 +349,7 @@ def test_korean_labels(seed):
     seed.run("a fox", lane())
     at = new_app().run()
     at.sidebar.radio(key=K.LANG).set_value("ko").run()  # switched on the chat page
-    at.switch_page("pages/gallery.py")
+    at.switch_page("app_pages/gallery.py")
     shown = texts(rerun(at))
     assert at.subheader[0].value == "갤러리" and "이미지 1장" in shown
     assert [tab.label for tab in at.tabs] == ["이미지", "순위표", "비용"]

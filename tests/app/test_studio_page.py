@@ -53,7 +53,7 @@ def open_studio(**query: str):
     at = new_app().run()
     for key, value in query.items():
         at.query_params[key] = value
-    at.switch_page("pages/studio.py").run()
+    at.switch_page("app_pages/studio.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -297,7 +297,7 @@ def test_korean_ui(app_env, fake_openai):
     fake_openai.reply = scripted
     studio = new_app().run()
     studio.sidebar.radio(key="lang").set_value("ko").run()  # switched on the chat page
-    studio.switch_page("pages/studio.py").run()
+    studio.switch_page("app_pages/studio.py").run()
     assert studio.subheader[0].value == "프롬프트 스튜디오"
     assert studio.button(key="studio_run").label == "체인 실행"
     assert studio.selectbox(key="studio_chain").options[0] == "묘사 → 구체화 → 번역 → 프롬프트"
@@ -324,7 +324,7 @@ def test_generate_here_runs_the_default_lanes_linked_to_the_run(app_env, monkeyp
         monkeypatch.setenv("KARLO_BASE_URL", karlo.base_url)
         fake.reply = lambda messages, model: "A fox on Mars, red dust, watercolour"
         at = new_app().run()
-        at.switch_page("pages/studio.py").run()
+        at.switch_page("app_pages/studio.py").run()
         at.selectbox(key="studio_chain").set_value("quick").run()
         at.text_area(key="studio_idea").set_value("화성의 여우").run()
         at.button(key="studio_run").click().run()

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
+from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,9 +96,20 @@ class RunningApp:
 
 
 @pytest.fixture(scope="module")
-def fake_openai():
+def fake_images():
+    return FakeOpenAIImages()
+
+
+@pytest.fixture(scope="module")
+def fake_openai(fake_images):
     # Slow enough per token that streaming is visible to the browser.
-    with FakeOpenAI(first_token_delay=0.2, token_delay=0.08) as fake:
+    with FakeOpenAI(first_token_delay=0.2, token_delay=0.08, image_handler=fake_images) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def fake_karlo():
+    with FakeKarlo() as fake:
         yield fake
 
 
@@ -106,11 +119,13 @@ def data_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def running_app(fake_openai, data_dir):
+def running_app(fake_openai, fake_karlo, data_dir):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "KAKAO_"))}
     env.update(
         OPENAI_API_KEY=FAKE_KEY,
         OPENAI_BASE_URL=fake_openai.base_url,
+        KAKAO_REST_API_KEY=FAKE_KAKAO_KEY,
+        KARLO_BASE_URL=fake_karlo.base_url,
         DATABASE_URL=f"sqlite:///{data_dir}/chatcanvas.db",
         CHATCANVAS_SKIP_DOTENV="1",
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
