@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
 LANE = ".st-key-compare_lane_{}"
 PROMPT_BOX = 'textarea[aria-label="Prompt"]'
 
@@ -44,6 +46,8 @@ def test_deep_link_on_a_fresh_server_and_a_comparison_into_the_gallery(
     assert openai_call.received_at < karlo_call.responded_at
     assert karlo_call.body["version"] == "v2.1"
     assert karlo_call.body["prompt"] == "A red fox in a snowy forest, watercolor"
+    page.locator(LANE.format(0)).scroll_into_view_if_needed()
+    page.screenshot(path=str(ROOT / "docs" / "screenshot-compare.png"))  # the README's picture
 
     page.wait_for_selector("text=Which is better?", timeout=30_000)
     page.locator(".st-key-compare_vote_lane-1 button").click()
