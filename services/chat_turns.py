@@ -23,32 +23,20 @@ from services.chat import (
     context_warning,
 )
 from services.errors import ChatCanvasError, ErrorKind
+from services.in_flight import InFlight
 from services.storage import Conversation, ConversationStore, StoredMessage
 from services.storage.conversations import auto_title
 
 SAVE_EVERY_SECONDS = 1.0
 
-# Replies being streamed in this process, by conversation id. Streamlit starts a new run of
-# the page before an interrupted run has unwound, so the new run must be able to find the
-# reply still being written, stop it, and wait for its final state.
-_in_flight: dict[str, PendingReply] = {}
-_in_flight_lock = threading.Lock()
+# Replies being streamed in this process, by conversation id (see services/in_flight.py).
+_replies = InFlight()
 
 
 def settle(conversation_id: str, *, cancel: bool = False, timeout: float = 10.0) -> None:
     """Wait until no reply of this conversation is being written; with ``cancel``, stop it
     first (the user pressed Stop). Returns at once when none is in flight."""
-    with _in_flight_lock:
-        pending = _in_flight.get(conversation_id)
-    if pending is None:
-        return
-    if cancel:
-        pending.cancel()
-    if not pending.done.wait(timeout):
-        # Its writer is gone (the run died before finish): do not make every rerun wait.
-        with _in_flight_lock:
-            if _in_flight.get(conversation_id) is pending:
-                del _in_flight[conversation_id]
+    _replies.settle(conversation_id, cancel=cancel, timeout=timeout)
 
 
 @dataclass
@@ -65,8 +53,7 @@ class PendingReply:
     _last_save: float = field(default=0.0)
 
     def __post_init__(self) -> None:
-        with _in_flight_lock:
-            _in_flight[self.row.conversation_id] = self
+        _replies.add(self.row.conversation_id, self)
 
     def cancel(self) -> None:
         """Stop receiving (from any thread): the stream ends and finish() records 'stopped'."""
@@ -107,9 +94,7 @@ class PendingReply:
             cost_usd=stream.cost,
             latency_ms=self.first_token_ms,
         )
-        with _in_flight_lock:
-            if _in_flight.get(self.row.conversation_id) is self:
-                del _in_flight[self.row.conversation_id]
+        _replies.remove(self.row.conversation_id, self)
         self.done.set()
         return self.store.messages(self.row.conversation_id, last=1)[0]
 

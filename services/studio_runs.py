@@ -4,7 +4,7 @@ Streamlit starts a new run of the page before an interrupted run has unwound, an
 interrupted run stores its chain run in a ``finally``. A new page run calls :func:`settle`
 before it reads that chain run from the store: it waits until the store has the final state,
 after asking the streaming run to stop when the user pressed Cancel. The same pattern as
-``services/chat_turns.py`` for chat replies.
+``services/chat_turns.py`` for chat replies, both on :class:`services.in_flight.InFlight`.
 """
 
 from __future__ import annotations
@@ -12,29 +12,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+from services.in_flight import InFlight
 from services.prompt_chain import ChainEngine, ChainRun, StepStream
 from services.storage.chains import ChainStore
 
-_in_flight: dict[str, StreamingRun] = {}
-_in_flight_lock = threading.Lock()
+_runs = InFlight()
 
 
 def settle(run_id: str, *, cancel: bool = False, timeout: float = 10.0) -> None:
     """Wait until no step of this run is being streamed and its state is stored; with
     ``cancel``, stop it first. Returns at once when the run is not in flight."""
-    with _in_flight_lock:
-        streaming = _in_flight.get(run_id)
-    if streaming is None:
-        return
-    if cancel:
-        streaming.cancel()
-    streaming.done.wait(timeout)
+    _runs.settle(run_id, cancel=cancel, timeout=timeout)
 
 
 def in_flight(run_id: str) -> bool:
     """Is this run being streamed right now (by any session of this process)?"""
-    with _in_flight_lock:
-        return run_id in _in_flight
+    return run_id in _runs
 
 
 class StreamingRun:
@@ -53,8 +46,7 @@ class StreamingRun:
         self._steps = engine.run(run, start_at, cancel=self._cancel)
         self._iter: Iterator[StepStream] | None = None
         store.save_run(run)
-        with _in_flight_lock:
-            _in_flight[run.id] = self
+        _runs.add(run.id, self)
 
     def cancel(self) -> None:
         """Stop (from any thread): the step streaming ends at its next delta, no step after it
@@ -79,7 +71,5 @@ class StreamingRun:
             self._steps.close()
             self._store.save_run(self.run)
         finally:
-            with _in_flight_lock:
-                if _in_flight.get(self.run.id) is self:
-                    del _in_flight[self.run.id]
+            _runs.remove(self.run.id, self)
             self.done.set()
