@@ -26,13 +26,17 @@ def model_picker(ctx: AppContext, *, kind: str, key: str, keep: str | None = Non
     selectable even when the live list no longer has it. Typing an unlisted id works."""
     choices = ctx.catalog.choices(kind, ctx.today, ctx.live_models())
     by_id = {c.id: c for c in choices}
-    if keep and keep not in by_id:
-        by_id[keep] = ctx.catalog.spec(keep)
-    ids = list(by_id)
     current = st.session_state.get(key)
-    if current is None or (current not in by_id and current != keep):
+    if current is None:
         default = ctx.catalog.default(kind, choices, ctx.today)
-        st.session_state[key] = default.id if default else (ids[0] if ids else None)
+        current = default.id if default else (choices[0].id if choices else None)
+    # A stored or typed id the list lacks stays selectable (an Ollama model, a retired one).
+    for extra in (keep, current):
+        if extra and extra not in by_id:
+            by_id[extra] = ctx.catalog.spec(extra)
+    ids = list(by_id)
+    # Assigning the value each run makes Streamlit redraw the label in the current language.
+    st.session_state[key] = current
     selected = st.selectbox(
         ctx.t("chat.model"),
         ids,

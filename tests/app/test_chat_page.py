@@ -211,3 +211,18 @@ def test_korean_ui(app):
     assert "아래에서 대화를 시작하세요" in texts(app)
     app.chat_input[0].set_value("   ").run()
     assert "메시지가 비어 있어 보내지 않았습니다" in texts(app)
+
+
+def test_an_unknown_model_from_the_server_sticks_and_is_sent(app_env, fake_openai):
+    """An id only the server knows (say, an Ollama model) is offered, stays selected, is sent
+    as it is, and its cost shows as unknown rather than a guess."""
+    from tests.fakes.openai_server import FakeModel
+
+    fake_openai.models.append(FakeModel("llama3.2"))
+    at = new_app().run()
+    at.selectbox(key="chat_model").set_value("llama3.2").run()
+    at.run()
+    assert at.selectbox(key="chat_model").value == "llama3.2"
+    send(at, "hi")
+    assert fake_openai.chat_requests()[-1].body["model"] == "llama3.2"
+    assert "cost unknown" in texts(at)
