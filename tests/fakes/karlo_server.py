@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import io
 import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from PIL import Image, ImageDraw
+
+from tests.fakes.http_fake import FakeHandler, FakeHTTPServer, FaultSwitch, serve_until_interrupted
 
 FAKE_KAKAO_KEY = "fake-kakao-rest-api-key-0000"
 T2I_PATH = "/v2/inference/karlo/t2i"
@@ -90,13 +90,7 @@ class KarloCall:
 
 
 @dataclass
-class _Fault:
-    name: str
-    remaining: int | None  # None: until cleared
-
-
-@dataclass
-class FakeKarlo:
+class FakeKarlo(FakeHTTPServer):
     """Start with ``with FakeKarlo() as fake:``; point Settings.karlo_base_url at
     ``fake.base_url``."""
 
@@ -107,9 +101,8 @@ class FakeKarlo:
     port: int = 0
     calls: list[KarloCall] = field(default_factory=list)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    _fault: _Fault | None = None
+    _faults: FaultSwitch = field(default_factory=FaultSwitch)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
 
     # -- control -------------------------------------------------------------------------
     def set_fault(self, name: str | None, *, times: int | None = None) -> None:
@@ -117,53 +110,13 @@ class FakeKarlo:
         KAKAO_ERRORS or BEHAVIOURS; ``None`` clears it."""
         if name is not None and name not in KAKAO_ERRORS and name not in BEHAVIOURS:
             raise ValueError(f"unknown fault {name!r}")
-        with self._lock:
-            self._fault = _Fault(name, times) if name else None
+        self._faults.set(name, times)
 
     def take_fault(self) -> str | None:
-        with self._lock:
-            fault = self._fault
-            if fault is None:
-                return None
-            if fault.remaining is not None:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._fault = None
-            return fault.name
+        return self._faults.take()
 
     def t2i_calls(self) -> list[KarloCall]:
         return [c for c in self.calls if c.path == T2I_PATH]
-
-    # -- lifecycle -----------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() first"
-        return f"http://{self.host}:{self._server.server_address[1]}"
-
-    def start(self) -> FakeKarlo:
-        fake = self
-
-        class Handler(_Handler):
-            server_fake = fake
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeKarlo:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def _invalid(message: str) -> tuple[int, dict]:
@@ -221,17 +174,8 @@ def validate_t2i(body: object) -> tuple[int, dict] | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_fake: FakeKarlo
-
-    def handle(self) -> None:
-        # the client hung up (a timeout, a closed pool): nobody to answer
-        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
-            super().handle()
-
-    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
-        pass
 
     def _send(self, call: KarloCall | None, status: int, body: bytes, ctype: str) -> None:
         self.send_response(status)
@@ -341,6 +285,9 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
 
+FakeKarlo.handler = _Handler
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8766)
@@ -348,12 +295,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0)
     args = parser.parse_args()
     fake = FakeKarlo(api_key=args.api_key, port=args.port, latency=args.latency)
-    fake.start()
-    print(f"fake Karlo API on {fake.base_url}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        fake.stop()
+    serve_until_interrupted(fake, "fake Karlo API")
 
 
 if __name__ == "__main__":

@@ -16,14 +16,20 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.http_fake import (
+    FakeHandler,
+    FaultSwitch,
+    QuietServer,
+    serve_until_interrupted,
+    start_server,
+    stop_server,
+)
 from tests.fakes.karlo_server import render_image
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
 
@@ -94,10 +100,9 @@ class FakeOpenAIImages:
     trigger_words: tuple[str, ...] = ("forbidden",)
     calls: list[ImageCall] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
-    _fault: str | None = None
-    _fault_remaining: int | None = None
+    _faults: FaultSwitch = field(default_factory=FaultSwitch)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    _server: QuietServer | None = None
 
     # -- control -------------------------------------------------------------------------
     def set_fault(self, name: str | None, *, times: int | None = None) -> None:
@@ -105,32 +110,13 @@ class FakeOpenAIImages:
         FAULTS); ``None`` clears it. Error bodies are FakeOpenAI.set_fault(..., "images")."""
         if name is not None and name not in FAULTS:
             raise ValueError(f"unknown fault {name!r}")
-        with self._lock:
-            self._fault, self._fault_remaining = name, times
-
-    def _take_fault(self) -> str | None:
-        with self._lock:
-            fault = self._fault
-            if fault is not None and self._fault_remaining is not None:
-                self._fault_remaining -= 1
-                if self._fault_remaining <= 0:
-                    self._fault = None
-            return fault
+        self._faults.set(name, times)
 
     # -- the file server for DALL·E URLs -------------------------------------------------
     def _file_url(self, data: bytes) -> str:
         with self._lock:
             if self._server is None:
-                fake = self
-
-                class Handler(_FileHandler):
-                    owner = fake
-
-                self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-                self._server.daemon_threads = True
-                threading.Thread(
-                    target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-                ).start()
+                self._server = start_server(_FileHandler, self, "127.0.0.1", 0)
             name = f"img-{uuid.uuid4().hex}.png"
             self.files[name] = data
             port = self._server.server_address[1]
@@ -138,10 +124,8 @@ class FakeOpenAIImages:
 
     def stop(self) -> None:
         with self._lock:
-            if self._server is not None:
-                self._server.shutdown()
-                self._server.server_close()
-                self._server = None
+            stop_server(self._server)
+            self._server = None
 
     def __enter__(self) -> FakeOpenAIImages:
         return self
@@ -159,7 +143,7 @@ class FakeOpenAIImages:
         return status, payload
 
     def _answer(self, fake: Any, body: dict) -> tuple[int, dict]:
-        fault = self._take_fault()
+        fault = self._faults.take()
         if fault == "timeout":
             time.sleep(self.hang_seconds)
         if fault == "echo_key":
@@ -372,20 +356,11 @@ class FakeOpenAIImages:
         return {"created": int(time.time()), "data": data}
 
 
-class _FileHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    owner: FakeOpenAIImages
-
-    def handle(self) -> None:
-        # the client hung up (a timeout, a closed pool): nobody to answer
-        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
-            super().handle()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+class _FileHandler(FakeHandler):
+    server_fake: FakeOpenAIImages
 
     def do_GET(self) -> None:
-        data = self.owner.files.get(self.path.rsplit("/", 1)[-1])
+        data = self.server_fake.files.get(self.path.rsplit("/", 1)[-1])
         status, ctype = (200, "image/png") if data is not None else (404, "text/plain")
         data = data if data is not None else b"not found"
         self.send_response(status)
@@ -420,12 +395,7 @@ def main() -> None:
             token_delay=args.token_delay,
             image_handler=images,
         )
-        fake.start()
-        print(f"fake OpenAI API with images on {fake.base_url}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            fake.stop()
+        serve_until_interrupted(fake, "fake OpenAI API with images")
 
 
 if __name__ == "__main__":

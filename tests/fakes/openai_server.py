@@ -17,12 +17,17 @@ import argparse
 import json
 import re
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.fakes.http_fake import (
+    FakeHandler,
+    FakeHTTPServer,
+    FaultSwitch,
+    serve_until_interrupted,
+)
 
 FAKE_KEY = "sk-fake-test-key-0000000000000000"
 
@@ -161,14 +166,10 @@ def count_tokens(text: str) -> int:
 
 
 @dataclass
-class _Fault:
-    name: str
-    remaining: int | None  # None: until cleared
-
-
-@dataclass
-class FakeOpenAI:
+class FakeOpenAI(FakeHTTPServer):
     """Start with ``with FakeOpenAI() as fake:``; point the SDK at ``fake.base_url``."""
+
+    url_suffix = "/v1"
 
     api_key: str = FAKE_KEY
     models: list[FakeModel] = field(default_factory=lambda: list(DEFAULT_MODELS))
@@ -180,9 +181,7 @@ class FakeOpenAI:
     port: int = 0
     requests: list[RecordedRequest] = field(default_factory=list)
     image_handler: Callable[[FakeOpenAI, dict], tuple[int, dict]] | None = None
-    _faults: dict[str, _Fault] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    _faults: FaultSwitch = field(default_factory=FaultSwitch)
 
     # -- control -------------------------------------------------------------------------
     def set_fault(
@@ -192,26 +191,13 @@ class FakeOpenAI:
         ``name`` (a key of ERRORS or BEHAVIOURS); ``None`` clears it."""
         if name is not None and name not in ERRORS and name not in BEHAVIOURS:
             raise ValueError(f"unknown fault {name!r}")
-        with self._lock:
-            if name is None:
-                self._faults.pop(endpoint, None)
-            else:
-                self._faults[endpoint] = _Fault(name, times)
+        self._faults.set(name, times, key=endpoint)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._faults.clear()
 
     def take_fault(self, endpoint: str) -> str | None:
-        with self._lock:
-            fault = self._faults.get(endpoint)
-            if fault is None:
-                return None
-            if fault.remaining is not None:
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    del self._faults[endpoint]
-            return fault.name
+        return self._faults.take(endpoint)
 
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
@@ -219,53 +205,9 @@ class FakeOpenAI:
     def model(self, model_id: str) -> FakeModel | None:
         return next((m for m in self.models if m.id == model_id), None)
 
-    # -- lifecycle -----------------------------------------------------------------------
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "start() first"
-        return f"http://{self.host}:{self._server.server_address[1]}/v1"
 
-    def start(self) -> FakeOpenAI:
-        fake = self
-
-        class Handler(_Handler):
-            server_fake = fake
-
-        self._server = _QuietServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address) -> None:
-        """A client that hangs up (Stop, a closed keep-alive connection) is normal here."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(FakeHandler):
     server_fake: FakeOpenAI
-
-    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
-        pass
 
     # -- plumbing ------------------------------------------------------------------------
     def _read_json(self) -> dict | None:
@@ -599,6 +541,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client hung up (Stop pressed): that is fine
 
 
+FakeOpenAI.handler = _Handler
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
@@ -612,12 +557,7 @@ def main() -> None:
         first_token_delay=args.first_token_delay,
         token_delay=args.token_delay,
     )
-    fake.start()
-    print(f"fake OpenAI API on {fake.base_url}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        fake.stop()
+    serve_until_interrupted(fake, "fake OpenAI API")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,129 @@
+"""The plumbing the fake provider servers share: a quiet threaded HTTP server on a daemon
+thread, the start/stop/``with`` lifecycle, faults for the next N requests or until cleared,
+and the blocking loop of their ``main()``."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar, Self
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up (Stop, a timeout, a closed keep-alive connection) is normal
+        here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class FakeHandler(BaseHTTPRequestHandler):
+    """Base of the fakes' handlers; ``server_fake`` is the fake the server was started for."""
+
+    protocol_version = "HTTP/1.1"
+    server_fake: Any
+
+    def log_message(self, format: str, *args: object) -> None:  # keep test output clean
+        pass
+
+
+def start_server(handler: type[FakeHandler], fake: object, host: str, port: int) -> QuietServer:
+    """Serve ``handler`` bound to ``fake`` on ``host:port`` (0: any free port) in a daemon
+    thread."""
+
+    class Handler(handler):
+        server_fake = fake
+
+    server = QuietServer((host, port), Handler)
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
+    return server
+
+
+def stop_server(server: ThreadingHTTPServer | None) -> None:
+    if server is not None:
+        server.shutdown()
+        server.server_close()
+
+
+class FakeHTTPServer:
+    """Lifecycle of a dataclass fake with ``host`` and ``port`` fields. A subclass sets
+    ``handler`` (its FakeHandler) and ``url_suffix`` (appended to ``base_url``)."""
+
+    handler: ClassVar[type[FakeHandler]]
+    url_suffix: ClassVar[str] = ""
+    host: str
+    port: int
+    _server: QuietServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() first"
+        return f"http://{self.host}:{self._server.server_address[1]}{self.url_suffix}"
+
+    def start(self) -> Self:
+        self._server = start_server(self.handler, self, self.host, self.port)
+        return self
+
+    def stop(self) -> None:
+        stop_server(self._server)
+        self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class _Fault:
+    name: str
+    remaining: int | None  # None: until cleared
+
+
+class FaultSwitch:
+    """Faults by key (an endpoint, or "" for one in total), each for the next N requests or
+    until cleared. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._faults: dict[str, _Fault] = {}
+        self._lock = threading.Lock()
+
+    def set(self, name: str | None, times: int | None = None, key: str = "") -> None:
+        """The next ``times`` takes of ``key`` (all, when None) get ``name``; None clears."""
+        with self._lock:
+            if name is None:
+                self._faults.pop(key, None)
+            else:
+                self._faults[key] = _Fault(name, times)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, key: str = "") -> str | None:
+        with self._lock:
+            fault = self._faults.get(key)
+            if fault is None:
+                return None
+            if fault.remaining is not None:
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    del self._faults[key]
+            return fault.name
+
+
+def serve_until_interrupted(fake: FakeHTTPServer, label: str) -> None:
+    """Start ``fake``, print ``label`` and its URL, and serve until Ctrl-C."""
+    fake.start()
+    print(f"{label} on {fake.base_url}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
