@@ -6,6 +6,8 @@ Every provider (OpenAI GPT Image, Kakao Karlo, ...) implements :class:`ImageProv
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -161,6 +163,26 @@ def sniff_mime(data: bytes) -> str | None:
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return "image/gif"
     return None
+
+
+def decode_b64_image(b64: str, provider: str) -> bytes:
+    """Image bytes from a provider's base64 field; BAD_RESPONSE when it is not base64."""
+    try:
+        return base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ChatCanvasError(
+            ErrorKind.BAD_RESPONSE, "image is not valid base64", provider=provider
+        ) from None
+
+
+def checked_mime(data: bytes, provider: str) -> str:
+    """The MIME type of returned image bytes; BAD_RESPONSE when they are not an image."""
+    mime = sniff_mime(data)
+    if mime is None:
+        raise ChatCanvasError(
+            ErrorKind.BAD_RESPONSE, "the returned data is not an image", provider=provider
+        )
+    return mime
 
 
 def expand_seeds(seeds: Sequence[int], count: int) -> tuple[int, ...]:

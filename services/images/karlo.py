@@ -8,8 +8,6 @@ while the rest of the product keeps working.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import time
 import unicodedata
 
@@ -24,9 +22,10 @@ from services.images.base import (
     SizeRule,
     accepted_extras,
     bad_request,
+    checked_mime,
+    decode_b64_image,
     expand_seeds,
     shared_http_client,
-    sniff_mime,
 )
 from services.settings import Settings
 
@@ -343,17 +342,8 @@ class KarloProvider:
                 raise ChatCanvasError(
                     ErrorKind.BAD_RESPONSE, "an image without data", provider=PROVIDER
                 )
-            try:
-                data = base64.b64decode(raw, validate=True)
-            except (binascii.Error, ValueError):
-                raise ChatCanvasError(
-                    ErrorKind.BAD_RESPONSE, "image is not valid base64", provider=PROVIDER
-                ) from None
-            mime = sniff_mime(data)
-            if mime is None:
-                raise ChatCanvasError(
-                    ErrorKind.BAD_RESPONSE, "the returned data is not an image", provider=PROVIDER
-                )
+            data = decode_b64_image(raw, PROVIDER)
+            mime = checked_mime(data, PROVIDER)
             seed = item.get("seed")
             score = item.get("nsfw_score")
             detected = item.get("nsfw_content_detected")

@@ -8,8 +8,6 @@ model is retired).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import time
@@ -29,8 +27,9 @@ from services.images.base import (
     SizeRule,
     accepted_extras,
     bad_request,
+    checked_mime,
+    decode_b64_image,
     shared_http_client,
-    sniff_mime,
 )
 from services.settings import Settings
 
@@ -257,25 +256,17 @@ class OpenAIImageProvider:
         b64 = getattr(item, "b64_json", None)
         url = getattr(item, "url", None)
         if b64:
-            try:
-                data = base64.b64decode(b64, validate=True)
-            except (binascii.Error, ValueError):
-                raise ChatCanvasError(
-                    ErrorKind.BAD_RESPONSE, "b64_json is not valid base64", provider=PROVIDER
-                ) from None
+            data = decode_b64_image(b64, PROVIDER)
         elif url and caps.family == "dall-e":
             data = self._download(url)
         else:
             raise ChatCanvasError(
                 ErrorKind.BAD_RESPONSE, "an image without data", provider=PROVIDER
             )
-        mime = sniff_mime(data)
-        if mime is None:
-            raise ChatCanvasError(
-                ErrorKind.BAD_RESPONSE, "the returned data is not an image", provider=PROVIDER
-            )
         return GeneratedImage(
-            data=data, mime_type=mime, revised_prompt=getattr(item, "revised_prompt", None)
+            data=data,
+            mime_type=checked_mime(data, PROVIDER),
+            revised_prompt=getattr(item, "revised_prompt", None),
         )
 
     def _download(self, url: str) -> bytes:
