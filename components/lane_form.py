@@ -35,7 +35,7 @@ def default_lanes(ctx: AppContext) -> list[dict]:
 
 def duplicate_lane(lane: dict) -> dict:
     """A copy with its own id and the same parameter values."""
-    copy = {**lane, "id": uuid.uuid4().hex[:8]}
+    copy = {**lane, "id": uuid.uuid4().hex[:8], "values": dict(lane.get("values", {}))}
     prefix = K.COMPARE_LANE_FIELD.format(lane=lane["id"], field="")
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
         st.session_state[field_key(copy, key[len(prefix) :])] = st.session_state[key]
@@ -49,9 +49,26 @@ def lane_models(ctx: AppContext, provider: str) -> list[str]:
     return make_provider(provider, ctx.settings).models()
 
 
+def _restore_values(lane: dict) -> None:
+    """Streamlit drops a widget's state when its page is left; the lane keeps a copy of its
+    values (``lane["values"]``) and puts them back when the page is shown again."""
+    for field, value in lane.get("values", {}).items():
+        st.session_state.setdefault(field_key(lane, field), value)
+
+
+def _remember_values(lane: dict) -> None:
+    prefix = field_key(lane, "")
+    lane["values"] = {
+        key[len(prefix) :]: value
+        for key, value in st.session_state.items()
+        if isinstance(key, str) and key.startswith(prefix)
+    }
+
+
 def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
     """Provider, model and parameter widgets for ``lane`` (updated in place)."""
     t = ctx.t
+    _restore_values(lane)
     names = list(PROVIDERS)
     lane["provider"] = st.selectbox(
         t("compare.provider"),
@@ -102,6 +119,7 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
                 key=field_key(lane, name),
                 placeholder=t("compare.provider_default"),
             )
+    _remember_values(lane)
     return caps
 
 

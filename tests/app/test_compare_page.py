@@ -139,3 +139,11 @@ def test_empty_prompt_is_not_sent(compare, fake_images, fake_karlo):
     compare.button(key="compare_run").click().run()
     assert "nothing was sent" in texts(compare)
     assert not fake_images.calls and not fake_karlo.t2i_calls()
+
+
+def test_lane_settings_survive_a_visit_to_another_page(compare):
+    lane = compare.session_state["compare_lanes"][1]
+    compare.number_input(key=f"compare_{lane['id']}_count").set_value(3).run()
+    compare.switch_page("app_pages/chat.py").run()
+    compare.switch_page("app_pages/compare.py").run()
+    assert compare.number_input(key=f"compare_{lane['id']}_count").value == 3
