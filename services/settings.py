@@ -90,6 +90,7 @@ def resolve_settings(
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     """Merge the three sources; the first that has a value wins: sidebar, secrets, environment.
+    The OpenAI base URL is taken from the layer of the key or a lower one (see below).
 
     The sidebar values live only in this browser session; secrets and environment are shared by
     every session of the server.
@@ -101,8 +102,8 @@ def resolve_settings(
     ]
     sources: dict[str, str] = {}
 
-    def pick(name: str) -> str | None:
-        for label, layer in layers:
+    def pick(name: str, *, from_layer: int = 0) -> str | None:
+        for label, layer in layers[from_layer:]:
             value = _clean(layer.get(name))
             if value is not None:
                 sources[name] = label
@@ -111,9 +112,12 @@ def resolve_settings(
 
     openai_key = pick("OPENAI_API_KEY")
     kakao_key = pick("KAKAO_REST_API_KEY")
+    # The key goes wherever the base URL points, so the URL may come only from the key's own
+    # layer or a more trusted one: a visitor's sidebar URL never receives the server's key.
+    key_layer = [label for label, _ in layers].index(sources.get("OPENAI_API_KEY", "sidebar"))
     return Settings(
         openai_api_key=Secret(openai_key) if openai_key else None,
-        openai_base_url=pick("OPENAI_BASE_URL"),
+        openai_base_url=pick("OPENAI_BASE_URL", from_layer=key_layer),
         kakao_rest_api_key=Secret(kakao_key) if kakao_key else None,
         karlo_base_url=pick("KARLO_BASE_URL") or DEFAULT_KARLO_BASE_URL,
         database_url=pick("DATABASE_URL") or DEFAULT_DATABASE_URL,

@@ -183,3 +183,32 @@ def test_secret_has_no_instance_dict():
     assert not hasattr(secret, "__dict__")
     with pytest.raises(AttributeError):
         secret.other = 1
+
+
+def test_a_sidebar_base_url_never_receives_the_servers_key():
+    """The key is sent to the base URL: a URL typed in the sidebar is used only with a key
+    typed in the sidebar, never with the key from secrets or the environment."""
+    s = resolve_settings(
+        sidebar={"OPENAI_BASE_URL": "http://attacker.invalid/v1"},
+        environ={"OPENAI_API_KEY": KEY},
+    )
+    assert s.openai_base_url is None
+    own = resolve_settings(
+        sidebar={
+            "OPENAI_API_KEY": "sk-visitor-own-key-000000",
+            "OPENAI_BASE_URL": "http://localhost:11434/v1",
+        },
+        environ={"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "https://proxy.example/v1"},
+    )
+    assert own.openai_base_url == "http://localhost:11434/v1"
+    # a visitor's own key may use the server's configured endpoint
+    mixed = resolve_settings(
+        sidebar={"OPENAI_API_KEY": "sk-visitor-own-key-000000"},
+        environ={"OPENAI_BASE_URL": "https://proxy.example/v1"},
+    )
+    assert mixed.openai_base_url == "https://proxy.example/v1"
+    # secrets key with an environment URL is fine (both server-side)
+    server = resolve_settings(
+        secrets={"OPENAI_API_KEY": KEY}, environ={"OPENAI_BASE_URL": "https://proxy.example/v1"}
+    )
+    assert server.openai_base_url == "https://proxy.example/v1"
