@@ -80,6 +80,9 @@ def _edit_button(ctx: AppContext, m: StoredMessage) -> None:
 
 def _assistant_actions(ctx: AppContext, m: StoredMessage) -> None:
     t = ctx.t
+    remembered = st.session_state.get(K.CHAT_ERROR) or {}
+    if remembered.get("message_id") == m.id:  # a regenerate that could not start
+        show_error(remembered["error"], t)
     left, right = st.columns([1, 1, 4])[:2]
     with left:
         if st.button(t("chat.regenerate"), key=f"regen_{m.id}", icon=":material/refresh:"):

@@ -106,13 +106,18 @@ class ChatTurns:
         self.store = store
         self.chat = chat
 
-    def api_messages(self, conversation: Conversation) -> list[ChatMessage]:
+    def api_messages(
+        self, conversation: Conversation, *, through: int | None = None
+    ) -> list[ChatMessage]:
         """What the model sees: the system prompt, then every user message and every
-        assistant message that has text (stopped and incomplete replies included, as shown)."""
+        assistant message that has text (stopped and incomplete replies included, as shown);
+        with ``through``, only the messages up to that id."""
         messages = []
         if conversation.system_prompt.strip():
             messages.append(ChatMessage("system", conversation.system_prompt))
         for m in self.store.messages(conversation.id):
+            if through is not None and m.id > through:
+                break
             if m.role == "user" or (m.role == "assistant" and m.content.strip()):
                 messages.append(ChatMessage(m.role, m.content))
         return messages
@@ -135,8 +140,20 @@ class ChatTurns:
         last = self.store.messages(conversation.id, last=1)
         if not last or last[0].role != "user":
             raise ChatCanvasError(ErrorKind.EMPTY_INPUT, "no user message to answer")
-        user_msg = last[0]
-        messages = self.api_messages(conversation)
+        return self._answer(conversation, last[0], model, options, replacing=False)
+
+    def _answer(
+        self,
+        conversation: Conversation,
+        user_msg: StoredMessage,
+        model: str,
+        options: ChatOptions,
+        *,
+        replacing: bool,
+    ) -> PendingReply:
+        """Open a reply to ``user_msg``. ``replacing``: the replies after it are deleted only
+        once the new stream has opened, so a failed regenerate keeps the old answer."""
+        messages = self.api_messages(conversation, through=user_msg.id)
         try:
             estimate = context_warning(self.chat.catalog.spec(model), messages)
             if estimate is not None:
@@ -144,8 +161,14 @@ class ChatTurns:
             started = time.perf_counter()
             stream = self.chat.stream_reply(model, messages, options)
         except ChatCanvasError as err:
-            self.store.update_message(user_msg.id, status="error", error_kind=str(err.kind))
+            if not replacing:  # unanswered: the message shows the error and a retry action
+                self.store.update_message(user_msg.id, status="error", error_kind=str(err.kind))
             raise
+        if replacing:
+            after = self.store.messages(conversation.id, last=20)
+            later = [m for m in after if m.id > user_msg.id]
+            if later:
+                self.store.delete_messages_from(conversation.id, later[0].id)
         if user_msg.status != "complete":
             self.store.update_message(user_msg.id, status="complete", error_kind=None)
         row = self.store.add_message(
@@ -156,12 +179,11 @@ class ChatTurns:
     def regenerate(
         self, conversation: Conversation, model: str, options: ChatOptions
     ) -> PendingReply:
-        """Drop the replies after the last user message and answer it again."""
-        last_user = self._last_user(conversation)
-        after = [m for m in self.store.messages(conversation.id, last=20) if m.id > last_user.id]
-        if after:
-            self.store.delete_messages_from(conversation.id, after[0].id)
-        return self.reply(conversation, model, options)
+        """Answer the last user message again, replacing the replies after it (they stay if
+        the new reply cannot start)."""
+        return self._answer(
+            conversation, self._last_user(conversation), model, options, replacing=True
+        )
 
     def edit_last(
         self, conversation: Conversation, text: str, model: str, options: ChatOptions

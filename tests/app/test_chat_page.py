@@ -226,3 +226,14 @@ def test_an_unknown_model_from_the_server_sticks_and_is_sent(app_env, fake_opena
     send(at, "hi")
     assert fake_openai.chat_requests()[-1].body["model"] == "llama3.2"
     assert "cost unknown" in texts(at)
+
+
+def test_a_failed_regenerate_keeps_the_answer_and_says_why(app, fake_openai):
+    send(app, "original")
+    fake_openai.set_fault("insufficient_quota")
+    app.button(
+        key=next(b.key for b in app.button if b.key and b.key.startswith("regen_"))
+    ).click().run()
+    assert [name for name, _ in bubbles(app)] == ["user", "assistant"]
+    assert "reply #1: original" in bubbles(app)[1][1]
+    assert "retrying will not help" in texts(app)

@@ -450,3 +450,14 @@ def test_the_database_file_never_contains_the_api_key(turns, store, fake, tmp_pa
     exported = store.export_json(conv.id)
     assert FAKE_KEY not in repr(exported)
     assert FAKE_KEY not in store.export_markdown(conv.id)
+
+
+def test_a_regenerate_that_cannot_start_keeps_the_old_answer(turns, store, fake):
+    conv = store.create()
+    send(turns, conv, "Tell me about Jeju")
+    before = store.messages(conv.id)
+    fake.set_fault("insufficient_quota")
+    with pytest.raises(ChatCanvasError) as caught:
+        turns.regenerate(store.get(conv.id), MODEL, ChatOptions())
+    assert caught.value.kind is ErrorKind.NO_CREDIT
+    assert store.messages(conv.id) == before  # the answer is still there, nothing marked
