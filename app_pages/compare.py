@@ -28,9 +28,16 @@ def make_karlo_prompt() -> None:
             ctx.chat, model.id if model else "", st.session_state[K.COMPARE_PROMPT]
         )
     except ChatCanvasError as err:
-        st.session_state["compare_karlo_error"] = err
+        st.session_state[K.COMPARE_KARLO_ERROR] = err
         return
     st.session_state[K.COMPARE_KARLO_PROMPT] = english
+
+
+def prompt_edited() -> None:
+    """A prompt of the user's own: no longer the studio run's, and its old Karlo
+    translation no longer applies."""
+    st.session_state.pop(K.COMPARE_STUDIO_RUN_ID, None)
+    st.session_state[K.COMPARE_KARLO_PROMPT] = ""
 
 
 def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
@@ -41,6 +48,7 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
             t("compare.karlo_prompt"),
             key=K.COMPARE_KARLO_PROMPT,
             max_chars=1000,
+            persist_state="session",
             placeholder=t("compare.karlo_prompt_placeholder"),
         )
         sent = karlo_prompt.strip() or prompt.strip()
@@ -56,7 +64,7 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
                 on_click=make_karlo_prompt,
                 icon=":material/translate:",
             )
-        error = st.session_state.pop("compare_karlo_error", None)
+        error = st.session_state.pop(K.COMPARE_KARLO_ERROR, None)
         if error is not None:
             show_error(error, t)
         st.caption(t("compare.karlo_sends", prompt=sent) if sent else t("images.karlo_watermark"))
@@ -115,11 +123,18 @@ store = ImageStore(ctx.db, ctx.settings.owner_id)
 lanes: list[dict] = st.session_state.setdefault(K.COMPARE_LANES, default_lanes(ctx))
 
 st.subheader(t("common.nav.compare"))
-prompt = st.text_area(t("images.params.prompt"), key=K.COMPARE_PROMPT, height=100)
+prompt = st.text_area(
+    t("images.params.prompt"),
+    key=K.COMPARE_PROMPT,
+    height=100,
+    on_change=prompt_edited,
+    persist_state="session",
+)
 negative_prompt = st.text_input(
     t("images.params.negative_prompt"),
     key=K.COMPARE_NEGATIVE_PROMPT,
     help=t("images.params.negative_prompt_help"),
+    persist_state="session",
 )
 karlo_prompt = (
     karlo_panel(ctx, prompt) if any(lane["provider"] == "karlo" for lane in lanes) else None
@@ -130,7 +145,9 @@ left, middle, right = st.columns([1, 1, 2])
 if left.button(t("images.add_lane"), key="compare_add_lane", icon=":material/add:"):
     lanes.append(new_lane(ctx, "openai"))
     st.rerun()
-blind = middle.toggle(t("compare.blind_short"), key=K.COMPARE_BLIND, help=t("images.blind"))
+blind = middle.toggle(
+    t("compare.blind_short"), key=K.COMPARE_BLIND, help=t("images.blind"), persist_state="session"
+)
 clicked = right.button(
     t("images.generate"),
     key="compare_run",
@@ -143,7 +160,7 @@ if clicked or st.session_state.pop(K.COMPARE_AUTORUN, False):
     if not prompt.strip():
         st.warning(t("errors.empty_input"))
     else:
-        run = run_comparison(
+        run_comparison(
             ctx,
             lanes,
             prompt=prompt.strip(),
@@ -151,8 +168,8 @@ if clicked or st.session_state.pop(K.COMPARE_AUTORUN, False):
             karlo_prompt=karlo_prompt,
             blind=blind,
             studio_run_id=st.session_state.get(K.COMPARE_STUDIO_RUN_ID),
+            on_stored=lambda run_id: st.session_state.update({K.COMPARE_LAST_RUN: run_id}),
         )
-        st.session_state[K.COMPARE_LAST_RUN] = run.id
         st.rerun()
 elif st.session_state.get(K.COMPARE_LAST_RUN):
     last = store.get_run(st.session_state[K.COMPARE_LAST_RUN])

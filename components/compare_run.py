@@ -3,6 +3,8 @@ then the whole run stored (images, lineage, costs) for votes and the gallery."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from components.context import AppContext
@@ -30,9 +32,12 @@ def run_comparison(
     karlo_prompt: str | None,
     blind: bool,
     studio_run_id: str | None = None,
+    on_stored: Callable[[str], None] | None = None,
 ) -> CompareRun:
     """Generate with every lane concurrently; the wall time is the slowest lane's. Each lane's
-    container (key ``compare_lane_<i>``) shows a spinner, then its images or its error."""
+    container (key ``compare_lane_<i>``) shows a spinner, then its images or its error.
+    Each lane is stored as it ends; ``on_stored(run_id)`` is told the run's id before the
+    lanes start, so a page interrupted mid-run can still show what was made."""
     t = ctx.t
     requests: list[ImageRequest] = []
     for lane in lanes:
@@ -54,18 +59,20 @@ def run_comparison(
                 ctx, lane_title(ctx, index, lanes[index], blind=blind), from_outcome(outcome)
             )
 
-    outcomes = run_lanes(
+    store = ImageStore(ctx.db, ctx.settings.owner_id)
+    run_id = store.start_run(
+        prompt, negative_prompt=negative_prompt, blind=blind, studio_run_id=studio_run_id
+    )
+    if on_stored is not None:
+        on_stored(run_id)
+    run_lanes(
         [
-            (make_provider(lane["provider"], ctx.settings), r)
-            for lane, r in zip(lanes, requests, strict=True)
+            (make_provider(lane["provider"], ctx.settings), request)
+            for lane, request in zip(lanes, requests, strict=True)
         ],
         on_done=show,
+        keep=lambda i, outcome: store.save_lane(run_id, i, requests[i], outcome),
     )
-    store = ImageStore(ctx.db, ctx.settings.owner_id)
-    return store.save_run(
-        prompt,
-        list(zip(requests, outcomes, strict=True)),
-        negative_prompt=negative_prompt,
-        blind=blind,
-        studio_run_id=studio_run_id,
-    )
+    found = store.get_run(run_id)
+    assert found is not None
+    return found

@@ -121,7 +121,7 @@ def generated_here(
                 karlo_prompt = make_karlo_ready(ctx.chat, run.model, prompt)
             except ChatCanvasError:
                 karlo_prompt = None  # the Karlo lane then says why it cannot send this prompt
-        compare_run = run_comparison(
+        run_comparison(
             ctx,
             default_lanes(ctx),
             prompt=prompt,
@@ -129,8 +129,8 @@ def generated_here(
             karlo_prompt=karlo_prompt,
             blind=False,
             studio_run_id=run.id,
+            on_stored=lambda compare_run_id: made.update({run.id: compare_run_id}),
         )
-        made[run.id] = compare_run.id
         st.rerun()
     compare_run = store.get_run(made[run.id]) if run.id in made else None
     if compare_run is not None:

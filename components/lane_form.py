@@ -35,7 +35,7 @@ def default_lanes(ctx: AppContext) -> list[dict]:
 
 def duplicate_lane(lane: dict) -> dict:
     """A copy with its own id and the same parameter values."""
-    copy = {**lane, "id": uuid.uuid4().hex[:8], "values": dict(lane.get("values", {}))}
+    copy = {**lane, "id": uuid.uuid4().hex[:8]}
     prefix = K.COMPARE_LANE_FIELD.format(lane=lane["id"], field="")
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
         st.session_state[field_key(copy, key[len(prefix) :])] = st.session_state[key]
@@ -49,26 +49,9 @@ def lane_models(ctx: AppContext, provider: str) -> list[str]:
     return make_provider(provider, ctx.settings).models()
 
 
-def _restore_values(lane: dict) -> None:
-    """Streamlit drops a widget's state when its page is left; the lane keeps a copy of its
-    values (``lane["values"]``) and puts them back when the page is shown again."""
-    for field, value in lane.get("values", {}).items():
-        st.session_state.setdefault(field_key(lane, field), value)
-
-
-def _remember_values(lane: dict) -> None:
-    prefix = field_key(lane, "")
-    lane["values"] = {
-        key[len(prefix) :]: value
-        for key, value in st.session_state.items()
-        if isinstance(key, str) and key.startswith(prefix)
-    }
-
-
 def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
     """Provider, model and parameter widgets for ``lane`` (updated in place)."""
     t = ctx.t
-    _restore_values(lane)
     names = list(PROVIDERS)
     lane["provider"] = st.selectbox(
         t("compare.provider"),
@@ -76,6 +59,7 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
         index=names.index(lane["provider"]),
         format_func=lambda n: t(PROVIDERS[n].label_key),
         key=field_key(lane, "provider"),
+        persist_state="session",
     )
     models = lane_models(ctx, lane["provider"])
     if lane["model"] not in models:
@@ -85,6 +69,7 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
         models,
         index=models.index(lane["model"]) if lane["model"] in models else 0,
         key=field_key(lane, f"model_{lane['provider']}"),
+        persist_state="session",
         accept_new_options=True,
     )
     caps = make_provider(lane["provider"], ctx.settings).capabilities(lane["model"])
@@ -92,7 +77,12 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
     left, right = st.columns(2)
     with left:
         st.number_input(
-            t("images.params.count"), 1, caps.max_count, 1, key=field_key(lane, "count")
+            t("images.params.count"),
+            1,
+            caps.max_count,
+            1,
+            key=field_key(lane, "count"),
+            persist_state="session",
         )
     with right:
         if caps.seeds:
@@ -102,6 +92,7 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
                 max_value=4_294_967_295,
                 value=None,
                 key=field_key(lane, "seed"),
+                persist_state="session",
                 help=t("images.params.seed_help"),
             )
     _choice(ctx, lane, "quality", caps.qualities)
@@ -117,25 +108,32 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
                 max_value=int(high) if integral else float(high),
                 value=None,
                 key=field_key(lane, name),
+                persist_state="session",
                 placeholder=t("compare.provider_default"),
             )
-    _remember_values(lane)
     return caps
 
 
 def _choice(ctx: AppContext, lane: dict, name: str, choices: tuple) -> None:
+    """A parameter's choices; unless the user picks one, the provider decides ("auto" where
+    the API has it, else nothing is sent)."""
     if not choices:
         return
+    t = ctx.t
+    options = list(choices) if "auto" in choices else [None, *choices]
     key = field_key(lane, name)
-    if st.session_state.get(key) not in choices and "auto" in choices:
-        st.session_state[key] = "auto"  # let the provider decide unless the user does
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = "auto" if "auto" in options else None
+
+    def label(choice: object) -> str:
+        if choice is None:
+            return t("compare.provider_default")
+        if isinstance(choice, bool):
+            return t("compare.yes") if choice else t("compare.no")
+        return t(f"images.choices.{choice}") if t.has(f"images.choices.{choice}") else str(choice)
+
     st.selectbox(
-        ctx.t(f"images.params.{name}"),
-        choices,
-        key=field_key(lane, name),
-        format_func=lambda c: (
-            ctx.t(f"images.choices.{c}") if ctx.t.has(f"images.choices.{c}") else str(c)
-        ),
+        t(f"images.params.{name}"), options, key=key, persist_state="session", format_func=label
     )
 
 
@@ -149,6 +147,7 @@ def _size_widgets(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:
         t("images.params.size"),
         options,
         key=key,
+        persist_state="session",
         format_func=lambda s: (
             t("images.params.custom_size")
             if s == CUSTOM
@@ -159,29 +158,27 @@ def _size_widgets(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:
     )
     if choice == CUSTOM and caps.size_rule:
         rule = caps.size_rule
-        left, right = st.columns(2)
-        width = left.number_input(
-            t("images.params.width"),
-            rule.multiple,
-            rule.max_side,
-            1024,
-            rule.multiple,
-            key=field_key(lane, "width"),
+        start = min(1024, rule.max_side) // rule.multiple * rule.multiple
+        sides = []
+        for column, side in zip(st.columns(2), ("width", "height"), strict=True):
+            sides.append(
+                column.number_input(
+                    t(f"images.params.{side}"),
+                    rule.multiple,
+                    rule.max_side,
+                    start,
+                    rule.multiple,
+                    key=field_key(lane, f"{side}_{caps.model}"),  # limits differ per model
+                    persist_state="session",
+                )
+            )
+        help_text = t(
+            "images.params.custom_size_help", multiple=rule.multiple, max_side=rule.max_side
         )
-        height = right.number_input(
-            t("images.params.height"),
-            rule.multiple,
-            rule.max_side,
-            1024,
-            rule.multiple,
-            key=field_key(lane, "height"),
-        )
-        problem = rule.problem(int(width), int(height))
-        st.caption(
-            t("images.params.custom_size_help", multiple=rule.multiple, max_side=rule.max_side)
-        )
-        if problem:
-            st.warning(problem)
+        if rule.problem(int(sides[0]), int(sides[1])):
+            st.warning(help_text + " " + t("compare.size_aspect", aspect=rule.max_aspect or 3))
+        else:
+            st.caption(help_text)
 
 
 def lane_request(ctx: AppContext, lane: dict, prompt: str, negative_prompt: str) -> ImageRequest:
@@ -194,7 +191,8 @@ def lane_request(ctx: AppContext, lane: dict, prompt: str, negative_prompt: str)
     size = value(f"size_{caps.family}")
     width = height = None
     if size == CUSTOM:
-        size, width, height = None, value("width"), value("height")
+        size = None
+        width, height = value(f"width_{caps.model}"), value(f"height_{caps.model}")
     seed = value("seed")
     extras = {name: value(name) for name in [*caps.extras, *caps.ranges] if value(name) is not None}
     return ImageRequest(

@@ -55,6 +55,7 @@ COMPARE_LANE_FIELD = "compare_{lane}_{field}"  # one lane's parameter widget (fo
 COMPARE_BLIND = "compare_blind"
 COMPARE_KARLO_PROMPT = "compare_karlo_prompt"  # the English prompt Karlo lanes send
 COMPARE_LAST_RUN = "compare_last_run"  # id of the stored run on screen
+COMPARE_KARLO_ERROR = "compare_karlo_error"  # why the last Karlo translation failed
 COMPARE_AUTORUN = "compare_autorun"  # run the lanes on the next rerun (same-seed re-run)
 STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by "Generate here"
 

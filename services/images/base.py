@@ -270,22 +270,40 @@ def _run_one(provider: ImageProvider, request: ImageRequest) -> LaneOutcome:
         )
 
 
+def _run_and_keep(
+    index: int,
+    provider: ImageProvider,
+    request: ImageRequest,
+    keep: Callable[[int, LaneOutcome], None] | None,
+) -> LaneOutcome:
+    outcome = _run_one(provider, request)
+    if keep is not None:
+        keep(index, outcome)
+    return outcome
+
+
 def run_lanes(
     lanes: Sequence[tuple[ImageProvider, ImageRequest]],
     on_done: Callable[[int, LaneOutcome], None] | None = None,
+    *,
+    keep: Callable[[int, LaneOutcome], None] | None = None,
 ) -> list[LaneOutcome]:
     """Run every lane at once, each in its own thread, so the wall time is the slowest lane's.
 
     ``on_done(index, result_or_error)`` is called in the caller's thread as each lane ends
     (completion order), so a Streamlit page can draw results as they arrive. A lane's error
     is returned as its outcome and never touches the other lanes. Returns outcomes in lane
-    order."""
+    order.
+
+    ``keep(index, outcome)`` runs in the lane's own thread as soon as it ends, before
+    ``on_done``: the place to store results that must survive the caller being interrupted
+    (Streamlit stops a page run inside ``on_done`` when the user clicks anything)."""
     outcomes: list[LaneOutcome | None] = [None] * len(lanes)
     if not lanes:
         return []
     with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="image-lane") as pool:
         pending: dict[Future[LaneOutcome], int] = {
-            pool.submit(_run_one, provider, request): i
+            pool.submit(_run_and_keep, i, provider, request, keep): i
             for i, (provider, request) in enumerate(lanes)
         }
         while pending:

@@ -363,17 +363,15 @@ class ImageStore:
         self.owner_id = owner_id
 
     # -- writing ---------------------------------------------------------------------------
-    def save_run(
+    def start_run(
         self,
         prompt: str,
-        lanes: Sequence[tuple[ImageRequest, LaneOutcome]],
         *,
         negative_prompt: str = "",
         blind: bool = False,
         studio_run_id: str | None = None,
-    ) -> CompareRun:
-        """Store a run: each lane's request and its result or error, images with thumbnails.
-        One transaction, so a run is either whole or absent."""
+    ) -> str:
+        """Store a new run before its lanes start, so each lane can be kept as it ends."""
         run = CompareRunRow(
             id=uuid.uuid4().hex,
             owner_id=self.owner_id,
@@ -383,11 +381,21 @@ class ImageStore:
             studio_run_id=studio_run_id,
             created_at=utcnow(),
         )
-        lane_rows: list[CompareLaneRow] = []
-        image_rows: list[ImageRow] = []
-        for index, (request, outcome) in enumerate(lanes):
+        with self.db.session() as s, s.begin():
+            s.add(run)
+        return run.id
+
+    def save_lane(
+        self, run_id: str, index: int, request: ImageRequest, outcome: LaneOutcome
+    ) -> None:
+        """Store one lane's result or error, images with thumbnails, in its own transaction
+        (safe from the lane's worker thread: an interrupted page loses nothing paid for)."""
+        with self.db.session() as s, s.begin():
+            run = s.get(CompareRunRow, run_id)
+            if run is None or run.owner_id != self.owner_id:
+                raise KeyError(run_id)
             if isinstance(outcome, ChatCanvasError):
-                lane_rows.append(
+                s.add(
                     CompareLaneRow(
                         run_id=run.id,
                         owner_id=self.owner_id,
@@ -399,15 +407,26 @@ class ImageStore:
                         created_at=run.created_at,
                     )
                 )
-                continue
-            lane_rows.append(self._lane_row(run, index, outcome))
-            image_rows.extend(self._image_rows(run, index, request, outcome))
-        with self.db.session() as s, s.begin():
-            s.add(run)
-            s.flush()  # the run first: lanes and images point at it
-            s.add_all(lane_rows)
-            s.add_all(image_rows)
-        found = self.get_run(run.id)
+                return
+            s.add(self._lane_row(run, index, outcome))
+            s.add_all(self._image_rows(run, index, request, outcome))
+
+    def save_run(
+        self,
+        prompt: str,
+        lanes: Sequence[tuple[ImageRequest, LaneOutcome]],
+        *,
+        negative_prompt: str = "",
+        blind: bool = False,
+        studio_run_id: str | None = None,
+    ) -> CompareRun:
+        """Store a whole run at once: each lane's request and its result or error."""
+        run_id = self.start_run(
+            prompt, negative_prompt=negative_prompt, blind=blind, studio_run_id=studio_run_id
+        )
+        for index, (request, outcome) in enumerate(lanes):
+            self.save_lane(run_id, index, request, outcome)
+        found = self.get_run(run_id)
         assert found is not None
         return found
 

@@ -147,3 +147,29 @@ def test_lane_settings_survive_a_visit_to_another_page(compare):
     compare.switch_page("app_pages/chat.py").run()
     compare.switch_page("app_pages/compare.py").run()
     assert compare.number_input(key=f"compare_{lane['id']}_count").value == 3
+
+
+def test_karlo_sends_only_what_the_user_chose(compare, fake_karlo):
+    run(compare, "A quiet harbour")
+    body = fake_karlo.t2i_calls()[-1].body
+    assert not {"upscale", "scale", "nsfw_checker", "scheduler"} & set(body)
+
+
+def test_karlo_v2_0_custom_size_starts_within_its_limit(compare, fake_karlo):
+    lane = compare.session_state["compare_lanes"][1]
+    compare.selectbox(key=f"compare_{lane['id']}_model_karlo").set_value("karlo-v2.0").run()
+    compare.selectbox(key=f"compare_{lane['id']}_size_karlo").set_value("custom").run()
+    assert not compare.exception
+    assert compare.number_input(key=f"compare_{lane['id']}_width_karlo-v2.0").value == 640
+    run(compare, "A small boat")
+    assert fake_karlo.t2i_calls()[-1].body["width"] == 640
+
+
+def test_editing_the_prompt_drops_an_old_karlo_translation(compare, fake_openai, fake_karlo):
+    fake_openai.reply = lambda messages, model: "A fox on Mars"
+    compare.text_area(key="compare_prompt").set_value("화성의 여우").run()
+    compare.button(key="compare_make_karlo_ready").click().run()
+    compare.text_area(key="compare_prompt").set_value("A whale in the sky").run()
+    assert compare.text_input(key="compare_karlo_prompt").value == ""
+    compare.button(key="compare_run").click().run()
+    assert fake_karlo.t2i_calls()[-1].body["prompt"] == "A whale in the sky"

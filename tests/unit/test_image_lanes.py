@@ -188,3 +188,23 @@ def test_image_locales_have_the_same_keys():
     en = {k for k in load_strings("en") if k.startswith("images.")}
     ko = {k for k in load_strings("ko") if k.startswith("images.")}
     assert en == ko and len(en) > 50
+
+
+def test_every_lane_is_kept_even_when_the_caller_is_interrupted(fakes, settings):
+    """Streamlit stops a page run inside on_done when the user clicks anything: the lanes
+    already paid for must still reach ``keep`` (which stores them)."""
+    kept: dict[int, object] = {}
+    threads: set[int] = set()
+
+    def keep(index, outcome):
+        kept[index] = outcome
+        threads.add(threading.get_ident())
+
+    def interrupted(index, outcome):
+        raise KeyboardInterrupt  # stands in for Streamlit's StopException
+
+    with pytest.raises(KeyboardInterrupt):
+        run_lanes(lanes_for(settings), on_done=interrupted, keep=keep)
+    assert sorted(kept) == [0, 1]
+    assert all(isinstance(o, ImageResult) for o in kept.values())
+    assert threading.get_ident() not in threads  # kept from the lanes' own threads
