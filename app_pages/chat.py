@@ -22,6 +22,14 @@ PAGE = 30  # messages drawn at once; older ones behind "show earlier"
 PRESETS = ("assistant", "visual_describer", "image_prompt_writer", "translator", "custom")
 
 
+def _within(value: object, default: float, low: float, high: float) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return min(max(number, low), high)
+
+
 def load_conversation_settings(ctx: AppContext, conversation: Conversation | None) -> None:
     """Fill the settings widgets from a conversation when it is opened (once)."""
     opened = conversation.id if conversation else None
@@ -42,8 +50,13 @@ def load_conversation_settings(ctx: AppContext, conversation: Conversation | Non
         "custom",
     )
     st.session_state[K.CHAT_PRESET] = preset
-    st.session_state[K.CHAT_TEMPERATURE] = float(conversation.params.get("temperature", 1.0))
-    st.session_state[K.CHAT_MAX_TOKENS] = int(conversation.params.get("max_tokens") or 0)
+    # params may come from an imported file: keep them within what the widgets accept
+    st.session_state[K.CHAT_TEMPERATURE] = _within(
+        conversation.params.get("temperature"), 1.0, 0, 2
+    )
+    st.session_state[K.CHAT_MAX_TOKENS] = int(
+        _within(conversation.params.get("max_tokens"), 0, 0, 1e6)
+    )
 
 
 def apply_preset() -> None:
@@ -65,7 +78,12 @@ def settings_panel(
         with left:
             if spec.takes_temperature:
                 temperature = st.slider(
-                    t("chat.temperature"), 0.0, 2.0, 1.0, 0.1, key=K.CHAT_TEMPERATURE
+                    t("chat.temperature"),
+                    0.0,
+                    2.0,
+                    step=0.1,
+                    key=K.CHAT_TEMPERATURE,
+                    persist_state="session",
                 )
             else:
                 st.caption(t("chat.reasoning_note"))
@@ -76,16 +94,20 @@ def settings_panel(
                 max_value=spec.max_output or 1_000_000,
                 step=256,
                 key=K.CHAT_MAX_TOKENS,
+                persist_state="session",
                 help=t("chat.max_tokens_help", param=spec.token_limit_param),
             )
         st.selectbox(
             t("chat.preset"),
             PRESETS,
             key=K.CHAT_PRESET,
+            persist_state="session",
             format_func=lambda p: t(f"chat.presets.{p}.label"),
             on_change=apply_preset,
         )
-        st.text_area(t("chat.system_prompt"), key=K.CHAT_SYSTEM_PROMPT, height=100)
+        st.text_area(
+            t("chat.system_prompt"), key=K.CHAT_SYSTEM_PROMPT, height=100, persist_state="session"
+        )
     return spec, ChatOptions(temperature=temperature, max_tokens=int(max_tokens) or None)
 
 

@@ -132,18 +132,13 @@ def _step_card(ctx: AppContext, chains: ChainStore, run: ChainRun, index: int, s
     if result.status == StepStatus.CANCELLED:
         st.caption(":material/cancel: " + t("studio.partial"))
     if result.status == StepStatus.ERROR:
-        show_error(ChatCanvasError(_error_kind(result), result.error_detail or ""), t)
+        show_error(
+            ChatCanvasError(ErrorKind.parse(result.error_kind), result.error_detail or ""), t
+        )
     with st.container(horizontal=True):
         _step_action(run, index, result, t, highlight=index == stale)
         if result.messages:
             _sent(result, t)
-
-
-def _error_kind(result: StepResult) -> ErrorKind:
-    try:
-        return ErrorKind(result.error_kind or "unknown")
-    except ValueError:  # stored by a version that knew another kind
-        return ErrorKind.UNKNOWN
 
 
 def _step_action(run: ChainRun, index: int, result: StepResult, t: Translator, *, highlight: bool):

@@ -47,7 +47,7 @@ def from_outcome(outcome: LaneOutcome) -> CardData:
 def from_stored(store: ImageStore, lane: StoredLane) -> CardData:
     if lane.error_kind:
         error = ChatCanvasError(
-            ErrorKind(lane.error_kind), lane.error_detail or "", provider=lane.provider
+            ErrorKind.parse(lane.error_kind), lane.error_detail or "", provider=lane.provider
         )
         return CardData([], None, None, False, (), dict(lane.params), error)
     images = []

@@ -41,6 +41,7 @@ def model_picker(ctx: AppContext, *, kind: str, key: str, keep: str | None = Non
         ctx.t("chat.model"),
         ids,
         key=key,
+        persist_state="session",
         format_func=lambda mid: model_label(ctx, by_id.get(mid) or ctx.catalog.spec(mid)),
         accept_new_options=True,
         help=ctx.t("chat.model_help"),

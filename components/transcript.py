@@ -42,7 +42,7 @@ def _failed_user_message(ctx: AppContext, m: StoredMessage) -> None:
     if remembered.get("message_id") == m.id:
         err = remembered["error"]
     else:  # after a reload only the kind is known (it is stored with the message)
-        err = ChatCanvasError(ErrorKind(m.error_kind or "unknown"))
+        err = ChatCanvasError(ErrorKind.parse(m.error_kind))
     show_error(err, ctx.t)
     if st.button(ctx.t("errors.retry"), key=f"retry_{m.id}", icon=":material/refresh:"):
         st.session_state[K.CHAT_ACTION] = ("retry",)

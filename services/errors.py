@@ -38,6 +38,14 @@ class ErrorKind(StrEnum):
     BAD_RESPONSE = "bad_response"
     UNKNOWN = "unknown"
 
+    @classmethod
+    def parse(cls, value: str | None) -> ErrorKind:
+        """A stored kind (from the database or an imported file); UNKNOWN for anything else."""
+        try:
+            return cls(value or "unknown")
+        except ValueError:
+            return cls.UNKNOWN
+
 
 # Retrying the same request can help for these; for the rest the user must change something.
 RETRYABLE = frozenset(

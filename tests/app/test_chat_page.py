@@ -237,3 +237,34 @@ def test_a_failed_regenerate_keeps_the_answer_and_says_why(app, fake_openai):
     assert [name for name, _ in bubbles(app)] == ["user", "assistant"]
     assert "reply #1: original" in bubbles(app)[1][1]
     assert "retrying will not help" in texts(app)
+
+
+def test_an_imported_conversation_with_odd_values_opens(app_env):
+    """Files from elsewhere may carry kinds and parameters this version does not know."""
+    from services.storage import ConversationStore, open_database
+
+    store = ConversationStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    conversation = store.import_json(
+        {
+            "format": "chatcanvas.conversation.v1",
+            "title": "odd",
+            "params": {"temperature": "warm", "max_tokens": -5},
+            "model": "gpt-4o-mini",
+            "messages": [
+                {"role": "user", "content": "hi", "status": "error", "error_kind": "quota"}
+            ],
+        }
+    )
+    at = new_app(c=conversation.id).run()
+    assert not at.exception, at.exception
+    assert "Something went wrong" in texts(at)
+    assert at.slider(key="chat_temperature").value == 1.0
+
+
+def test_chat_settings_survive_a_visit_to_another_page(app, fake_openai):
+    app.text_area(key="chat_system_prompt").set_value("You are a pirate.").run()
+    app.switch_page("app_pages/gallery.py").run()
+    app.switch_page("app_pages/chat.py").run()
+    assert app.text_area(key="chat_system_prompt").value == "You are a pirate."
+    send(app, "hello")
+    assert fake_openai.chat_requests()[-1].body["messages"][0]["content"] == "You are a pirate."
