@@ -57,7 +57,7 @@ IDEA_CONTEXT_SHARE = 4
 
 # -- placeholders --------------------------------------------------------------------------
 FIXED_PLACEHOLDERS = ("idea", "language", "previous")
-_STEP_PLACEHOLDER = re.compile(r"step([0-9]+)")
+_STEP_PLACEHOLDER = re.compile(r"step([1-9][0-9]*)")  # {step1}, never {step01} or {step0}
 _FORMATTER = Formatter()
 
 

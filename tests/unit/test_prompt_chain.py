@@ -606,3 +606,12 @@ def test_a_run_round_trips_through_json(engine):
     assert restored.to_dict() == run.to_dict()
     assert restored.template == run.template and restored.steps[0].edited
     assert restored.steps[1].status == StepStatus.PENDING and restored.resume_index() == 1
+
+
+@pytest.mark.parametrize("name", ["step01", "step0", "step1a"])
+def test_only_canonical_step_placeholders_are_accepted(name):
+    """{step01} once passed validation and then failed when the run filled {step1}."""
+    template = ChainTemplate(
+        "t", "t", (ChainStep("a", "{idea}"), ChainStep("b", "Shorten this: {" + name + "}"))
+    )
+    assert [p.code for p in validate_template(template)] == ["unknown_placeholder"]
