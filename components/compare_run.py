@@ -3,6 +3,7 @@ then the whole run stored (images, lineage, costs) for votes and the gallery."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import streamlit as st
@@ -15,12 +16,22 @@ from services.images.base import LaneOutcome
 from services.storage.images import CompareRun, ImageStore
 
 
-def lane_title(ctx: AppContext, index: int, lane: dict, *, blind: bool) -> str:
-    """'Lane 1 · Kakao Karlo · karlo-v2.1', or just 'Lane A' while a blind run is unvoted."""
-    if blind:
-        return ctx.t("compare.blind_lane", letter=chr(ord("A") + index))
+def lane_title(ctx: AppContext, index: int, lane: dict, *, position: int | None = None) -> str:
+    """'Lane 1 · Kakao Karlo · karlo-v2.1'; with ``position`` (a blind run not yet voted on),
+    only the letter of the column it is shown in: 'Lane A'."""
+    if position is not None:
+        return ctx.t("compare.blind_lane", letter=chr(ord("A") + position))
     provider = ctx.t(f"images.providers.{lane['provider']}")
     return f"{ctx.t('images.lane', n=index + 1)} · {provider} · {lane['model']}"
+
+
+def display_order(run_id: str, count: int, *, blind: bool) -> list[int]:
+    """Lane indexes in the order their columns are shown: shuffled (the same way for the
+    same run) while blind, so 'Lane A' is not simply the first lane configured."""
+    order = list(range(count))
+    if blind:
+        random.Random(run_id).shuffle(order)
+    return order
 
 
 def run_comparison(
@@ -43,28 +54,27 @@ def run_comparison(
     for lane in lanes:
         sent = karlo_prompt if lane["provider"] == "karlo" and karlo_prompt else prompt
         requests.append(lane_request(ctx, lane, sent, negative_prompt))
-    slots = []
-    columns = st.columns(len(lanes))
-    for i, lane in enumerate(lanes):
-        with columns[i], st.container(key=f"compare_lane_{i}", border=True):
-            slot = st.empty()
-            with slot.container():
-                st.markdown(f"**{lane_title(ctx, i, lane, blind=blind)}**")
-                st.progress(0, text=t("images.generating"))
-            slots.append(slot)
-
-    def show(index: int, outcome: LaneOutcome) -> None:
-        with slots[index].container():
-            image_card(
-                ctx, lane_title(ctx, index, lanes[index], blind=blind), from_outcome(outcome)
-            )
-
     store = ImageStore(ctx.db, ctx.settings.owner_id)
     run_id = store.start_run(
         prompt, negative_prompt=negative_prompt, blind=blind, studio_run_id=studio_run_id
     )
     if on_stored is not None:
         on_stored(run_id)
+    order = display_order(run_id, len(lanes), blind=blind)
+    titles: dict[int, str] = {}
+    slots: dict[int, object] = {}
+    for position, (column, index) in enumerate(zip(st.columns(len(lanes)), order, strict=True)):
+        titles[index] = lane_title(ctx, index, lanes[index], position=position if blind else None)
+        with column, st.container(key=f"compare_lane_{index}", border=True):
+            slots[index] = st.empty()
+            with slots[index].container():
+                st.markdown(f"**{titles[index]}**")
+                st.progress(0, text=t("images.generating"))
+
+    def show(index: int, outcome: LaneOutcome) -> None:
+        with slots[index].container():
+            image_card(ctx, titles[index], from_outcome(outcome), hide_details=blind)
+
     run_lanes(
         [
             (make_provider(lane["provider"], ctx.settings), request)

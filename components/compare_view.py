@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import lane_title
+from components.compare_run import display_order, lane_title
 from components.context import AppContext, app_context
 from components.image_card import from_stored, image_card
 from components.lane_form import field_key
@@ -20,6 +20,7 @@ def rerun_with_same_seeds(run_id: str) -> None:
     for stored, lane in zip(run.lanes if run else (), lanes, strict=False):
         if stored.seeds:
             st.session_state[field_key(lane, "seed")] = stored.seeds[0]
+            lane["replay_seeds"] = list(stored.seeds)  # every image's seed, for the next run
     st.session_state[K.COMPARE_AUTORUN] = True
 
 
@@ -30,22 +31,26 @@ def show_run(
     ``same_seeds`` offers to run the Compare page's lanes again with the stored seeds."""
     t = ctx.t
     hidden = run.blind and run.outcome is None
-    columns = st.columns(len(run.lanes))
-    for i, lane in enumerate(run.lanes):
-        with columns[i], st.container(key=f"compare_lane_{i}", border=True):
-            title = lane_title(
-                ctx, i, {"provider": lane.provider, "model": lane.model}, blind=hidden
-            )
-            image_card(ctx, title, from_stored(store, lane))
-    voteable = [lane for lane in run.lanes if lane.ok]
+    lanes = {lane.index: lane for lane in run.lanes}
+    order = display_order(run.id, len(run.lanes), blind=hidden)
+    titles: dict[int, str] = {}
+    for position, (column, index) in enumerate(zip(st.columns(len(order)), order, strict=True)):
+        lane = lanes[index]
+        titles[index] = lane_title(
+            ctx,
+            index,
+            {"provider": lane.provider, "model": lane.model},
+            position=position if hidden else None,
+        )
+        with column, st.container(key=f"compare_lane_{index}", border=True):
+            image_card(ctx, titles[index], from_stored(store, lane), hide_details=hidden)
+    voteable = [lanes[index] for index in order if lanes[index].ok]
     if run.outcome is None and len(voteable) >= 2:
         st.markdown(f"**{t('images.vote.question')}**")
         options = [
             (
                 f"lane:{lane.index}",
-                t("compare.blind_lane", letter=chr(ord("A") + lane.index))
-                if hidden
-                else t("images.vote.lane", n=lane.index + 1),
+                titles[lane.index] if hidden else t("images.vote.lane", n=lane.index + 1),
             )
             for lane in voteable
         ]
@@ -72,5 +77,5 @@ def _outcome_label(ctx: AppContext, run: CompareRun) -> str:
     if run.outcome and run.outcome.startswith("lane:"):
         index = int(run.outcome.split(":")[1])
         lane = next(lane for lane in run.lanes if lane.index == index)
-        return lane_title(ctx, index, {"provider": lane.provider, "model": lane.model}, blind=False)
+        return lane_title(ctx, index, {"provider": lane.provider, "model": lane.model})
     return ctx.t(f"images.vote.{run.outcome}")

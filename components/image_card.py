@@ -75,7 +75,9 @@ def _image_caption(nsfw: bool | None, revised_prompt: str | None) -> str | None:
     return " · ".join(parts) or None
 
 
-def image_card(ctx: AppContext, title: str, card: CardData) -> None:
+def image_card(ctx: AppContext, title: str, card: CardData, *, hide_details: bool = False) -> None:
+    """``hide_details``: a blind run before its vote shows the images only, since parameters,
+    cost, seeds and timing would tell the providers apart."""
     t = ctx.t
     st.markdown(f"**{title}**")
     if card.error is not None:
@@ -89,6 +91,8 @@ def image_card(ctx: AppContext, title: str, card: CardData) -> None:
         return
     for data, caption in card.images:
         st.image(data, caption=caption, width="stretch")
+    if hide_details:
+        return
     figures = []
     if card.latency_ms is not None:
         figures.append(t("compare.latency", seconds=f"{card.latency_ms / 1000:.1f}"))

@@ -194,6 +194,9 @@ def lane_request(ctx: AppContext, lane: dict, prompt: str, negative_prompt: str)
         size = None
         width, height = value(f"width_{caps.model}"), value(f"height_{caps.model}")
     seed = value("seed")
+    # a same-seed re-run carries every image's seed once; otherwise the seed field's one
+    replay = tuple(lane.pop("replay_seeds", ()))
+    seeds = replay or ((int(seed),) if seed is not None else ())
     extras = {name: value(name) for name in [*caps.extras, *caps.ranges] if value(name) is not None}
     return ImageRequest(
         prompt=prompt,
@@ -202,8 +205,8 @@ def lane_request(ctx: AppContext, lane: dict, prompt: str, negative_prompt: str)
         size=size,
         width=width,
         height=height,
-        count=int(value("count") or 1),
-        seeds=(int(seed),) if seed is not None and caps.seeds else (),
+        count=len(replay) if replay else int(value("count") or 1),
+        seeds=seeds if caps.seeds else (),
         quality=value("quality"),
         output_format=value("output_format"),
         extras=extras,

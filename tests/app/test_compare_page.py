@@ -94,6 +94,7 @@ def test_vote_and_blind_mode(compare, app_env):
     compare.toggle(key="compare_blind").set_value(True).run()
     run(compare, "Two cats")
     assert "OpenAI GPT Image" not in texts(compare)  # identities hidden until the vote
+    assert not compare.json and "$" not in texts(compare)  # so are parameters and cost
     compare.button(key="compare_vote_lane:1").click().run()
     assert "Your vote: Lane 2 · Kakao Karlo · karlo-v2.1" in texts(compare)
 
@@ -133,6 +134,20 @@ def test_same_seeds_rerun(compare, fake_karlo, app_env):
     compare.button(key="compare_same_seeds").click().run()
     assert compare.session_state["compare_last_run"] != first.id
     assert fake_karlo.t2i_calls()[-1].body["seed"] == [karlo_seed]
+
+
+def test_same_seeds_replays_every_image_of_a_lane(compare, fake_karlo, app_env):
+    from services.storage import open_database
+    from services.storage.images import ImageStore
+
+    lane = compare.session_state["compare_lanes"][1]
+    compare.number_input(key=f"compare_{lane['id']}_count").set_value(3).run()
+    run(compare, "Three koi")
+    store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    seeds = list(store.get_run(compare.session_state["compare_last_run"]).lanes[1].seeds)
+    assert len(seeds) == 3
+    compare.button(key="compare_same_seeds").click().run()
+    assert fake_karlo.t2i_calls()[-1].body["seed"] == seeds
 
 
 def test_empty_prompt_is_not_sent(compare, fake_images, fake_karlo):
