@@ -20,7 +20,7 @@ from services.storage.images import ImageStore, StoredLane
 
 @dataclass(frozen=True)
 class CardData:
-    images: list[tuple[bytes, str | None]]  # (bytes, caption)
+    images: list[tuple[bytes, bool | None, float | None, str | None]]  # data, nsfw, score, revised
     latency_ms: int | None
     cost_usd: float | None
     cost_is_estimate: bool
@@ -34,7 +34,10 @@ def from_outcome(outcome: LaneOutcome) -> CardData:
         return CardData([], None, None, False, (), {}, outcome)
     result: ImageResult = outcome
     return CardData(
-        [(image.data, _image_caption(image.nsfw, image.revised_prompt)) for image in result.images],
+        [
+            (image.data, image.nsfw, image.nsfw_score, image.revised_prompt)
+            for image in result.images
+        ],
         result.latency_ms,
         result.cost_usd,
         result.cost_is_estimate,
@@ -54,7 +57,7 @@ def from_stored(store: ImageStore, lane: StoredLane) -> CardData:
     for image_id in lane.image_ids:
         image = store.get_image(image_id)
         if image is not None:
-            images.append((image.data, _image_caption(image.nsfw, image.revised_prompt)))
+            images.append((image.data, image.nsfw, image.nsfw_score, image.revised_prompt))
     return CardData(
         images,
         lane.latency_ms,
@@ -66,12 +69,14 @@ def from_stored(store: ImageStore, lane: StoredLane) -> CardData:
     )
 
 
-def _image_caption(nsfw: bool | None, revised_prompt: str | None) -> str | None:
+def _image_caption(ctx: AppContext, nsfw: bool | None, score: float | None, revised: str | None):
     parts = []
     if nsfw:
-        parts.append("⚠ NSFW")
-    if revised_prompt:
-        parts.append(revised_prompt)
+        parts.append(
+            ctx.t("images.nsfw_flagged", score=f"{score:.2f}" if score is not None else "?")
+        )
+    if revised:
+        parts.append(f"{ctx.t('images.revised_prompt')}: {revised}")
     return " · ".join(parts) or None
 
 
@@ -89,8 +94,8 @@ def image_card(ctx: AppContext, title: str, card: CardData, *, hide_details: boo
             with st.expander(t("errors.details")):
                 st.code(card.error.detail, language=None, wrap_lines=True)
         return
-    for data, caption in card.images:
-        st.image(data, caption=caption, width="stretch")
+    for data, nsfw, score, revised in card.images:
+        st.image(data, caption=_image_caption(ctx, nsfw, score, revised), width="stretch")
     if hide_details:
         return
     figures = []

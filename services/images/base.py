@@ -248,6 +248,8 @@ def error_message_key(error: ChatCanvasError) -> str:
         return "images.errors.karlo_no_key"
     if error.provider == "karlo" and error.code in ("not_english", "too_long"):
         return f"images.karlo_checks.{error.code}"
+    if error.provider == "karlo" and error.kind is ErrorKind.CONNECTION:
+        return "images.errors.karlo_connection"  # the shared text points at OPENAI_BASE_URL
     return f"errors.{error.kind}"
 
 

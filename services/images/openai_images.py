@@ -37,7 +37,8 @@ PROVIDER = "openai"
 # Image generation takes tens of seconds (high quality, large sizes: minutes); one retry at most,
 # because a retried request is generated, and billed, again.
 IMAGE_TIMEOUT = httpx2.Timeout(180.0, connect=5.0)
-IMAGE_MAX_RETRIES = 1
+# No automatic retry: a timed-out generation may still be billed, and a retry would pay twice.
+IMAGE_MAX_RETRIES = 0
 DOWNLOAD_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
 MAX_PROMPT_CHARS = 32_000
 
