@@ -25,11 +25,6 @@ def settle(run_id: str, *, cancel: bool = False, timeout: float = 10.0) -> None:
     _runs.settle(run_id, cancel=cancel, timeout=timeout)
 
 
-def in_flight(run_id: str) -> bool:
-    """Is this run being streamed right now (by any session of this process)?"""
-    return run_id in _runs
-
-
 class StreamingRun:
     """A chain run from ``start_at``, stored as it goes. Iterate for the steps as they start
     (each is what ``st.write_stream`` takes); always call :meth:`close` in a ``finally``.

@@ -238,10 +238,6 @@ class ChainStore:
             )
         return changed
 
-    def rename_template(self, template_id: str, name: str) -> ChainTemplate:
-        """Rename (validated like every save)."""
-        return self.update_template(template_id, name=name)
-
     def delete_template(self, template_id: str) -> bool:
         """Delete one of this owner's templates; runs keep their snapshot. False when absent."""
         if template_id in BUILTIN_CHAINS:
@@ -353,12 +349,3 @@ class ChainStore:
         stmt = stmt.order_by(StudioRunRow.updated_at.desc()).limit(limit).offset(offset)
         with self.db.session() as s:
             return [_summary(r) for r in s.scalars(stmt)]
-
-    def delete_run(self, run_id: str) -> bool:
-        with self.db.session() as s, s.begin():
-            result = s.execute(
-                delete(StudioRunRow).where(
-                    StudioRunRow.id == run_id, StudioRunRow.owner_id == self.owner_id
-                )
-            )
-        return bool(result.rowcount)

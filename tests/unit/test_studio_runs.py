@@ -9,7 +9,7 @@ import pytest
 
 from services.prompt_chain import BUILTIN_CHAINS, ChainEngine, StepStatus
 from services.storage.chains import ChainStore
-from services.studio_runs import StreamingRun, in_flight, settle
+from services.studio_runs import StreamingRun, _runs, settle
 from tests.conftest import OWNER
 
 IDEA = "화성에 동물이 살았다면 어떤 모습이었을지 상상해줘"
@@ -51,7 +51,7 @@ def test_settle_returns_at_once_when_nothing_is_in_flight():
 def test_a_run_is_stored_when_it_starts_after_each_step_and_at_the_end(fake, engine, chains):
     run = engine.new_run(IDEA, BUILTIN_CHAINS["tutorial"])
     streaming = StreamingRun(engine, chains, run, 0)
-    assert in_flight(run.id)
+    assert run.id in _runs
     assert chains.get_run(run.id).status == StepStatus.PENDING
     seen = []
     try:
@@ -63,7 +63,7 @@ def test_a_run_is_stored_when_it_starts_after_each_step_and_at_the_end(fake, eng
     finally:
         streaming.close()
     assert seen[0] == StepStatus.DONE  # step 1 was stored before step 2 ended
-    assert not in_flight(run.id) and streaming.done.is_set()
+    assert run.id not in _runs and streaming.done.is_set()
     stored = chains.get_run(run.id)
     assert stored.status == StepStatus.DONE and stored.final_prompt == run.final_prompt
 
@@ -84,7 +84,7 @@ def test_cancel_keeps_the_partial_text_and_settle_waits_for_the_save(fake, engin
     assert first.status == StepStatus.CANCELLED
     assert first.output.startswith("word") and len(first.output) < len("word " * 300)
     assert [s.status for s in stored.steps[1:]] == [StepStatus.PENDING] * 3
-    assert stored.resume_index() == 0 and not in_flight(run.id)
+    assert stored.resume_index() == 0 and run.id not in _runs
 
 
 def test_without_cancel_settle_waits_for_the_run_to_finish(fake, engine, chains):
@@ -102,5 +102,5 @@ def test_a_run_that_cannot_start_is_not_registered(engine, chains):
     run = engine.new_run(IDEA, BUILTIN_CHAINS["tutorial"])
     with pytest.raises(ValueError):
         StreamingRun(engine, chains, run, 2)  # steps 1 and 2 never ran
-    assert not in_flight(run.id)
+    assert run.id not in _runs
     assert chains.get_run(run.id) is None
