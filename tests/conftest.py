@@ -13,6 +13,7 @@ import pytest
 from services.catalog import Catalog, load_catalog
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
+from services.prompt_chain import ChainEngine
 from services.settings import Secret, Settings
 from services.storage import ConversationStore, Database, open_database
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
@@ -77,6 +78,11 @@ def store(db: Database) -> ConversationStore:
 def chat(settings: Settings, catalog: Catalog) -> ChatService:
     """No retries (a fault is seen at once) and a short timeout."""
     return ChatService(settings, catalog, timeout=TEST_TIMEOUT, max_retries=0)
+
+
+@pytest.fixture
+def engine(chat: ChatService) -> ChainEngine:
+    return ChainEngine(chat)
 
 
 @pytest.fixture

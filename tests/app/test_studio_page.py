@@ -9,36 +9,17 @@ import pytest
 from services.storage import open_database
 from services.storage.chains import ChainStore
 from tests.app.conftest import new_app
-
-IDEA = "화성에 동물이 살았다면 어떤 모습이었을지 상상해줘"
-DESCRIPTION = "붉은 모래 언덕 위로 여섯 개의 다리를 가진 털북숭이 동물이 걷는다."
-CONCRETE = "황혼 빛 아래, 녹슨 색 털과 긴 목을 가진 동물이 크레이터 가장자리에 서 있다."
-TRANSLATION = "At dusk, an animal with rust-coloured fur and a long neck stands at a crater rim."
-PROMPT = "A long-necked rust-furred Martian animal on a crater rim at dusk, cinematic light"
-KARLO_PROMPT = "A rust-furred Martian animal on a crater rim at dusk"
-
-# Which step a request is, from the start of its last user message.
-STEP_MARKERS = {
-    "Use your imagination": DESCRIPTION,
-    "Describe it more concretely": CONCRETE,
-    "Translate your last description": TRANSLATION,
-    "Write one prompt sentence": PROMPT,
-    "Write the Karlo prompt": f"PROMPT: {KARLO_PROMPT}\nNEGATIVE: blurry, text, watermark",
-}
-
-
-def scripted(messages: list[dict], model: str) -> str:
-    last = messages[-1]["content"]
-    for marker, answer in STEP_MARKERS.items():
-        if last.startswith(marker):
-            return answer
-    return f"echo: {last}"
-
-
-def step_of(request) -> str:
-    """The marker of the step a recorded request belongs to."""
-    last = request.body["messages"][-1]["content"]
-    return next((m for m in STEP_MARKERS if last.startswith(m)), last)
+from tests.fakes.tutorial_model import (
+    CONCRETE,
+    DESCRIPTION,
+    IDEA,
+    KARLO_PROMPT,
+    PROMPT,
+    STEP_MARKERS,
+    TRANSLATION,
+    scripted,
+    step_of,
+)
 
 
 def texts(at) -> str:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.tutorial_model import IDEA, PROMPT, scripted
+
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 LANE = ".st-key-compare_lane_{}"
@@ -78,29 +80,20 @@ def test_a_terminated_karlo_key_leaves_the_other_lane(page, running_app, fake_ka
         fake_karlo.set_fault(None)
 
 
-def studio_reply(messages: list[dict], model: str) -> str:
-    """Each tutorial step answers in kind; the last (fresh) step writes the image prompt."""
-    system = next((m["content"] for m in messages if m["role"] == "system"), "")
-    if "image generation" in system.lower() or ("prompt" in system.lower() and len(messages) == 2):
-        return "A long-legged Martian fox under a pink sky, red dust, watercolour"
-    turns = sum(1 for m in messages if m["role"] == "user")
-    return f"Step {turns} answer about Martian animals"
-
-
 def test_korean_idea_through_the_studio_to_compare(page, running_app, fake_openai, fake_images):
-    fake_openai.reply = studio_reply
+    fake_openai.reply = scripted
     fake_openai.token_delay = 0.0
     try:
         page.goto(running_app.url + "studio")
         page.wait_for_selector("textarea[aria-label]", timeout=30_000)
-        page.locator("textarea").first.fill("화성에 동물이 살았다면 어떤 모습이었을지 상상해줘")
+        page.locator("textarea").first.fill(IDEA)
         page.keyboard.press("Control+Enter")
         before = len(fake_openai.chat_requests())
         page.locator(".st-key-studio_run button").click()
         page.wait_for_selector(".st-key-studio_send_to_compare button", timeout=60_000)
         assert len(fake_openai.chat_requests()) - before == 4
         final = page.locator(".st-key-studio_final_prompt textarea").input_value()
-        assert final == "A long-legged Martian fox under a pink sky, red dust, watercolour"
+        assert final == PROMPT
         page.locator(".st-key-studio_send_to_compare button").click()
         page.wait_for_function(
             f"() => document.querySelector('{PROMPT_BOX}')?.value === {final!r}", timeout=30_000

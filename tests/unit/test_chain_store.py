@@ -7,20 +7,15 @@ import json
 import pytest
 from sqlalchemy import inspect
 
-from services.catalog import load_catalog
-from services.chat import ChatService
 from services.prompt_chain import (
     BUILTIN_CHAINS,
-    ChainEngine,
     ChainRun,
     ChainStep,
     StepStatus,
     TemplateInvalid,
 )
-from services.settings import resolve_settings
 from services.storage import open_database
 from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore
-from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
 
 STEPS = (
     ChainStep("Describe", "Describe {idea} in {language}.", system_prompt="Be vivid."),
@@ -42,20 +37,6 @@ def store(db) -> ChainStore:
 @pytest.fixture
 def other(db) -> ChainStore:
     return ChainStore(db, "bob")
-
-
-@pytest.fixture
-def fake():
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def engine(fake: FakeOpenAI) -> ChainEngine:
-    settings = resolve_settings(
-        environ={"OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": fake.base_url}
-    )
-    return ChainEngine(ChatService(settings, load_catalog(), max_retries=0, timeout=5))
 
 
 def codes(err: pytest.ExceptionInfo[TemplateInvalid]) -> list[str]:

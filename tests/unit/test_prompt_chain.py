@@ -8,7 +8,6 @@ import threading
 import pytest
 
 from services.catalog import load_catalog
-from services.chat import ChatService
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.images.karlo import MAX_PROMPT_CHARS
@@ -33,32 +32,16 @@ from services.prompt_chain import (
     render,
     validate_template,
 )
-from services.settings import resolve_settings
-from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
-
-IDEA = "화성에 동물이 살았다면 어떤 모습이었을지 상상해줘"
-DESCRIPTION = "붉은 모래 언덕 위로 여섯 개의 다리를 가진 털북숭이 동물이 걷는다."
-CONCRETE = "황혼 빛 아래, 녹슨 색 털과 긴 목을 가진 동물이 크레이터 가장자리에 서 있다."
-TRANSLATION = "At dusk, an animal with rust-coloured fur and a long neck stands at a crater rim."
-PROMPT = "A long-necked rust-furred Martian animal on a crater rim at dusk, cinematic light"
-BACK = "황혼의 크레이터 가장자리에 선 목이 긴 녹슨 털의 화성 동물, 영화 같은 빛"
-
-# Which step a request is, from the start of its last user message.
-STEP_MARKERS = {
-    "Use your imagination": DESCRIPTION,
-    "Describe it more concretely": CONCRETE,
-    "Translate your last description": TRANSLATION,
-    "Write one prompt sentence": PROMPT,
-    "Translate this image prompt": BACK,
-}
-
-
-def scripted(messages: list[dict], model: str) -> str:
-    last = messages[-1]["content"]
-    for marker, answer in STEP_MARKERS.items():
-        if last.startswith(marker):
-            return answer
-    return f"echo: {last}"
+from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.tutorial_model import (
+    BACK,
+    CONCRETE,
+    DESCRIPTION,
+    IDEA,
+    PROMPT,
+    TRANSLATION,
+    scripted,
+)
 
 
 def last_user(request) -> str:
@@ -78,14 +61,6 @@ def drain(steps) -> None:
 def fake():
     with FakeOpenAI(reply=scripted) as server:
         yield server
-
-
-@pytest.fixture
-def engine(fake: FakeOpenAI) -> ChainEngine:
-    settings = resolve_settings(
-        environ={"OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": fake.base_url}
-    )
-    return ChainEngine(ChatService(settings, load_catalog(), max_retries=0, timeout=5))
 
 
 def tutorial_run(engine: ChainEngine, **kw) -> ChainRun:
