@@ -110,3 +110,26 @@ def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
         assert "word3" in kept and "word59" not in kept
     finally:
         fake_openai.token_delay = 0.08
+
+
+def test_a_model_id_typed_in_the_picker_is_used(page, running_app, fake_openai):
+    """An id in no list (a model only your own server knows) can be typed and is sent."""
+    open_app(page, running_app.url)
+    new_chat(page)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("listbox").wait_for(timeout=10_000)
+    page.keyboard.type("my-finetune-v2")
+    page.get_by_text("Add: my-finetune-v2").wait_for(timeout=10_000)
+    page.keyboard.press("Enter")
+    page.wait_for_function(  # the rerun drew the typed id as the picker's value
+        """() => {
+            const box = document.querySelector('[data-testid="stSelectbox"]');
+            const input = box && box.querySelector('input');
+            return (box?.innerText || '').includes('not in the catalog')
+                || (input?.value || '').includes('not in the catalog');
+        }""",
+        timeout=20_000,
+    )
+    send(page, "hello custom model")
+    page.wait_for_selector("text=does not exist or has been retired", timeout=30_000)
+    assert fake_openai.chat_requests()[-1].body["model"] == "my-finetune-v2"
