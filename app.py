@@ -15,7 +15,7 @@ from components.sidebar import connection_panel, language_switch
 from services.catalog import load_catalog
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
-from services.settings import resolve_settings
+from services.settings import Mode, resolve_settings
 from services.storage import ConversationStore, open_database
 
 ROOT = Path(__file__).resolve().parent
@@ -25,6 +25,14 @@ SETTING_NAMES = (
     "KAKAO_REST_API_KEY",
     "KARLO_BASE_URL",
     "DATABASE_URL",
+    "ALLOW_CUSTOM_BASE_URL",
+    "DAILY_BUDGET_USD",
+    "MAX_LANES",
+    "MAX_IMAGES_PER_LANE",
+    "KARLO_MONTHLY_IMAGES",
+    "ALLOWED_EMAILS",
+    "ALLOWED_DOMAINS",
+    "ADMIN_EMAILS",
 )
 
 st.set_page_config(page_title="ChatCanvas", page_icon="🎨", layout="wide")
@@ -36,6 +44,14 @@ def read_secrets() -> dict[str, object]:
         return {name: st.secrets[name] for name in SETTING_NAMES if name in st.secrets}
     except Exception:  # no secrets file: Streamlit raises on first access
         return {}
+
+
+def auth_configured() -> bool:
+    """Shared mode: the secrets hold an ``[auth]`` section for Streamlit's st.login."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file
+        return False
 
 
 def read_environment() -> dict[str, str]:
@@ -55,6 +71,7 @@ settings = resolve_settings(
     },
     secrets=read_secrets(),
     environ=read_environment(),
+    mode=Mode.SHARED if auth_configured() else Mode.LOCAL,
 )
 catalog = load_catalog()
 db = open_database(settings.database_url)

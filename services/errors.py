@@ -36,6 +36,7 @@ class ErrorKind(StrEnum):
     QUOTA_EXCEEDED = "quota_exceeded"
     MAINTENANCE = "maintenance"
     BAD_RESPONSE = "bad_response"
+    ADDRESS_REFUSED = "address_refused"
     UNKNOWN = "unknown"
 
     @classmethod

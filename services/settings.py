@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = (
@@ -16,6 +17,33 @@ DEFAULT_DATABASE_URL = (
 )
 DEFAULT_KARLO_BASE_URL = "https://api.kakaobrain.com"
 LOCAL_OWNER = "local"
+
+
+class Mode(StrEnum):
+    """Local: one owner, no sign-in, served on 127.0.0.1. Shared: an ``[auth]`` section in the
+    secrets turns on sign-in; every visitor is an owner of their own."""
+
+    LOCAL = "local"
+    SHARED = "shared"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one signed-in user may spend of the deployer's keys (shared mode only)."""
+
+    daily_budget_usd: float = 1.00  # 0 = unlimited
+    max_lanes: int = 4
+    max_images_per_lane: int = 2
+    karlo_monthly_images: int = 50  # per user; Kakao's free quota was 500 a month per app
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may sign in to a shared deployment, and who administers it (lower-case emails)."""
+
+    allowed_emails: frozenset[str] = frozenset()
+    allowed_domains: frozenset[str] = frozenset()
+    admin_emails: frozenset[str] = frozenset()
 
 
 class Secret:
@@ -68,6 +96,11 @@ class Settings:
     karlo_base_url: str = DEFAULT_KARLO_BASE_URL
     database_url: str = DEFAULT_DATABASE_URL
     owner_id: str = LOCAL_OWNER
+    mode: Mode = Mode.LOCAL
+    # a base URL typed in the sidebar; always allowed locally, opt-in on a shared deployment
+    allow_custom_base_url: bool = True
+    limits: Limits = field(default_factory=Limits)
+    access: Access = field(default_factory=Access)
     # where each value came from ("sidebar", "secrets", "environment"), for the status panel
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -83,11 +116,31 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def _number(value: str | None, default: float, *, minimum: float = 0) -> float:
+    """A non-negative number from configuration; a value that is not one keeps the default."""
+    try:
+        number = float(value) if value is not None else default
+    except ValueError:
+        return default
+    return number if number >= minimum and number == number and number != float("inf") else default
+
+
+def _emails(value: str | None) -> frozenset[str]:
+    return frozenset(p.strip().lower().lstrip("@") for p in (value or "").split(",") if p.strip())
+
+
 def resolve_settings(
     *,
     sidebar: Mapping[str, object] | None = None,
     secrets: Mapping[str, object] | None = None,
     environ: Mapping[str, str] | None = None,
+    mode: Mode = Mode.LOCAL,
 ) -> Settings:
     """Merge the three sources; the first that has a value wins: sidebar, secrets, environment.
     The OpenAI base URL is taken from the layer of the key or a lower one (see below).
@@ -115,11 +168,35 @@ def resolve_settings(
     # The key goes wherever the base URL points, so the URL may come only from the key's own
     # layer or a more trusted one: a visitor's sidebar URL never receives the server's key.
     key_layer = [label for label, _ in layers].index(sources.get("OPENAI_API_KEY", "sidebar"))
+
+    def deployer(name: str) -> str | None:  # never from the sidebar: a visitor sets none of these
+        return pick(name, from_layer=1)
+
+    shared = mode is Mode.SHARED
+    limits = Limits(
+        daily_budget_usd=_number(deployer("DAILY_BUDGET_USD"), Limits.daily_budget_usd),
+        max_lanes=int(_number(deployer("MAX_LANES"), Limits.max_lanes, minimum=1)),
+        max_images_per_lane=int(
+            _number(deployer("MAX_IMAGES_PER_LANE"), Limits.max_images_per_lane, minimum=1)
+        ),
+        karlo_monthly_images=int(
+            _number(deployer("KARLO_MONTHLY_IMAGES"), Limits.karlo_monthly_images)
+        ),
+    )
+    access = Access(
+        allowed_emails=_emails(deployer("ALLOWED_EMAILS")),
+        allowed_domains=_emails(deployer("ALLOWED_DOMAINS")),
+        admin_emails=_emails(deployer("ADMIN_EMAILS")),
+    )
     return Settings(
         openai_api_key=Secret(openai_key) if openai_key else None,
         openai_base_url=pick("OPENAI_BASE_URL", from_layer=key_layer),
         kakao_rest_api_key=Secret(kakao_key) if kakao_key else None,
         karlo_base_url=pick("KARLO_BASE_URL") or DEFAULT_KARLO_BASE_URL,
         database_url=pick("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        mode=mode,
+        allow_custom_base_url=not shared or _flag(deployer("ALLOW_CUSTOM_BASE_URL"), False),
+        limits=limits,
+        access=access,
         sources=sources,
     )

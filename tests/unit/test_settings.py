@@ -212,3 +212,26 @@ def test_a_sidebar_base_url_never_receives_the_servers_key():
         secrets={"OPENAI_API_KEY": KEY}, environ={"OPENAI_BASE_URL": "https://proxy.example/v1"}
     )
     assert server.openai_base_url == "https://proxy.example/v1"
+
+
+def test_shared_mode_reads_limits_and_access_from_the_deployer_only():
+    from services.settings import Mode
+
+    settings = resolve_settings(
+        sidebar={"DAILY_BUDGET_USD": "999", "ALLOW_CUSTOM_BASE_URL": "true"},
+        secrets={"DAILY_BUDGET_USD": "0.5", "MAX_LANES": "3", "ADMIN_EMAILS": "A@x.org, b@y.org"},
+        environ={"ALLOWED_DOMAINS": "@team.example", "MAX_IMAGES_PER_LANE": "-1"},
+        mode=Mode.SHARED,
+    )
+    assert settings.mode is Mode.SHARED
+    assert settings.limits.daily_budget_usd == 0.5
+    assert settings.limits.max_lanes == 3
+    assert settings.limits.max_images_per_lane == 2  # a negative value keeps the default
+    assert settings.access.admin_emails == {"a@x.org", "b@y.org"}
+    assert settings.access.allowed_domains == {"team.example"}
+    assert settings.allow_custom_base_url is False
+
+
+def test_local_mode_allows_a_custom_base_url():
+    assert resolve_settings().allow_custom_base_url is True
+    assert resolve_settings().mode == "local"
