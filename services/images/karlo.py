@@ -373,6 +373,10 @@ class KarloProvider:
                 raise ChatCanvasError(
                     ErrorKind.BAD_RESPONSE, "an image without data", provider=PROVIDER
                 )
+            if raw.startswith(("http://", "https://")):  # we asked for base64: never fetched
+                raise ChatCanvasError(
+                    ErrorKind.BAD_RESPONSE, "Karlo answered with a URL", provider=PROVIDER
+                )
             data = decode_b64_image(raw, PROVIDER)
             mime = checked_image(data, PROVIDER)
             seed = item.get("seed")

@@ -56,12 +56,13 @@ KAKAO_ERRORS: dict[str, tuple[int, dict]] = {
 # faults that are not a Kakao error body
 # echo_key: a -2 whose msg repeats the Authorization header, as a careless proxy might
 # drop_after_body: read the whole request, then hang up without answering (it was delivered)
-# endless_body: a 200 whose JSON never ends; answer_urls: URLs even when base64 was asked for
+# rate_limit_no_wait: a 429 without Retry-After; endless_body: a 200 whose JSON never ends; answer_urls: URLs even when base64 was asked for
 BEHAVIOURS = {
     "drop_after_body",
     "endless_body",
     "answer_urls",
     "rate_limit",
+    "rate_limit_no_wait",
     "server_error",
     "not_found",
     "timeout",
@@ -193,12 +194,13 @@ def validate_t2i(body: object) -> tuple[int, dict] | None:
 
 class _Handler(FakeHandler):
     server_fake: FakeKarlo
+    _quiet_429 = False  # a 429 without Retry-After
 
     def _send(self, call: KarloCall | None, status: int, body: bytes, ctype: str) -> None:
         self.send_response(status)
         self.send_header("content-type", ctype)
         self.send_header("content-length", str(len(body)))
-        if status == 429:
+        if status == 429 and not self._quiet_429:
             self.send_header("retry-after", "0")
         self.end_headers()
         self.wfile.write(body)
@@ -261,7 +263,8 @@ class _Handler(FakeHandler):
         if fault in KAKAO_ERRORS:
             self._send_json(call, *KAKAO_ERRORS[fault])
             return
-        if fault == "rate_limit":
+        if fault in ("rate_limit", "rate_limit_no_wait"):
+            self._quiet_429 = fault == "rate_limit_no_wait"
             self._send_json(call, 429, {"msg": "too many requests"})
             return
         if fault == "server_error":
