@@ -8,12 +8,16 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components import state as K
 from components.context import AppContext
 from components.image_card import from_outcome, image_card
 from components.lane_form import lane_request
 from services.images import ImageRequest, make_provider, run_lanes
 from services.images.base import LaneOutcome
 from services.storage.images import CompareRun, ImageStore
+from services.storage.lane_keeper import LaneKeeper, UnsavedLane
+
+UNSAVED_RUNS_KEPT = 4  # runs whose refused images stay downloadable (bounds session memory)
 
 
 def lane_title(ctx: AppContext, index: int, lane: dict, *, position: int | None = None) -> str:
@@ -75,14 +79,25 @@ def run_comparison(
         with slots[index].container():
             image_card(ctx, titles[index], from_outcome(outcome), hide_details=blind)
 
+    keeper = LaneKeeper(store, run_id, requests)
     run_lanes(
         [
             (make_provider(lane["provider"], ctx.settings), request)
             for lane, request in zip(lanes, requests, strict=True)
         ],
         on_done=show,
-        keep=lambda i, outcome: store.save_lane(run_id, i, requests[i], outcome),
+        keep=keeper,
     )
+    if keeper.unsaved:
+        held = st.session_state.setdefault(K.COMPARE_UNSAVED, {})
+        held[run_id] = dict(keeper.unsaved)
+        for old in list(held)[:-UNSAVED_RUNS_KEPT]:
+            del held[old]
     found = store.get_run(run_id)
     assert found is not None
     return found
+
+
+def unsaved_lanes(run_id: str) -> dict[int, UnsavedLane]:
+    """Lanes of ``run_id`` the store refused in this session, by lane index."""
+    return st.session_state.get(K.COMPARE_UNSAVED, {}).get(run_id, {})

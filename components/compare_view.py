@@ -5,11 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import display_order, lane_title
+from components.compare_run import display_order, lane_title, unsaved_lanes
 from components.context import AppContext, app_context
-from components.image_card import from_stored, image_card
+from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
+from services.errors import ChatCanvasError
+from services.images.base import sniff_mime
 from services.storage.images import CompareRun, ImageStore
+from services.storage.lane_keeper import UnsavedLane
 
 
 def rerun_with_same_seeds(run_id: str) -> None:
@@ -32,19 +35,29 @@ def show_run(
     t = ctx.t
     hidden = run.blind and run.outcome is None
     lanes = {lane.index: lane for lane in run.lanes}
-    order = display_order(run.id, len(run.lanes), blind=hidden)
+    unsaved = unsaved_lanes(run.id)
+    indexes = sorted(set(lanes) | set(unsaved))
+    order = [indexes[i] for i in display_order(run.id, len(indexes), blind=hidden)]
+    if not order:  # interrupted before any lane ended
+        return
     titles: dict[int, str] = {}
     for position, (column, index) in enumerate(zip(st.columns(len(order)), order, strict=True)):
-        lane = lanes[index]
+        lane = lanes.get(index)
+        provider, model = (lane.provider, lane.model) if lane else _unsaved_names(unsaved[index])
         titles[index] = lane_title(
             ctx,
             index,
-            {"provider": lane.provider, "model": lane.model},
+            {"provider": provider, "model": model},
             position=position if hidden else None,
         )
         with column, st.container(key=f"compare_lane_{index}", border=True):
-            image_card(ctx, titles[index], from_stored(store, lane), hide_details=hidden)
-    voteable = [lanes[index] for index in order if lanes[index].ok]
+            if lane is not None:
+                image_card(ctx, titles[index], from_stored(store, lane), hide_details=hidden)
+            else:
+                card = from_outcome(unsaved[index].outcome)
+                image_card(ctx, titles[index], card, hide_details=hidden)
+                unsaved_downloads(ctx, run.id, unsaved[index])
+    voteable = [lanes[index] for index in order if index in lanes and lanes[index].ok]
     if run.outcome is None and len(voteable) >= 2:
         st.markdown(f"**{t('images.vote.question')}**")
         options = [
@@ -79,3 +92,24 @@ def _outcome_label(ctx: AppContext, run: CompareRun) -> str:
         lane = next(lane for lane in run.lanes if lane.index == index)
         return lane_title(ctx, index, {"provider": lane.provider, "model": lane.model})
     return ctx.t(f"images.vote.{run.outcome}")
+
+
+def _unsaved_names(lane: UnsavedLane) -> tuple[str, str]:
+    return lane.outcome.provider, lane.model
+
+
+def unsaved_downloads(ctx: AppContext, run_id: str, lane: UnsavedLane) -> None:
+    """Say that the lane's images were not stored, and offer each for download."""
+    if isinstance(lane.outcome, ChatCanvasError):
+        return  # an error costs nothing to lose; its card already explains it
+    st.warning(ctx.t("images.errors.not_stored", reason=lane.reason), icon=":material/warning:")
+    for n, image in enumerate(lane.outcome.images, start=1):
+        mime = sniff_mime(image.data) or image.mime_type
+        st.download_button(
+            ctx.t("images.download_image", n=n),
+            image.data,
+            file_name=f"lane{lane.index + 1}_{n}.{mime.rsplit('/', 1)[-1]}",
+            mime=mime,
+            key=f"compare_unsaved_{run_id}_{lane.index}_{n}",
+            icon=":material/download:",
+        )

@@ -57,6 +57,9 @@ COMPARE_KARLO_PROMPT = "compare_karlo_prompt"  # the English prompt Karlo lanes 
 COMPARE_LAST_RUN = "compare_last_run"  # id of the stored run on screen
 COMPARE_KARLO_ERROR = "compare_karlo_error"  # why the last Karlo translation failed
 COMPARE_AUTORUN = "compare_autorun"  # run the lanes on the next rerun (same-seed re-run)
+# {run_id: {lane index: UnsavedLane}}: paid images the database refused to store, kept for
+# download in this session only (the one place image bytes live in session state)
+COMPARE_UNSAVED = "compare_unsaved"
 STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by "Generate here"
 
 # owner: app_pages/gallery.py and components/gallery_*.py; the page number lives in the URL (?page=)

@@ -33,10 +33,11 @@ SAVE_EVERY_SECONDS = 1.0
 _replies = InFlight()
 
 
-def settle(conversation_id: str, *, cancel: bool = False, timeout: float = 10.0) -> None:
+def settle(conversation_id: str, *, cancel: bool = False, timeout: float = 10.0) -> bool:
     """Wait until no reply of this conversation is being written; with ``cancel``, stop it
-    first (the user pressed Stop). Returns at once when none is in flight."""
-    _replies.settle(conversation_id, cancel=cancel, timeout=timeout)
+    first (the user pressed Stop). Returns at once when none is in flight; False when another
+    session is still writing one (it is left alone; the stored part is what to show)."""
+    return _replies.settle(conversation_id, cancel=cancel, timeout=timeout)
 
 
 @dataclass
@@ -83,19 +84,22 @@ class PendingReply:
         else:
             status = "incomplete"
         usage = stream.usage
-        self.store.update_message(
-            self.row.id,
-            content=stream.text,
-            status=status,
-            finish_reason=stream.finish_reason,
-            error_kind=str(stream.error.kind) if stream.error and not stopped else None,
-            prompt_tokens=usage.prompt_tokens if usage else None,
-            completion_tokens=usage.completion_tokens if usage else None,
-            cost_usd=stream.cost,
-            latency_ms=self.first_token_ms,
-        )
-        _replies.remove(self.row.conversation_id, self)
-        self.done.set()
+        try:
+            self.store.update_message(
+                self.row.id,
+                content=stream.text,
+                status=status,
+                finish_reason=stream.finish_reason,
+                error_kind=str(stream.error.kind) if stream.error and not stopped else None,
+                prompt_tokens=usage.prompt_tokens if usage else None,
+                completion_tokens=usage.completion_tokens if usage else None,
+                cost_usd=stream.cost,
+                latency_ms=self.first_token_ms,
+            )
+        finally:
+            # even when the write fails: a stuck entry would make every later run wait
+            _replies.remove(self.row.conversation_id, self)
+            self.done.set()
         return self.store.messages(self.row.conversation_id, last=1)[0]
 
 

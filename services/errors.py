@@ -37,6 +37,8 @@ class ErrorKind(StrEnum):
     MAINTENANCE = "maintenance"
     BAD_RESPONSE = "bad_response"
     ADDRESS_REFUSED = "address_refused"
+    RESPONSE_TOO_LARGE = "response_too_large"
+    IMAGE_REFUSED = "image_refused"
     UNKNOWN = "unknown"
 
     @classmethod

@@ -41,15 +41,24 @@ class InFlight:
         with self._lock:
             return key in self._items
 
-    def settle(self, key: str, *, cancel: bool = False, timeout: float = 10.0) -> None:
+    def settle(self, key: str, *, cancel: bool = False, timeout: float = 10.0) -> bool:
         """Wait until nothing is streaming under ``key``; with ``cancel``, stop it first.
-        Returns at once when nothing is."""
+        Returns at once when nothing is; True once nothing streams under ``key`` any more.
+
+        Without ``cancel`` the writer may be another browser session streaming into the same
+        conversation: after ``timeout`` it is left alone (its Stop must keep working) and
+        False is returned, so the caller shows what is stored so far. With ``cancel``, a
+        writer that does not store within ``timeout`` is taken for dead and forgotten."""
         with self._lock:
             item = self._items.get(key)
         if item is None:
-            return
+            return True
         if cancel:
             item.cancel()
-        if not item.done.wait(timeout):
+        if item.done.wait(timeout):
+            return True
+        if cancel:
             # Its writer is gone (the run died before storing): do not make every rerun wait.
             self.remove(key, item)
+            return True
+        return False

@@ -101,6 +101,8 @@ class Settings:
     allow_custom_base_url: bool = True
     limits: Limits = field(default_factory=Limits)
     access: Access = field(default_factory=Access)
+    # hosts (besides the provider's own) that image URLs in a provider's answer may point to
+    image_download_hosts: tuple[str, ...] = ()
     # where each value came from ("sidebar", "secrets", "environment"), for the status panel
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -198,5 +200,6 @@ def resolve_settings(
         allow_custom_base_url=not shared or _flag(deployer("ALLOW_CUSTOM_BASE_URL"), False),
         limits=limits,
         access=access,
+        image_download_hosts=tuple(sorted(_emails(deployer("IMAGE_DOWNLOAD_HOSTS")))),
         sources=sources,
     )

@@ -19,10 +19,11 @@ from services.storage.chains import ChainStore
 _runs = InFlight()
 
 
-def settle(run_id: str, *, cancel: bool = False, timeout: float = 10.0) -> None:
+def settle(run_id: str, *, cancel: bool = False, timeout: float = 10.0) -> bool:
     """Wait until no step of this run is being streamed and its state is stored; with
-    ``cancel``, stop it first. Returns at once when the run is not in flight."""
-    _runs.settle(run_id, cancel=cancel, timeout=timeout)
+    ``cancel``, stop it first. Returns at once when the run is not in flight; False when it
+    is still being written by another session (left alone)."""
+    return _runs.settle(run_id, cancel=cancel, timeout=timeout)
 
 
 class StreamingRun:

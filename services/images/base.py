@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -16,10 +17,17 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import httpx2
+from PIL import Image
 
 from services.errors import ChatCanvasError, ErrorKind, scrub
 
 _SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
+# The largest real output is 3840x2160 (GPT Image); twice that many pixels leaves a margin for
+# other providers and sizes, and stays far below Pillow's own bomb limits (it only warns up to
+# 179 MP), so a tiny compressed file cannot cost hundreds of MiB to decode or thumbnail.
+MAX_IMAGE_PIXELS = 2 * 3840 * 2160
+MAX_IMAGE_SIDE = 8192
+_PIL_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP", "image/gif": "GIF"}
 
 
 @dataclass(frozen=True)
@@ -175,13 +183,48 @@ def decode_b64_image(b64: str, provider: str) -> bytes:
         ) from None
 
 
-def checked_mime(data: bytes, provider: str) -> str:
-    """The MIME type of returned image bytes; BAD_RESPONSE when they are not an image."""
+def within_pixel_limit(width: int, height: int) -> bool:
+    """True when an image of this size may be decoded (see MAX_IMAGE_PIXELS)."""
+    return (
+        0 < width <= MAX_IMAGE_SIDE
+        and 0 < height <= MAX_IMAGE_SIDE
+        and (width * height <= MAX_IMAGE_PIXELS)
+    )
+
+
+def checked_image(data: bytes, provider: str) -> str:
+    """The MIME type of returned image bytes, after decoding them fully within the pixel
+    limit: BAD_RESPONSE when they are not an image, IMAGE_REFUSED when the image is larger
+    than any real result (a decompression bomb: a few KiB that decode to gigabytes) or
+    cannot be decoded. Only images that pass are stored."""
     mime = sniff_mime(data)
     if mime is None:
         raise ChatCanvasError(
             ErrorKind.BAD_RESPONSE, "the returned data is not an image", provider=provider
         )
+    try:
+        with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[mime]]) as image:
+            width, height = image.size
+            if not within_pixel_limit(width, height):
+                raise ChatCanvasError(
+                    ErrorKind.IMAGE_REFUSED,
+                    f"{width}x{height} pixels; at most {MAX_IMAGE_PIXELS:,} are accepted",
+                    provider=provider,
+                )
+            image.load()  # decode every byte: a damaged image is refused now, not on each view
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,  # when warnings are errors: refused all the same
+    ) as exc:
+        raise ChatCanvasError(
+            ErrorKind.IMAGE_REFUSED,
+            f"the image cannot be decoded ({type(exc).__name__})",
+            provider=provider,
+        ) from None
     return mime
 
 

@@ -8,6 +8,7 @@ while the rest of the product keeps working.
 
 from __future__ import annotations
 
+import json
 import time
 import unicodedata
 
@@ -22,11 +23,12 @@ from services.images.base import (
     SizeRule,
     accepted_extras,
     bad_request,
-    checked_mime,
+    checked_image,
     decode_b64_image,
     expand_seeds,
     shared_http_client,
 )
+from services.images.bounded_read import MAX_JSON_BYTES, Deadline, read_body, timeout_error
 from services.settings import Settings
 
 PROVIDER = "karlo"
@@ -40,9 +42,12 @@ MODELS: dict[str, str] = {"karlo-v2.1": "v2.1", "karlo-v2.0": "v2.0"}
 MAX_SIDE = {"v2.1": 1280, "v2.0": 640}
 DEFAULT_MODEL = "karlo-v2.1"
 KARLO_TIMEOUT = httpx2.Timeout(90.0, connect=5.0)
+KARLO_DEADLINE = 150.0  # seconds for the whole call, retries and waits included
 MAX_RETRIES = 2
 RETRY_BACKOFF = 1.0  # seconds, doubled per attempt
 MAX_RETRY_WAIT = 8.0
+# The request never left this machine: sending it again cannot generate (or bill) twice.
+_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 
 _EXTRAS: dict[str, tuple[object, ...]] = {
     "upscale": (True, False),
@@ -223,9 +228,9 @@ def _kakao_error(status: int, payload: object, secrets: list[str], retry_after: 
     )
 
 
-def _retry_after(response: httpx2.Response) -> float | None:
+def _retry_after(headers: httpx2.Headers) -> float | None:
     try:
-        value = response.headers.get("retry-after")
+        value = headers.get("retry-after")
         return float(value) if value is not None else None
     except ValueError:
         return None
@@ -243,9 +248,11 @@ class KarloProvider:
         timeout: httpx2.Timeout = KARLO_TIMEOUT,
         max_retries: int = MAX_RETRIES,
         retry_backoff: float = RETRY_BACKOFF,
+        deadline: float = KARLO_DEADLINE,
     ) -> None:
         self.settings = settings
         self._timeout = timeout
+        self._deadline = deadline
         self._max_retries = max_retries
         self._backoff = retry_backoff
 
@@ -261,7 +268,7 @@ class KarloProvider:
             raise ChatCanvasError(ErrorKind.NO_KEY, "no Kakao REST API key", provider=PROVIDER)
         body = build_karlo_body(request)
         started = time.perf_counter()
-        payload = self._post(body)
+        payload = self._post(body, Deadline(self._deadline))
         images = self._decode(payload)
         latency_ms = int((time.perf_counter() - started) * 1000)
         seeds = tuple(img.seed for img in images if img.seed is not None)
@@ -277,57 +284,81 @@ class KarloProvider:
         )
 
     # -- internals ---------------------------------------------------------------------------
-    def _post(self, body: dict[str, object]) -> dict:
-        """POST with bounded retries on 429, 5xx and connection failures. A timeout is not
-        retried: the server may still be generating, and each image counts against the quota."""
+    def _post(self, body: dict[str, object], deadline: Deadline) -> dict:
+        """POST, retried only when the request cannot have reached Kakao (no connection was
+        made) or when Kakao says when to come back (429 with Retry-After). A dropped
+        connection, a timeout or a 5xx may already have generated images that count against
+        the quota, so they are reported, never sent again."""
         secrets = self.settings.secrets()
-        key = self.settings.kakao_rest_api_key
-        assert key is not None
-        url = self.settings.karlo_base_url.rstrip("/") + T2I_PATH
-        headers = {"Authorization": f"KakaoAK {key.reveal()}", "Content-Type": "application/json"}
-        client = shared_http_client(self._timeout)
         attempt = 0
         while True:
             try:
-                response = client.post(url, json=body, headers=headers)
-            except httpx2.TimeoutException as exc:
-                raise ChatCanvasError(
-                    ErrorKind.TIMEOUT, scrub(f"Karlo: {exc}", secrets), provider=PROVIDER
-                ) from None
-            except httpx2.TransportError as exc:
-                if attempt < self._max_retries:
-                    self._sleep(attempt, None)
+                status, headers, raw = self._exchange(body, deadline)
+            except _NOT_SENT as exc:
+                if attempt < self._max_retries and self._wait(attempt, None, deadline):
                     attempt += 1
                     continue
                 raise ChatCanvasError(
                     ErrorKind.CONNECTION, scrub(f"Karlo: {exc}", secrets), provider=PROVIDER
                 ) from None
             try:
-                payload = response.json()
+                payload = json.loads(raw)
             except ValueError:
                 payload = None
-            if response.status_code == 200:
+            if status == 200:
                 if not isinstance(payload, dict):
                     raise ChatCanvasError(
                         ErrorKind.BAD_RESPONSE, "Karlo answered without JSON", provider=PROVIDER
                     )
                 return payload
-            err = _kakao_error(response.status_code, payload, secrets, _retry_after(response))
+            err = _kakao_error(status, payload, secrets, _retry_after(headers))
             # Kakao's known codes (quota, terminated, maintenance) will not change on retry
             known_code = err.code is not None and int(err.code) in _KAKAO_CODES
-            retryable = not known_code and err.kind in (
-                ErrorKind.RATE_LIMIT,
-                ErrorKind.SERVER_ERROR,
-            )
-            if retryable and attempt < self._max_retries:
-                self._sleep(attempt, err.retry_after)
+            told_when = status == 429 and not known_code and err.retry_after is not None
+            retry = told_when and attempt < self._max_retries
+            if retry and self._wait(attempt, err.retry_after, deadline):
                 attempt += 1
                 continue
             raise err
 
-    def _sleep(self, attempt: int, retry_after: float | None) -> None:
+    def _exchange(
+        self, body: dict[str, object], deadline: Deadline
+    ) -> tuple[int, httpx2.Headers, bytes]:
+        """One POST: (status, headers, body read within the byte cap and the deadline).
+        Raises the _NOT_SENT errors as they are, everything else as ChatCanvasError."""
+        key = self.settings.kakao_rest_api_key
+        assert key is not None
+        url = self.settings.karlo_base_url.rstrip("/") + T2I_PATH
+        headers = {"Authorization": f"KakaoAK {key.reveal()}", "Content-Type": "application/json"}
+        client = shared_http_client(self._timeout)
+        try:
+            with client.stream(
+                "POST", url, json=body, headers=headers, timeout=deadline.timeout(self._timeout)
+            ) as response:
+                raw = read_body(
+                    response, cap=MAX_JSON_BYTES, deadline=deadline, provider=PROVIDER, what="Karlo"
+                )
+                return response.status_code, response.headers, raw
+        except _NOT_SENT:
+            raise
+        except httpx2.TimeoutException:
+            raise timeout_error(deadline, PROVIDER, "Karlo") from None
+        except httpx2.HTTPError as exc:
+            raise ChatCanvasError(
+                ErrorKind.CONNECTION,
+                scrub(f"Karlo: {exc}", self.settings.secrets()),
+                provider=PROVIDER,
+            ) from None
+
+    def _wait(self, attempt: int, retry_after: float | None, deadline: Deadline) -> bool:
+        """Sleep before a retry; False (no sleep) when the wait is too long or would pass the
+        deadline."""
         wait = retry_after if retry_after is not None else self._backoff * (2**attempt)
-        time.sleep(min(max(wait, 0.0), MAX_RETRY_WAIT))
+        wait = max(wait, 0.0)
+        if wait > MAX_RETRY_WAIT or wait >= deadline.remaining():
+            return False
+        time.sleep(wait)
+        return True
 
     def _decode(self, payload: dict) -> tuple[GeneratedImage, ...]:
         items = payload.get("images")
@@ -342,8 +373,12 @@ class KarloProvider:
                 raise ChatCanvasError(
                     ErrorKind.BAD_RESPONSE, "an image without data", provider=PROVIDER
                 )
+            if raw.startswith(("http://", "https://")):  # we asked for base64: never fetched
+                raise ChatCanvasError(
+                    ErrorKind.BAD_RESPONSE, "Karlo answered with a URL", provider=PROVIDER
+                )
             data = decode_b64_image(raw, PROVIDER)
-            mime = checked_mime(data, PROVIDER)
+            mime = checked_image(data, PROVIDER)
             seed = item.get("seed")
             score = item.get("nsfw_score")
             detected = item.get("nsfw_content_detected")

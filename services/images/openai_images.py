@@ -13,8 +13,12 @@ import re
 import time
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx2
+import openai
+import pydantic
+from openai.types import ImagesResponse
 
 from services.catalog import DATA_FILE, Catalog, load_catalog
 from services.chat import openai_client
@@ -27,19 +31,29 @@ from services.images.base import (
     SizeRule,
     accepted_extras,
     bad_request,
-    checked_mime,
+    checked_image,
     decode_b64_image,
     shared_http_client,
 )
-from services.settings import Settings
+from services.images.bounded_read import (
+    MAX_IMAGE_BYTES,
+    MAX_JSON_BYTES,
+    Deadline,
+    read_body,
+    timeout_error,
+)
+from services.settings import Mode, Settings
+from services.url_policy import check_download_url
 
 PROVIDER = "openai"
-# Image generation takes tens of seconds (high quality, large sizes: minutes); one retry at most,
-# because a retried request is generated, and billed, again.
+# Image generation takes tens of seconds (high quality, large sizes: minutes).
 IMAGE_TIMEOUT = httpx2.Timeout(180.0, connect=5.0)
 # No automatic retry: a timed-out generation may still be billed, and a retry would pay twice.
 IMAGE_MAX_RETRIES = 0
 DOWNLOAD_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
+# The whole call (generation, reading the answer, downloading URL results) ends by then.
+IMAGE_DEADLINE = 300.0
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 MAX_PROMPT_CHARS = 32_000
 
 # gpt-image-2 and later: free-form WIDTHxHEIGHT up to 3840x2160 (either orientation).
@@ -205,12 +219,14 @@ class OpenAIImageProvider:
         timeout: httpx2.Timeout | float = IMAGE_TIMEOUT,
         max_retries: int = IMAGE_MAX_RETRIES,
         download_timeout: httpx2.Timeout = DOWNLOAD_TIMEOUT,
+        deadline: float = IMAGE_DEADLINE,
     ) -> None:
         self.settings = settings
         self.catalog = catalog or load_catalog()
         self._timeout = timeout
         self._max_retries = max_retries
         self._download_timeout = download_timeout
+        self._deadline = deadline
 
     def models(self) -> list[str]:
         """Image model ids the data file knows (the UI merges the live list via the catalog)."""
@@ -223,18 +239,10 @@ class OpenAIImageProvider:
         """Generate ``request.count`` images; raises ChatCanvasError (provider "openai")."""
         caps = self.capabilities(request.model)
         params = build_image_params(caps, request)
-        secrets = self.settings.secrets()
+        deadline = Deadline(self._deadline)
         started = time.perf_counter()
-        try:
-            client = openai_client(
-                self.settings, timeout=self._timeout, max_retries=self._max_retries
-            )
-            response = client.images.generate(**params)
-        except Exception as exc:
-            err = from_openai(exc, secrets)
-            err.provider = PROVIDER
-            raise err from None
-        images = tuple(self._decode(item, caps) for item in response.data or [])
+        response = self._call(params, deadline)
+        images = tuple(self._decode(item, caps, deadline) for item in response.data or [])
         latency_ms = int((time.perf_counter() - started) * 1000)
         if not images:
             raise ChatCanvasError(
@@ -253,44 +261,96 @@ class OpenAIImageProvider:
         )
 
     # -- internals ---------------------------------------------------------------------------
-    def _decode(self, item: object, caps: ImageCapabilities) -> GeneratedImage:
+    def _call(self, params: dict[str, object], deadline: Deadline) -> ImagesResponse:
+        """``images.generate`` with its body streamed, so the byte cap and the deadline hold
+        while it arrives (the SDK would read any amount, for as long as it trickles)."""
+        secrets = self.settings.secrets()
+        try:
+            client = openai_client(
+                self.settings, timeout=self._timeout, max_retries=self._max_retries
+            )
+            with client.images.with_streaming_response.generate(
+                **params, timeout=deadline.timeout(self._timeout)
+            ) as response:
+                raw = read_body(
+                    response,
+                    cap=MAX_JSON_BYTES,
+                    deadline=deadline,
+                    provider=PROVIDER,
+                    what="images",
+                )
+            return ImagesResponse.model_validate(json.loads(raw))
+        except ChatCanvasError:
+            raise
+        except (ValueError, pydantic.ValidationError):
+            raise ChatCanvasError(
+                ErrorKind.BAD_RESPONSE, "the answer is not an images response", provider=PROVIDER
+            ) from None
+        except openai.APITimeoutError:
+            raise timeout_error(deadline, PROVIDER, "images") from None
+        except Exception as exc:
+            err = from_openai(exc, secrets)
+            err.provider = PROVIDER
+            raise err from None
+
+    def _decode(self, item: object, caps: ImageCapabilities, deadline: Deadline) -> GeneratedImage:
         b64 = getattr(item, "b64_json", None)
         url = getattr(item, "url", None)
         if b64:
             data = decode_b64_image(b64, PROVIDER)
         elif url and caps.family == "dall-e":
-            data = self._download(url)
+            data = self._download(url, deadline)
         else:
             raise ChatCanvasError(
                 ErrorKind.BAD_RESPONSE, "an image without data", provider=PROVIDER
             )
         return GeneratedImage(
             data=data,
-            mime_type=checked_mime(data, PROVIDER),
+            mime_type=checked_image(data, PROVIDER),
             revised_prompt=getattr(item, "revised_prompt", None),
         )
 
-    def _download(self, url: str) -> bytes:
-        """DALL·E URL results expire after an hour: fetch them now."""
-        secrets = self.settings.secrets()
+    def _download(self, url: str, deadline: Deadline) -> bytes:
+        """DALL·E URL results expire after an hour: fetch them now, but only from the
+        provider's own host or the deployer's allow-list, under the address rules, without
+        following redirects, within the byte cap and the call's deadline."""
+        base_host = urlsplit(self.settings.openai_base_url or DEFAULT_OPENAI_BASE_URL).hostname
         try:
-            response = shared_http_client(self._download_timeout).get(url)
-        except httpx2.TimeoutException as exc:
-            raise ChatCanvasError(
-                ErrorKind.TIMEOUT, scrub(f"image download: {exc}", secrets), provider=PROVIDER
-            ) from None
+            check_download_url(
+                url,
+                shared=self.settings.mode is Mode.SHARED,
+                allowed_hosts=[base_host or "", *self.settings.image_download_hosts],
+            )
+        except ChatCanvasError as err:
+            err.provider = PROVIDER
+            raise
+        client = shared_http_client(self._download_timeout)
+        try:
+            with client.stream(
+                "GET", url, follow_redirects=False, timeout=deadline.timeout(self._download_timeout)
+            ) as response:
+                if response.status_code != 200:
+                    raise ChatCanvasError(
+                        ErrorKind.BAD_RESPONSE,
+                        f"image download answered HTTP {response.status_code}",
+                        status=response.status_code,
+                        provider=PROVIDER,
+                    )
+                return read_body(
+                    response,
+                    cap=MAX_IMAGE_BYTES,
+                    deadline=deadline,
+                    provider=PROVIDER,
+                    what="image download",
+                )
+        except httpx2.TimeoutException:
+            raise timeout_error(deadline, PROVIDER, "image download") from None
         except httpx2.HTTPError as exc:
             raise ChatCanvasError(
-                ErrorKind.CONNECTION, scrub(f"image download: {exc}", secrets), provider=PROVIDER
-            ) from None
-        if response.status_code != 200:
-            raise ChatCanvasError(
-                ErrorKind.BAD_RESPONSE,
-                f"image download answered HTTP {response.status_code}",
-                status=response.status_code,
+                ErrorKind.CONNECTION,
+                scrub(f"image download: {exc}", self.settings.secrets()),
                 provider=PROVIDER,
-            )
-        return response.content
+            ) from None
 
     def _cost(self, model: str, usage: object) -> float | None:
         """USD from the returned token usage, or None when the price or usage is unknown."""

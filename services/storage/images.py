@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.errors import ChatCanvasError
-from services.images.base import ImageRequest, ImageResult, LaneOutcome
+from services.images.base import ImageRequest, ImageResult, LaneOutcome, within_pixel_limit
 from services.storage.db import Base, Database, utcnow
 
 LINEAGE_FORMAT = "chatcanvas.image.v1"
@@ -269,16 +269,24 @@ def make_thumbnail(
     data: bytes, side: int = THUMBNAIL_SIDE
 ) -> tuple[bytes | None, int | None, int | None]:
     """(WebP thumbnail at most ``side`` px, width, height) of an image; Nones when Pillow
-    cannot read it (the original is still kept)."""
+    cannot read it or it is beyond the pixel limit (the original is still kept). Decodes at a
+    reduced scale where the format allows, and converts only the small result."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
-            thumb = image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-            thumb.thumbnail((side, side))
+            if not within_pixel_limit(width, height):
+                return None, None, None
+            # palette images would be resized by nearest neighbour: convert those first
+            if image.mode in ("P", "1"):
+                small = image.convert("RGBA" if image.mode == "P" else "L")
+            else:
+                small = image
+            small.thumbnail((side, side), reducing_gap=2.0)  # JPEG draft, then reduce()
+            thumb = small.convert("RGBA" if small.mode in ("RGBA", "LA", "PA") else "RGB")
             out = io.BytesIO()
             thumb.save(out, format="WEBP", quality=80)
             return out.getvalue(), width, height
-    except (OSError, ValueError, Image.DecompressionBombError):
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None, None, None
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
@@ -29,6 +31,55 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output clean
         pass
+
+
+@dataclass
+class RawBody:
+    """An answer sent piece by piece, for the faults a JSON helper cannot make: ``chunks``
+    with ``delay`` seconds before each (a trickle), and ``length`` as content-length (None:
+    chunked, so an endless generator is an endless body)."""
+
+    chunks: Iterable[bytes]
+    delay: float = 0.0
+    length: int | None = None
+    content_type: str = "application/json"
+
+
+def send_raw(handler: BaseHTTPRequestHandler, status: int, body: RawBody) -> None:
+    """Write ``body`` on ``handler``'s connection until it ends or the client hangs up."""
+    handler.send_response(status)
+    handler.send_header("content-type", body.content_type)
+    if body.length is None:
+        handler.send_header("transfer-encoding", "chunked")
+    else:
+        handler.send_header("content-length", str(body.length))
+    handler.end_headers()
+    handler.close_connection = True
+    try:
+        for chunk in body.chunks:
+            if body.delay:
+                time.sleep(body.delay)
+            if body.length is None:
+                handler.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            else:
+                handler.wfile.write(chunk)
+            handler.wfile.flush()
+        if body.length is None:
+            handler.wfile.write(b"0\r\n\r\n")
+    except (ConnectionError, OSError):
+        return  # the client gave up, as it should
+
+
+def trickled(data: bytes, piece: int = 1) -> Iterable[bytes]:
+    """``data`` in pieces of ``piece`` bytes."""
+    return (data[i : i + piece] for i in range(0, len(data), piece))
+
+
+def endless(prefix: bytes, piece: bytes = b"A" * 65536) -> Iterable[bytes]:
+    """``prefix``, then ``piece`` for ever: a body that never ends."""
+    yield prefix
+    while True:
+        yield piece
 
 
 def start_server(handler: type[FakeHandler], fake: object, host: str, port: int) -> QuietServer:

@@ -4,7 +4,8 @@ It serves ``POST /v2/inference/karlo/t2i`` with Kakao's wire format: the flat JS
 ``{"id", "model_version", "images": [...]}`` answer with real PNG/WebP/JPEG bytes made by
 Pillow (base64, or a URL this server also serves), and Kakao's ``{"code", "msg"}`` errors.
 It validates the ``KakaoAK`` header and the parameters like the real API. Knobs: latency, and
-faults for the next N requests or until cleared.
+faults for the next N requests or until cleared, a trickle (the answer one byte at a time),
+and fixed image bytes (a crafted image such as a decompression bomb).
 
 Run standalone:  python -m tests.fakes.karlo_server --port 8766 --api-key fake-kakao-key
 Then set KARLO_BASE_URL=http://127.0.0.1:8766 and KAKAO_REST_API_KEY=fake-kakao-key.
@@ -23,7 +24,16 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
-from tests.fakes.http_fake import FakeHandler, FakeHTTPServer, FaultSwitch, serve_until_interrupted
+from tests.fakes.http_fake import (
+    FakeHandler,
+    FakeHTTPServer,
+    FaultSwitch,
+    RawBody,
+    endless,
+    send_raw,
+    serve_until_interrupted,
+    trickled,
+)
 
 FAKE_KAKAO_KEY = "fake-kakao-rest-api-key-0000"
 T2I_PATH = "/v2/inference/karlo/t2i"
@@ -45,8 +55,14 @@ KAKAO_ERRORS: dict[str, tuple[int, dict]] = {
 }
 # faults that are not a Kakao error body
 # echo_key: a -2 whose msg repeats the Authorization header, as a careless proxy might
+# drop_after_body: read the whole request, then hang up without answering (it was delivered)
+# rate_limit_no_wait: a 429 without Retry-After; endless_body: a 200 whose JSON never ends; answer_urls: URLs even when base64 was asked for
 BEHAVIOURS = {
+    "drop_after_body",
+    "endless_body",
+    "answer_urls",
     "rate_limit",
+    "rate_limit_no_wait",
     "server_error",
     "not_found",
     "timeout",
@@ -97,6 +113,8 @@ class FakeKarlo(FakeHTTPServer):
     api_key: str = FAKE_KAKAO_KEY
     latency: float = 0.0
     hang_seconds: float = 30.0
+    trickle_seconds: float = 0.0  # > 0: answers are sent one byte at a time, this far apart
+    image_bytes: bytes | None = None  # set: every image is these bytes instead of a render
     host: str = "127.0.0.1"
     port: int = 0
     calls: list[KarloCall] = field(default_factory=list)
@@ -176,12 +194,13 @@ def validate_t2i(body: object) -> tuple[int, dict] | None:
 
 class _Handler(FakeHandler):
     server_fake: FakeKarlo
+    _quiet_429 = False  # a 429 without Retry-After
 
     def _send(self, call: KarloCall | None, status: int, body: bytes, ctype: str) -> None:
         self.send_response(status)
         self.send_header("content-type", ctype)
         self.send_header("content-length", str(len(body)))
-        if status == 429:
+        if status == 429 and not self._quiet_429:
             self.send_header("retry-after", "0")
         self.end_headers()
         self.wfile.write(body)
@@ -190,11 +209,21 @@ class _Handler(FakeHandler):
             call.responded_at = time.monotonic()
 
     def _send_json(self, call: KarloCall | None, status: int, payload: dict) -> None:
-        self._send(call, status, json.dumps(payload).encode(), "application/json;charset=UTF-8")
+        body = json.dumps(payload).encode()
+        if self.server_fake.trickle_seconds:
+            send_raw(
+                self, status, RawBody(trickled(body), self.server_fake.trickle_seconds, len(body))
+            )
+            return
+        self._send(call, status, body, "application/json;charset=UTF-8")
 
     def do_GET(self) -> None:
         fake = self.server_fake
         name = self.path.rsplit("/", 1)[-1]
+        with fake._lock:
+            fake.calls.append(
+                KarloCall("GET", self.path, dict(self.headers), None, time.monotonic())
+            )
         if self.path.startswith("/files/") and name in fake.files:
             data, mime = fake.files[name]
             self._send(None, 200, data, mime)
@@ -223,12 +252,19 @@ class _Handler(FakeHandler):
             time.sleep(fake.hang_seconds)
             self.close_connection = True
             return
+        if fault == "drop_after_body":
+            self.close_connection = True
+            return
+        if fault == "endless_body":
+            send_raw(self, 200, RawBody(endless(b'{"id": "x", "images": [{"image": "')))
+            return
         if fake.latency:
             time.sleep(fake.latency)
         if fault in KAKAO_ERRORS:
             self._send_json(call, *KAKAO_ERRORS[fault])
             return
-        if fault == "rate_limit":
+        if fault in ("rate_limit", "rate_limit_no_wait"):
+            self._quiet_429 = fault == "rate_limit_no_wait"
             self._send_json(call, 429, {"msg": "too many requests"})
             return
         if fault == "server_error":
@@ -257,10 +293,10 @@ class _Handler(FakeHandler):
         fmt = body.get("image_format", "webp")
         images = []
         for seed in seeds:
-            data = render_image(width, height, fmt, seed)
+            data = fake.image_bytes or render_image(width, height, fmt, seed)
             if fault == "malformed_base64":
                 value = "this is %% not base64 ~~"
-            elif body.get("return_type", "url") == "base64_string":
+            elif body.get("return_type", "url") == "base64_string" and fault != "answer_urls":
                 value = base64.b64encode(data).decode()
             else:
                 name = f"{uuid.uuid4().hex}.{fmt}"

@@ -6,8 +6,10 @@ calls the handler. GPT Image models answer with ``b64_json`` and ``usage``, and 
 ``response_format`` / ``style`` like the real API; DALL·E models answer with ``url`` (served by
 a small file server started on demand) or ``b64_json`` plus ``revised_prompt``. A prompt with a
 trigger word ("forbidden") is refused by the "safety system". Knobs: latency (all requests or
-per model) and faults: timeout (hang), malformed_b64, empty_data, no_usage, echo_key,
-expired_url.
+per model), a trickle (the answer, or a downloaded file, one byte at a time), fixed image bytes
+(a crafted image such as a decompression bomb) and faults: timeout (hang), malformed_b64,
+empty_data, no_usage, echo_key, expired_url, endless_body, endless_download, redirect_url,
+foreign_url.
 
 Run standalone (chat + images):  python -m tests.fakes.openai_images --port 8765 --image-latency 1
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import threading
 import time
 import uuid
@@ -26,9 +29,13 @@ from tests.fakes.http_fake import (
     FakeHandler,
     FaultSwitch,
     QuietServer,
+    RawBody,
+    endless,
+    send_raw,
     serve_until_interrupted,
     start_server,
     stop_server,
+    trickled,
 )
 from tests.fakes.karlo_server import render_image
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
@@ -42,7 +49,21 @@ DALLE_SIZES = {
 OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 6240, "max": 8320}
 # echo_key: a 400 whose message repeats the request's Authorization header (a careless proxy)
 # expired_url: DALL·E URLs that answer 404 (they expire after an hour)
-FAULTS = {"timeout", "malformed_b64", "empty_data", "no_usage", "echo_key", "expired_url"}
+# endless_body: a 200 whose JSON never ends; endless_download: DALL·E URLs whose file never
+# ends; redirect_url: DALL·E URLs that answer 302 to another file; foreign_url: DALL·E URLs on
+# "localhost" (another host name than the base URL's 127.0.0.1)
+FAULTS = {
+    "timeout",
+    "malformed_b64",
+    "empty_data",
+    "no_usage",
+    "echo_key",
+    "expired_url",
+    "endless_body",
+    "endless_download",
+    "redirect_url",
+    "foreign_url",
+}
 
 
 def _error(
@@ -98,8 +119,13 @@ class FakeOpenAIImages:
     latency_by_model: dict[str, float] = field(default_factory=dict)
     hang_seconds: float = 30.0
     trigger_words: tuple[str, ...] = ("forbidden",)
+    trickle_seconds: float = 0.0  # > 0: the JSON answer is sent one byte at a time
+    download_trickle_seconds: float = 0.0  # > 0: DALL·E files are sent one byte at a time
+    image_bytes: bytes | None = None  # set: every image is these bytes instead of a render
     calls: list[ImageCall] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
+    file_faults: dict[str, str] = field(default_factory=dict)  # file name -> fault
+    downloads: list[str] = field(default_factory=list)  # paths asked of the file server
     _faults: FaultSwitch = field(default_factory=FaultSwitch)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: QuietServer | None = None
@@ -113,14 +139,17 @@ class FakeOpenAIImages:
         self._faults.set(name, times)
 
     # -- the file server for DALL·E URLs -------------------------------------------------
-    def _file_url(self, data: bytes) -> str:
+    def _file_url(self, data: bytes, fault: str | None = None) -> str:
         with self._lock:
             if self._server is None:
                 self._server = start_server(_FileHandler, self, "127.0.0.1", 0)
             name = f"img-{uuid.uuid4().hex}.png"
             self.files[name] = data
+            if fault in ("endless_download", "redirect_url"):
+                self.file_faults[name] = fault
             port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}/files/{name}"
+        host = "localhost" if fault == "foreign_url" else "127.0.0.1"
+        return f"http://{host}:{port}/files/{name}"
 
     def stop(self) -> None:
         with self._lock:
@@ -134,16 +163,21 @@ class FakeOpenAIImages:
         self.stop()
 
     # -- the handler ---------------------------------------------------------------------
-    def __call__(self, fake: Any, body: dict) -> tuple[int, dict]:
+    def __call__(self, fake: Any, body: dict) -> tuple[int, dict | RawBody]:
         call = ImageCall(dict(body), received_at=time.monotonic())
         with self._lock:
             self.calls.append(call)
         status, payload = self._answer(fake, body)
         call.status, call.responded_at = status, time.monotonic()
+        if self.trickle_seconds and isinstance(payload, dict):
+            raw = json.dumps(payload).encode()
+            return status, RawBody(trickled(raw), self.trickle_seconds, len(raw))
         return status, payload
 
-    def _answer(self, fake: Any, body: dict) -> tuple[int, dict]:
+    def _answer(self, fake: Any, body: dict) -> tuple[int, dict | RawBody]:
         fault = self._faults.take()
+        if fault == "endless_body":
+            return 200, RawBody(endless(b'{"created": 1, "data": [{"b64_json": "'))
         if fault == "timeout":
             time.sleep(self.hang_seconds)
         if fault == "echo_key":
@@ -285,7 +319,8 @@ class FakeOpenAIImages:
         data = []
         if fault != "empty_data":
             for i in range(n):
-                b64 = base64.b64encode(render_image(width, height, fmt, seed=i)).decode()
+                image = self.image_bytes or render_image(width, height, fmt, seed=i)
+                b64 = base64.b64encode(image).decode()
                 data.append({"b64_json": "not//base64!!" if fault == "malformed_b64" else b64})
         payload: dict = {
             "created": int(time.time()),
@@ -340,7 +375,7 @@ class FakeOpenAIImages:
         data = []
         if fault != "empty_data":
             for i in range(body.get("n", 1)):
-                png = render_image(width, height, "png", seed=i)
+                png = self.image_bytes or render_image(width, height, "png", seed=i)
                 item: dict = {"revised_prompt": f"A detailed rendering of: {body['prompt']}"}
                 if body.get("response_format") == "b64_json":
                     item["b64_json"] = (
@@ -349,7 +384,7 @@ class FakeOpenAIImages:
                         else base64.b64encode(png).decode()
                     )
                 else:
-                    item["url"] = self._file_url(png)
+                    item["url"] = self._file_url(png, fault)
                     if fault == "expired_url":
                         self.files.clear()
                 data.append(item)
@@ -360,7 +395,24 @@ class _FileHandler(FakeHandler):
     server_fake: FakeOpenAIImages
 
     def do_GET(self) -> None:
-        data = self.server_fake.files.get(self.path.rsplit("/", 1)[-1])
+        fake = self.server_fake
+        name = self.path.rsplit("/", 1)[-1]
+        fake.downloads.append(self.path)
+        data = fake.files.get(name)
+        fault = fake.file_faults.get(name)
+        if fault == "endless_download":
+            send_raw(self, 200, RawBody(endless(b"\x89PNG\r\n\x1a\n"), content_type="image/png"))
+            return
+        if fault == "redirect_url":
+            self.send_response(302)
+            self.send_header("location", f"/files/{next(iter(fake.files))}")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        if data is not None and fake.download_trickle_seconds:
+            raw = RawBody(trickled(data), fake.download_trickle_seconds, len(data), "image/png")
+            send_raw(self, 200, raw)
+            return
         status, ctype = (200, "image/png") if data is not None else (404, "text/plain")
         data = data if data is not None else b"not found"
         self.send_response(status)

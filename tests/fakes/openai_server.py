@@ -26,6 +26,8 @@ from tests.fakes.http_fake import (
     FakeHandler,
     FakeHTTPServer,
     FaultSwitch,
+    RawBody,
+    send_raw,
     serve_until_interrupted,
 )
 
@@ -180,7 +182,7 @@ class FakeOpenAI(FakeHTTPServer):
     host: str = "127.0.0.1"
     port: int = 0
     requests: list[RecordedRequest] = field(default_factory=list)
-    image_handler: Callable[[FakeOpenAI, dict], tuple[int, dict]] | None = None
+    image_handler: Callable[[FakeOpenAI, dict], tuple[int, dict | RawBody]] | None = None
     _faults: FaultSwitch = field(default_factory=FaultSwitch)
 
     # -- control -------------------------------------------------------------------------
@@ -302,7 +304,10 @@ class _Handler(FakeHandler):
                 self._send_error(fault)
                 return
             status, payload = fake.image_handler(fake, body or {})
-            self._send_json(status, payload)
+            if isinstance(payload, RawBody):  # a trickle or an endless body
+                send_raw(self, status, payload)
+            else:
+                self._send_json(status, payload)
             return
         self._send_json(
             404,
