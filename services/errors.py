@@ -37,6 +37,8 @@ class ErrorKind(StrEnum):
     MAINTENANCE = "maintenance"
     BAD_RESPONSE = "bad_response"
     ADDRESS_REFUSED = "address_refused"
+    BUDGET_EXCEEDED = "budget_exceeded"
+    RUN_LIMIT = "run_limit"
     UNKNOWN = "unknown"
 
     @classmethod

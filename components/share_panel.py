@@ -1,0 +1,51 @@
+"""The owner's side of share links: make a read-only link to the item on screen, see the
+links of this kind, revoke one (it stops working at once)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from components.context import AppContext
+from services.shares import ShareKind
+
+NEW_LINK = "share_new_{kind}_{target}"  # session key: the link just made (shown once)
+
+
+def share_url(token: str) -> str:
+    """The link as a viewer opens it: this server's address, page /shared, the token."""
+    current = urlsplit(st.context.url or "")
+    base = f"{current.scheme}://{current.netloc}" if current.netloc else ""
+    return f"{base}/shared?token={token}"
+
+
+def share_panel(ctx: AppContext, kind: ShareKind, target_id: str | None) -> None:
+    """A 'Shared links' expander: a button for a new link to ``target_id`` (when there is
+    one), the new link once, and the owner's live links of ``kind`` with Revoke."""
+    t = ctx.t
+    links = ctx.shares.links(kind)
+    new_key = NEW_LINK.format(kind=kind, target=target_id)
+    with st.expander(t("shares.panel", count=len(links)), icon=":material/share:"):
+        st.caption(t("shares.who_can_open"))
+        if target_id is not None and st.button(
+            t(f"shares.create.{kind}"), key=f"share_create_{kind}", icon=":material/add_link:"
+        ):
+            st.session_state[new_key] = share_url(ctx.shares.create(kind, target_id))
+            links = ctx.shares.links(kind)
+        if st.session_state.get(new_key):
+            st.code(st.session_state[new_key], language=None, wrap_lines=True)
+            st.caption(t("shares.copy_now"))
+        if not links:
+            st.caption(t("shares.none"))
+        for link in links:
+            left, right = st.columns([4, 1], vertical_alignment="center")
+            left.markdown(
+                f"{link.title}  \n:small[{t('shares.created', when=f'{link.created_at:%Y-%m-%d %H:%M} UTC')}]"
+            )
+            if right.button(
+                t("shares.revoke"), key=f"share_revoke_{link.id[:16]}", icon=":material/link_off:"
+            ):
+                ctx.shares.revoke(link.id)
+                st.session_state.pop(NEW_LINK.format(kind=kind, target=link.target_id), None)
+                st.rerun()
