@@ -63,7 +63,7 @@ elif isinstance(shared, SharedComparison):
             {"provider": lane.provider, "model": lane.model},
             position=position if hidden else None,
         )
-        with column, st.container(border=True):
+        with column, st.container(border=True, key=f"shared_lane_{index}"):
             image_card(ctx, title, from_stored(shared, lane), hide_details=hidden)
     if compare_run.outcome is None:
         st.caption(t("shares.not_voted"))
