@@ -30,9 +30,7 @@ def shared_conversation() -> str:
     store.add_message(conversation.id, "assistant", "Dust hares with wide ears.")
     other = store.create()
     store.update(other.id, title="My other private chat")
-    return conversation.id, ShareService(db, "local").create(
-        ShareKind.CONVERSATION, conversation.id
-    )
+    return ShareService(db, "local").create(ShareKind.CONVERSATION, conversation.id)
 
 
 def test_the_shared_page_is_read_only(app_env):
