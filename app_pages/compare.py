@@ -75,6 +75,7 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
 
 def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
     t = ctx.t
+    max_lanes = ctx.budget.max_lanes()
     columns = st.columns(len(lanes))
     for i, lane in enumerate(lanes):
         with columns[i], st.container(border=True):
@@ -103,6 +104,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
                 "",
                 key=f"compare_dup_{lane['id']}",
                 icon=":material/content_copy:",
+                disabled=max_lanes is not None and len(lanes) >= max_lanes,
                 help=t("compare.duplicate"),
             ):
                 lanes.insert(i + 1, duplicate_lane(lane))
