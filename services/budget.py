@@ -14,7 +14,6 @@ Karlo images are free within Kakao's quota: they cost $0 and count against the K
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -139,7 +138,6 @@ class Budget:
         self.usage = usage
         self.catalog = catalog
         self.clock = clock
-        self._lock = threading.Lock()
 
     # -- who pays --------------------------------------------------------------------------
     def own_key(self, provider: str) -> bool:
@@ -293,8 +291,7 @@ class Budget:
             images=images,
             created_at=self.clock(),
         )
-        with self._lock:
-            self.usage.add(event)
+        self.usage.add(event)
 
     def record_chat(self, kind: str, messages: Sequence[ChatMessage], stream: ReplyStream) -> None:
         """Record a chat call from what its stream reported; without usage (a stopped or
