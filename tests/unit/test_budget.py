@@ -287,3 +287,27 @@ def test_usage_events_are_per_owner(db):
     window = (datetime(2000, 1, 1), datetime(2100, 1, 1))
     assert UsageStore(db, "b").charged_usd(*window) == 0.0
     assert UsageStore(db, "a").charged_usd(*window) == 1.0
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_refusal_reads_spent_remaining_and_reset_in_both_languages(lang):
+    from components.budget import limit_text
+    from services.i18n import Translator
+
+    t = Translator(lang)
+    err = LimitExceeded(
+        LimitKind.DAILY_BUDGET,
+        used=0.8,
+        allowed=1.0,
+        asked=0.3,
+        resets_at=datetime(2026, 11, 26),
+        unpriced=True,
+    )
+    text = limit_text(err, t)
+    assert "$0.8000" in text and "$1.0000" in text and "$0.2000" in text and "$0.3000" in text
+    assert "00:00" in text and "UTC" in text
+    assert t("budget.unpriced_counted") in text
+    karlo = LimitExceeded(
+        LimitKind.KARLO_MONTHLY, used=50, allowed=50, asked=1, resets_at=datetime(2026, 12, 1)
+    )
+    assert "2026-12-01" in limit_text(karlo, t) and "50" in limit_text(karlo, t)
