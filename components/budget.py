@@ -13,11 +13,9 @@ from services.storage.db import utcnow
 
 
 def resets_text(resets_at: datetime, t: Translator, now: datetime | None = None) -> str:
-    """'00:00 UTC, in 5 h 12 min' (or the date, for a monthly reset)."""
+    """The daily reset: '00:00 UTC (in 5 h 12 min)'."""
     now = now or utcnow()
     minutes = max(int((resets_at - now).total_seconds() // 60) + 1, 1)
-    if minutes >= 48 * 60:
-        return t("budget.resets_on", date=f"{resets_at:%Y-%m-%d}")
     return t(
         "budget.resets_in", time=f"{resets_at:%H:%M}", hours=minutes // 60, minutes=minutes % 60
     )
@@ -41,7 +39,7 @@ def limit_text(err: LimitExceeded, t: Translator) -> str:
             used=int(err.used),
             cap=int(err.allowed),
             asked=int(err.asked),
-            resets=resets_text(err.resets_at, t) if err.resets_at else "",
+            resets=t("budget.resets_on", date=f"{err.resets_at:%Y-%m-%d}") if err.resets_at else "",
         )
     return t(f"budget.{err.limit}", allowed=int(err.allowed), asked=int(err.asked))
 
