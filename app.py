@@ -10,13 +10,17 @@ import streamlit as st
 from dotenv import dotenv_values
 
 from components import state as K
+from components.budget import budget_caption
 from components.context import AppContext
 from components.sidebar import connection_panel, language_switch
+from services.budget import Budget
 from services.catalog import load_catalog
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
 from services.settings import Mode, resolve_settings
+from services.shares import ShareService
 from services.storage import ConversationStore, open_database
+from services.storage.usage import UsageStore
 
 ROOT = Path(__file__).resolve().parent
 SETTING_NAMES = (
@@ -77,7 +81,8 @@ settings = resolve_settings(
 catalog = load_catalog()
 db = open_database(settings.database_url)
 conversations = ConversationStore(db, settings.owner_id)
-chat = ChatService(settings, catalog)
+budget = Budget(settings, UsageStore(db, settings.owner_id), catalog)
+chat = ChatService(settings, catalog, budget=budget)
 st.session_state[K.APP_CONTEXT] = AppContext(
     settings=settings,
     t=t,
@@ -87,6 +92,8 @@ st.session_state[K.APP_CONTEXT] = AppContext(
     chat=chat,
     turns=ChatTurns(conversations, chat),
     today=date.today(),
+    budget=budget,
+    shares=ShareService(db, settings.owner_id),
 )
 
 pages = [
@@ -119,7 +126,11 @@ pages = [
         icon=":material/photo_library:",
         url_path="gallery",
     ),
+    st.Page(
+        "app_pages/shared.py", title=t("shares.page_title"), url_path="shared", visibility="hidden"
+    ),
 ]
 page = st.navigation(pages)
 connection_panel()
+budget_caption(budget, t)
 page.run()

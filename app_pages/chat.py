@@ -9,6 +9,7 @@ from components.context import AppContext, app_context
 from components.conversation_list import conversation_list, current_conversation, open_conversation
 from components.errors import show_error
 from components.model_picker import model_picker
+from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.transcript import render_transcript
 from components.usage import format_cost
@@ -16,6 +17,7 @@ from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_user_text
 from services.chat_turns import settle
 from services.errors import ChatCanvasError, ErrorKind
+from services.shares import ShareKind
 from services.storage import Conversation
 
 PAGE = 30  # messages drawn at once; older ones behind "show earlier"
@@ -186,6 +188,7 @@ load_conversation_settings(ctx, conversation)
 
 st.subheader(conversation.title if conversation and conversation.title else t("chat.title"))
 spec, options = settings_panel(ctx, conversation)
+share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
 
 if not ctx.settings.openai_api_key:
     show_error(ChatCanvasError(ErrorKind.NO_KEY), t)

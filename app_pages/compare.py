@@ -10,11 +10,13 @@ from components.compare_view import show_run
 from components.context import AppContext, app_context
 from components.errors import show_error
 from components.lane_form import default_lanes, duplicate_lane, lane_form, new_lane
+from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from services.errors import ChatCanvasError
 from services.images import karlo_prompt_problems
 from services.images.karlo import MAX_PROMPT_CHARS
 from services.images.translate import make_karlo_ready
+from services.shares import ShareKind
 from services.storage.images import ImageStore
 
 
@@ -73,6 +75,7 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
 
 def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
     t = ctx.t
+    max_lanes = ctx.budget.max_lanes()
     columns = st.columns(len(lanes))
     for i, lane in enumerate(lanes):
         with columns[i], st.container(border=True):
@@ -101,6 +104,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
                 "",
                 key=f"compare_dup_{lane['id']}",
                 icon=":material/content_copy:",
+                disabled=max_lanes is not None and len(lanes) >= max_lanes,
                 help=t("compare.duplicate"),
             ):
                 lanes.insert(i + 1, duplicate_lane(lane))
@@ -142,7 +146,14 @@ karlo_prompt = (
 
 lane_editors(ctx, lanes)
 left, middle, right = st.columns([1, 1, 2])
-if left.button(t("images.add_lane"), key="compare_add_lane", icon=":material/add:"):
+max_lanes = ctx.budget.max_lanes()
+if left.button(
+    t("images.add_lane"),
+    key="compare_add_lane",
+    icon=":material/add:",
+    disabled=max_lanes is not None and len(lanes) >= max_lanes,
+    help=t("budget.max_lanes_help", allowed=max_lanes) if max_lanes else None,
+):
     lanes.append(new_lane(ctx, "openai"))
     st.rerun()
 blind = middle.toggle(
@@ -160,18 +171,23 @@ if clicked or st.session_state.pop(K.COMPARE_AUTORUN, False):
     if not prompt.strip():
         st.warning(t("errors.empty_input"))
     else:
-        run_comparison(
-            ctx,
-            lanes,
-            prompt=prompt.strip(),
-            negative_prompt=negative_prompt.strip(),
-            karlo_prompt=karlo_prompt,
-            blind=blind,
-            studio_run_id=st.session_state.get(K.COMPARE_STUDIO_RUN_ID),
-            on_stored=lambda run_id: st.session_state.update({K.COMPARE_LAST_RUN: run_id}),
-        )
-        st.rerun()
+        try:
+            run_comparison(
+                ctx,
+                lanes,
+                prompt=prompt.strip(),
+                negative_prompt=negative_prompt.strip(),
+                karlo_prompt=karlo_prompt,
+                blind=blind,
+                studio_run_id=st.session_state.get(K.COMPARE_STUDIO_RUN_ID),
+                on_stored=lambda run_id: st.session_state.update({K.COMPARE_LAST_RUN: run_id}),
+            )
+        except ChatCanvasError as err:  # a spending limit: nothing was sent
+            show_error(err, t)
+        else:
+            st.rerun()
 elif st.session_state.get(K.COMPARE_LAST_RUN):
     last = store.get_run(st.session_state[K.COMPARE_LAST_RUN])
     if last is not None:
         show_run(ctx, store, last, same_seeds=True)
+        share_panel(ctx, ShareKind.COMPARISON, last.id)

@@ -10,10 +10,12 @@ from components.context import AppContext, app_context
 from components.errors import show_error
 from components.final_prompt import final_prompt_panel
 from components.model_picker import model_picker
+from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
 from services.errors import ChatCanvasError, ErrorKind
 from services.prompt_chain import DEFAULT_CHAIN_ID, ChainEngine, ChainRun, TemplateInvalid, label
+from services.shares import ShareKind
 from services.storage.chains import ChainStore
 from services.storage.conversations import auto_title
 from services.studio_runs import settle
@@ -187,6 +189,7 @@ with studio_tab:
         render_steps(ctx, chains, run, back_translate=back_translate)
         if run.final_prompt:
             final_prompt_panel(ctx, chains, run)
+    share_panel(ctx, ShareKind.STUDIO_RUN, run.id if run and chains.get_run(run.id) else None)
 
 with templates_tab:
     template_editor(ctx, chains)

@@ -191,6 +191,11 @@ def stream_run(ctx: AppContext, chains: ChainStore, run: ChainRun, start_at: int
         streaming = StreamingRun(ChainEngine(ctx.chat), chains, run, start_at)
     except ValueError:  # an earlier step is not done (any more): show the run as it is
         st.rerun()
+    except ChatCanvasError as err:  # a spending limit: nothing was sent, nothing changed
+        if chains.get_run(run.id) is None and st.query_params.get("run") == run.id:
+            del st.query_params["run"]  # a fresh run that never started: no link to it
+        show_error(err, t)
+        return
     st.button(t("studio.cancel"), key=CANCEL_KEY, icon=":material/stop_circle:")
     try:
         for step in streaming:

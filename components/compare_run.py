@@ -52,12 +52,20 @@ def run_comparison(
     """Generate with every lane concurrently; the wall time is the slowest lane's. Each lane's
     container (key ``compare_lane_<i>``) shows a spinner, then its images or its error.
     Each lane is stored as it ends; ``on_stored(run_id)`` is told the run's id before the
-    lanes start, so a page interrupted mid-run can still show what was made."""
+    lanes start, so a page interrupted mid-run can still show what was made. Raises
+    LimitExceeded (nothing stored, nothing sent) when the run would pass a spending limit."""
     t = ctx.t
     requests: list[ImageRequest] = []
     for lane in lanes:
         sent = karlo_prompt if lane["provider"] == "karlo" and karlo_prompt else prompt
         requests.append(lane_request(ctx, lane, sent, negative_prompt))
+    # the spending limits are checked for the whole run before anything is stored or sent
+    guarded = ctx.budget.guard_lanes(
+        [
+            (make_provider(lane["provider"], ctx.settings), request)
+            for lane, request in zip(lanes, requests, strict=True)
+        ]
+    )
     store = ImageStore(ctx.db, ctx.settings.owner_id)
     run_id = store.start_run(
         prompt, negative_prompt=negative_prompt, blind=blind, studio_run_id=studio_run_id
@@ -81,10 +89,7 @@ def run_comparison(
 
     keeper = LaneKeeper(store, run_id, requests)
     run_lanes(
-        [
-            (make_provider(lane["provider"], ctx.settings), request)
-            for lane, request in zip(lanes, requests, strict=True)
-        ],
+        guarded,
         on_done=show,
         keep=keeper,
     )

@@ -8,11 +8,13 @@ from datetime import date
 import streamlit as st
 
 from components import state as K
+from services.budget import Budget
 from services.catalog import Catalog, LiveModel
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
 from services.i18n import Translator
 from services.settings import Settings
+from services.shares import ShareService
 from services.storage import ConversationStore, Database
 
 
@@ -26,6 +28,8 @@ class AppContext:
     chat: ChatService
     turns: ChatTurns
     today: date
+    budget: Budget
+    shares: ShareService
 
     def live_models(self) -> list[LiveModel] | None:
         """The models the current key/base URL listed, if the connection was tested."""

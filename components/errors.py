@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.budget import limit_text
+from services.budget import LimitExceeded
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 
 
 def error_text(err: ChatCanvasError, t: Translator) -> str:
+    if isinstance(err, LimitExceeded):
+        return limit_text(err, t)
     if err.kind is ErrorKind.RATE_LIMIT and err.retry_after:
         return t("errors.rate_limit_after", seconds=int(err.retry_after + 0.999))
     if err.kind is ErrorKind.UNSUPPORTED_PARAMETER:
@@ -19,6 +23,6 @@ def error_text(err: ChatCanvasError, t: Translator) -> str:
 def show_error(err: ChatCanvasError, t: Translator, *, icon: str = ":material/error:") -> None:
     """The sentence, then the provider's own (scrubbed) words in a collapsed box."""
     st.error(error_text(err, t), icon=icon)
-    if err.detail:
+    if err.detail and not isinstance(err, LimitExceeded):  # its figures are in the sentence
         with st.expander(t("errors.details")):
             st.code(err.detail, language=None, wrap_lines=True)

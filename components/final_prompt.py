@@ -8,7 +8,7 @@ from components import state as K
 from components.compare_run import run_comparison
 from components.compare_view import show_run
 from components.context import AppContext
-from components.errors import error_text
+from components.errors import error_text, show_error
 from components.lane_form import default_lanes
 from services.chat import check_user_text
 from services.errors import ChatCanvasError
@@ -121,17 +121,21 @@ def generated_here(
                 karlo_prompt = make_karlo_ready(ctx.chat, run.model, prompt)
             except ChatCanvasError:
                 karlo_prompt = None  # the Karlo lane then says why it cannot send this prompt
-        run_comparison(
-            ctx,
-            default_lanes(ctx),
-            prompt=prompt,
-            negative_prompt=negative,
-            karlo_prompt=karlo_prompt,
-            blind=False,
-            studio_run_id=run.id,
-            on_stored=lambda compare_run_id: made.update({run.id: compare_run_id}),
-        )
-        st.rerun()
+        try:
+            run_comparison(
+                ctx,
+                default_lanes(ctx),
+                prompt=prompt,
+                negative_prompt=negative,
+                karlo_prompt=karlo_prompt,
+                blind=False,
+                studio_run_id=run.id,
+                on_stored=lambda compare_run_id: made.update({run.id: compare_run_id}),
+            )
+        except ChatCanvasError as err:  # a spending limit: nothing was sent
+            show_error(err, ctx.t)
+        else:
+            st.rerun()
     compare_run = store.get_run(made[run.id]) if run.id in made else None
     if compare_run is not None:
         show_run(ctx, store, compare_run)

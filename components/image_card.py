@@ -6,6 +6,7 @@ lane (read back from the store, one image at a time)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import streamlit as st
 
@@ -15,7 +16,7 @@ from components.usage import format_cost
 from services.errors import ChatCanvasError, ErrorKind
 from services.images import ImageResult, error_message_key
 from services.images.base import LaneOutcome
-from services.storage.images import ImageStore, StoredLane
+from services.storage.images import StoredImage, StoredLane
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,14 @@ def from_outcome(outcome: LaneOutcome) -> CardData:
     )
 
 
-def from_stored(store: ImageStore, lane: StoredLane) -> CardData:
+class ImageSource(Protocol):
+    """Where a stored lane's images are read: the owner's ImageStore, or a shared
+    comparison (which reads only its own images)."""
+
+    def get_image(self, image_id: str) -> StoredImage | None: ...
+
+
+def from_stored(store: ImageSource, lane: StoredLane) -> CardData:
     if lane.error_kind:
         error = ChatCanvasError(
             ErrorKind.parse(lane.error_kind), lane.error_detail or "", provider=lane.provider

@@ -79,7 +79,7 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
         st.number_input(
             t("images.params.count"),
             1,
-            caps.max_count,
+            min(caps.max_count, ctx.budget.max_images_per_lane() or caps.max_count),
             1,
             key=field_key(lane, "count"),
             persist_state="session",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx2
 import openai
@@ -17,6 +18,9 @@ import openai
 from services.catalog import Catalog, LiveModel, ModelSpec, parse_date
 from services.errors import ChatCanvasError, ErrorKind, from_openai
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from services.budget import Budget
 
 ROLES = frozenset({"system", "user", "assistant"})
 # Interactive defaults: fail within seconds on a dead host, give a thinking model two minutes
@@ -102,6 +106,7 @@ def build_params(spec: ModelSpec, options: ChatOptions) -> dict[str, object]:
 
 _clients: dict[tuple, openai.OpenAI] = {}
 _clients_lock = threading.Lock()
+_close_lock = threading.Lock()
 
 
 def openai_client(
@@ -147,6 +152,9 @@ class ReplyStream:
     finish_reason: str | None = None
     error: ChatCanvasError | None = None
     finished: bool = False
+    # called once when the stream is closed (ended, stopped or broken): records the call
+    on_close: Callable[[ReplyStream], None] | None = field(default=None, repr=False)
+    _closed: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def __iter__(self) -> Iterator[str]:
         try:
@@ -180,6 +188,11 @@ class ReplyStream:
         close = getattr(self._sdk_stream, "close", None)
         if close is not None:
             close()
+        with _close_lock:  # Stop (another thread) and the stream's own end may race here
+            first = not self._closed.is_set()
+            self._closed.set()
+        if first and self.on_close is not None:
+            self.on_close(self)
 
     @property
     def complete(self) -> bool:
@@ -205,9 +218,11 @@ class ChatService:
         *,
         timeout: httpx2.Timeout | float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        budget: Budget | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
+        self.budget = budget  # checks each call before it is sent and records it after
         self._timeout = timeout
         self._max_retries = max_retries
 
@@ -223,15 +238,24 @@ class ChatService:
             raise from_openai(exc, self.settings.secrets()) from None
 
     def stream_reply(
-        self, model: str, messages: Sequence[ChatMessage], options: ChatOptions = ChatOptions()
+        self,
+        model: str,
+        messages: Sequence[ChatMessage],
+        options: ChatOptions = ChatOptions(),
+        *,
+        purpose: str = "chat",
     ) -> ReplyStream:
         """Start a streamed reply. Errors before the first byte (bad key, no credit, unknown
-        model, ...) raise ChatCanvasError; errors after it end the stream with ``error`` set."""
+        model, a spending limit, ...) raise ChatCanvasError; errors after it end the stream
+        with ``error`` set. ``purpose`` (chat, studio, translate) labels the recorded call."""
         if not messages:
             raise ChatCanvasError(ErrorKind.EMPTY_INPUT)
         spec = self.catalog.spec(model)
         try:
-            sdk_stream = self._client().chat.completions.create(
+            client = self._client()
+            if self.budget is not None:
+                self.budget.check_chat(model, messages, options.max_tokens)
+            sdk_stream = client.chat.completions.create(
                 model=model,
                 messages=[{"role": m.role, "content": m.content} for m in messages],
                 stream=True,
@@ -240,13 +264,22 @@ class ChatService:
             )
         except Exception as exc:
             raise from_openai(exc, self.settings.secrets()) from None
-        return ReplyStream(spec, sdk_stream, self.settings.secrets())
+        stream = ReplyStream(spec, sdk_stream, self.settings.secrets())
+        if self.budget is not None:
+            budget, sent = self.budget, list(messages)
+            stream.on_close = lambda s: budget.record_chat(purpose, sent, s)
+        return stream
 
     def reply(
-        self, model: str, messages: Sequence[ChatMessage], options: ChatOptions = ChatOptions()
+        self,
+        model: str,
+        messages: Sequence[ChatMessage],
+        options: ChatOptions = ChatOptions(),
+        *,
+        purpose: str = "chat",
     ) -> ReplyStream:
         """A whole reply (consumed stream); raises if it did not complete."""
-        stream = self.stream_reply(model, messages, options)
+        stream = self.stream_reply(model, messages, options, purpose=purpose)
         for _ in stream:
             pass
         if stream.error is not None:

@@ -39,6 +39,8 @@ class ErrorKind(StrEnum):
     ADDRESS_REFUSED = "address_refused"
     RESPONSE_TOO_LARGE = "response_too_large"
     IMAGE_REFUSED = "image_refused"
+    BUDGET_EXCEEDED = "budget_exceeded"
+    RUN_LIMIT = "run_limit"
     UNKNOWN = "unknown"
 
     @classmethod

@@ -685,7 +685,9 @@ class StepStream:
             return
         result.status = StepStatus.RUNNING
         try:
-            stream = self._chat.stream_reply(self._model, self._messages, self._options)
+            stream = self._chat.stream_reply(
+                self._model, self._messages, self._options, purpose="studio"
+            )
         except ChatCanvasError as err:
             self._fail(err)
             return
@@ -810,9 +812,14 @@ class ChainEngine:
         runs only the back-translation. Yields each step as it starts; a step the caller does
         not iterate is run to its end before the next one. Stops at the first step that ends
         in error or cancelled (retry with ``start_at=run.resume_index()``).
-        Raises ValueError when an earlier step is not done."""
+        Raises ValueError when an earlier step is not done, and LimitExceeded (nothing
+        changed, nothing sent) when the first step would pass the user's spending limit."""
         if not run.can_start_at(start_at):
             raise ValueError(f"cannot start at step {start_at}: an earlier step is not done")
+        if self.chat.budget is not None and start_at < len(run.steps):
+            step = run.template.steps[start_at]
+            messages = build_messages(run, start_at)
+            self.chat.budget.check_chat(step.model or run.model, messages, step.max_tokens)
         for i in range(start_at, len(run.steps)):
             run.steps[i] = StepResult()
         if start_at < len(run.steps):

@@ -49,7 +49,9 @@ def make_karlo_ready(chat: ChatService, model: str, prompt: str) -> str:
     if not problems:
         return prompt.strip()
     stream = chat.reply(
-        model, [ChatMessage("system", INSTRUCTION), ChatMessage("user", prompt.strip())]
+        model,
+        [ChatMessage("system", INSTRUCTION), ChatMessage("user", prompt.strip())],
+        purpose="translate",
     )
     english = shorten(_clean(stream.text))
     if not english or "not_english" in karlo_prompt_problems(english):
