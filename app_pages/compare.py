@@ -15,7 +15,6 @@ from services.errors import ChatCanvasError
 from services.images import karlo_prompt_problems
 from services.images.karlo import MAX_PROMPT_CHARS
 from services.images.translate import make_karlo_ready
-from services.storage.images import ImageStore
 
 
 def make_karlo_prompt() -> None:
@@ -119,7 +118,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
 ctx = app_context()
 t = ctx.t
 ensure_models_listed()
-store = ImageStore(ctx.db, ctx.settings.owner_id)
+store = ctx.images
 lanes: list[dict] = st.session_state.setdefault(K.COMPARE_LANES, default_lanes(ctx))
 
 st.subheader(t("common.nav.compare"))

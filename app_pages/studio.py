@@ -13,7 +13,7 @@ from components.model_picker import model_picker
 from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
 from services.errors import ChatCanvasError, ErrorKind
-from services.prompt_chain import DEFAULT_CHAIN_ID, ChainEngine, ChainRun, TemplateInvalid, label
+from services.prompt_chain import DEFAULT_CHAIN_ID, ChainRun, TemplateInvalid, label
 from services.storage.chains import ChainStore
 from services.storage.conversations import auto_title
 from services.studio_runs import settle
@@ -103,7 +103,7 @@ def run_history(ctx: AppContext, chains: ChainStore, current: ChainRun | None) -
 
 ctx = app_context()
 t = ctx.t
-chains = ChainStore(ctx.db, ctx.settings.owner_id)
+chains = ctx.chains
 ensure_models_listed()
 run = current_run(ctx, chains)
 if run is not None:
@@ -152,7 +152,7 @@ with studio_tab:
         help=t("studio.back_translate_help"),
         persist_state=PERSIST,
     )
-    engine = ChainEngine(ctx.chat)
+    engine = ctx.chain_engine
     chain = chain_by_id[chain_id]
     if idea.strip():
         try:

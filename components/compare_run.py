@@ -11,9 +11,9 @@ import streamlit as st
 from components.context import AppContext
 from components.image_card import from_outcome, image_card
 from components.lane_form import lane_request
-from services.images import ImageRequest, make_provider, run_lanes
+from services.images import ImageRequest, run_lanes
 from services.images.base import LaneOutcome
-from services.storage.images import CompareRun, ImageStore
+from services.storage.images import CompareRun
 
 
 def lane_title(ctx: AppContext, index: int, lane: dict, *, position: int | None = None) -> str:
@@ -54,7 +54,7 @@ def run_comparison(
     for lane in lanes:
         sent = karlo_prompt if lane["provider"] == "karlo" and karlo_prompt else prompt
         requests.append(lane_request(ctx, lane, sent, negative_prompt))
-    store = ImageStore(ctx.db, ctx.settings.owner_id)
+    store = ctx.images
     run_id = store.start_run(
         prompt, negative_prompt=negative_prompt, blind=blind, studio_run_id=studio_run_id
     )
@@ -77,7 +77,7 @@ def run_comparison(
 
     run_lanes(
         [
-            (make_provider(lane["provider"], ctx.settings), request)
+            (ctx.image_provider(lane["provider"]), request)
             for lane, request in zip(lanes, requests, strict=True)
         ],
         on_done=show,
