@@ -116,14 +116,14 @@ def test_only_admins_see_the_admin_page(browser, shared_app):
     visitor = open_signed_in(browser, shared_app, "cy", f"cy@{SHARED_DOMAIN}", "Cy")
     try:
         wait_for_app(boss)
-        boss.locator(NAV).get_by_text("Admin").click()
+        boss.locator(NAV).get_by_role("link", name="Admin").click()
         boss.wait_for_selector("h3:has-text('Admin')", timeout=30_000)
         table = boss.wait_for_selector('[data-testid="stDataFrame"]', timeout=30_000)
         assert table.is_visible()
         assert boss.url.rstrip("/").endswith("/admin")
 
         wait_for_app(visitor)
-        assert visitor.locator(NAV).get_by_text("Admin").count() == 0
+        assert visitor.locator(NAV).get_by_role("link", name="Admin").count() == 0
         visitor.goto(shared_app.url + "admin")
         visitor.wait_for_selector("text=Page not found", timeout=30_000)
         wait_for_app(visitor)  # the main page runs instead
