@@ -9,7 +9,8 @@ import pytest
 from tests.e2e.conftest import SHARED_ADMIN, SHARED_DOMAIN, new_page
 from tests.e2e.oidc import LOGIN_BUTTON, SIGN_OUT_BUTTON, sign_in, sign_out
 
-pytestmark = pytest.mark.e2e
+# Signing in is several page loads across two servers; the first test also starts both.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 INPUT = '[data-testid="stChatInput"] textarea'
 ASSISTANT = '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])'
 SIDEBAR = '[data-testid="stSidebar"]'
