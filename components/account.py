@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitAuthError
 
 from services.i18n import Translator
 from services.identity import SignedInUser
@@ -21,7 +22,10 @@ def sign_in_page(t: Translator, providers: list[str | None]) -> None:
             type="primary",
             icon=":material/login:",
         ):
-            st.login(provider)
+            try:
+                st.login(provider)
+            except StreamlitAuthError:  # an incomplete [auth] section, or Authlib missing
+                st.error(t("auth.misconfigured"), icon=":material/error:")
 
 
 def refusal_page(t: Translator, user: SignedInUser) -> None:

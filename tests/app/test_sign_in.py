@@ -56,6 +56,15 @@ def test_an_anonymous_visitor_sees_only_the_sign_in_page(app_env, lang, title, b
     assert not at.sidebar.button  # no conversations, no connection panel
 
 
+def test_a_sign_in_that_cannot_start_says_so_in_words(app_env):
+    # AppTest's secrets never reach st.login's own check, which then finds no [auth]: the
+    # same error a deployer's incomplete [auth] section raises.
+    at = shared_app()
+    at.button(key="auth_login").click().run()
+    assert not at.exception
+    assert "not set up correctly" in at.error[0].value
+
+
 def test_an_anonymous_visitor_opening_a_conversation_url_sees_the_sign_in_page(app_env):
     at = shared_app(c="0123456789abcdef")
     assert at.title[0].value == "Sign in to ChatCanvas" and not at.chat_input
