@@ -24,7 +24,7 @@ def user_table(rows: list[UserSpend], t: Translator) -> None:
                 t("admin.name"): row.user.name or "",
                 t("admin.email"): row.user.email or "",
                 t("admin.role"): t("admin.admin") if row.is_admin else "",
-                t("admin.today"): ledger_cost(row.today_usd, False, t),
+                t("admin.today"): ledger_cost(row.today_usd, row.unpriced_today > 0, t),
                 t("admin.month"): ledger_cost(row.month_usd, row.unpriced_month > 0, t),
                 t("admin.calls_today"): row.calls_today,
                 t("admin.calls_month"): row.calls_month,
@@ -69,7 +69,10 @@ st.subheader(t("admin.title"))
 rows = report.user_spend(today)
 users, spent_today, spent_month = st.columns(3)
 users.metric(t("admin.users"), len(rows))
-spent_today.metric(t("admin.today"), ledger_cost(sum(r.today_usd for r in rows), False, t))
+spent_today.metric(
+    t("admin.today"),
+    ledger_cost(sum(r.today_usd for r in rows), any(r.unpriced_today for r in rows), t),
+)
 spent_month.metric(
     t("admin.month"),
     ledger_cost(sum(r.month_usd for r in rows), any(r.unpriced_month for r in rows), t),

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from services.identity import SignedInUser, is_admin
 from services.settings import Access
@@ -44,6 +44,7 @@ class UserSpend:
     month_usd: float
     calls_today: int
     calls_month: int
+    unpriced_today: int
     unpriced_month: int
 
 
@@ -51,55 +52,55 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def spend_by_owner_day(db: Database, since: date, until: date) -> list[OwnerDay]:
-    """Every owner's spending per UTC day from ``since`` to ``until`` (inclusive): chat
-    replies, studio runs and image lanes, summed in the database."""
-    start = datetime.combine(since, time.min)
-    end = datetime.combine(until + timedelta(days=1), time.min)
-    queries = []
-    m = MessageRow
-    day = func.date(m.created_at)
-    queries.append(
+def _chat_replies(start: datetime, end: datetime) -> Select:
+    m, day = MessageRow, func.date(MessageRow.created_at)
+    unpriced = func.count(m.id).filter(m.completion_tokens.is_not(None), m.cost_usd.is_(None))
+    return (
         select(
-            m.owner_id,
-            day,
-            func.coalesce(func.sum(m.cost_usd), 0.0),
-            func.count(m.id),
-            func.count(m.id).filter(m.completion_tokens.is_not(None), m.cost_usd.is_(None)),
+            m.owner_id, day, func.coalesce(func.sum(m.cost_usd), 0.0), func.count(m.id), unpriced
         )
         .where(m.role == "assistant", m.created_at >= start, m.created_at < end)
         .group_by(m.owner_id, day)
     )
-    r = StudioRunRow
-    day = func.date(r.created_at)
-    queries.append(
+
+
+def _studio_runs(start: datetime, end: datetime) -> Select:
+    r, day = StudioRunRow, func.date(StudioRunRow.created_at)
+    unpriced = func.count(r.id).filter(r.cost_incomplete.is_(True))
+    return (
         select(
-            r.owner_id,
-            day,
-            func.coalesce(func.sum(r.cost_usd), 0.0),
-            func.count(r.id),
-            func.count(r.id).filter(r.cost_incomplete.is_(True)),
+            r.owner_id, day, func.coalesce(func.sum(r.cost_usd), 0.0), func.count(r.id), unpriced
         )
         .where(r.created_at >= start, r.created_at < end)
         .group_by(r.owner_id, day)
     )
-    lane = CompareLaneRow
-    day = func.date(lane.created_at)
-    queries.append(
+
+
+def _image_lanes(start: datetime, end: datetime) -> Select:
+    lane, day = CompareLaneRow, func.date(CompareLaneRow.created_at)
+    unpriced = func.count(lane.id).filter(lane.cost_usd.is_(None), lane.image_count > 0)
+    return (
         select(
             lane.owner_id,
             day,
             func.coalesce(func.sum(lane.cost_usd), 0.0),
             func.count(lane.id),
-            func.count(lane.id).filter(lane.cost_usd.is_(None), lane.image_count > 0),
+            unpriced,
         )
         .where(lane.created_at >= start, lane.created_at < end)
         .group_by(lane.owner_id, day)
     )
+
+
+def spend_by_owner_day(db: Database, since: date, until: date) -> list[OwnerDay]:
+    """Every owner's spending per UTC day from ``since`` to ``until`` (inclusive): chat
+    replies, studio runs and image lanes, each summed in the database, then merged."""
+    start = datetime.combine(since, time.min)
+    end = datetime.combine(until + timedelta(days=1), time.min)
     merged: dict[tuple[str, date], list] = defaultdict(lambda: [0.0, 0, 0])
     with db.session() as s:
-        for stmt in queries:
-            for owner, d, cost, calls, unpriced in s.execute(stmt).all():
+        for query in (_chat_replies, _studio_runs, _image_lanes):
+            for owner, d, cost, calls, unpriced in s.execute(query(start, end)).all():
                 totals = merged[(owner, _as_date(d))]
                 totals[0] += float(cost)
                 totals[1] += int(calls)
@@ -121,7 +122,7 @@ class AdminReport:
     def user_spend(self, today: date) -> list[UserSpend]:
         """Every user who signed in, most recently seen first, with today's and this
         month's spending and calls (UTC days)."""
-        month: dict[str, list] = defaultdict(lambda: [0.0, 0.0, 0, 0, 0])
+        month: dict[str, list] = defaultdict(lambda: [0.0, 0.0, 0, 0, 0, 0])
         for row in spend_by_owner_day(self.db, today.replace(day=1), today):
             totals = month[row.owner_id]
             totals[1] += row.cost_usd
@@ -130,6 +131,7 @@ class AdminReport:
             if row.day == today:
                 totals[0] += row.cost_usd
                 totals[2] += row.calls
+                totals[5] += row.unpriced
         return [
             UserSpend(
                 user=record,
@@ -146,6 +148,7 @@ class AdminReport:
                 month_usd=month[record.owner_id][1],
                 calls_today=month[record.owner_id][2],
                 calls_month=month[record.owner_id][3],
+                unpriced_today=month[record.owner_id][5],
                 unpriced_month=month[record.owner_id][4],
             )
             for record in self.users.all()

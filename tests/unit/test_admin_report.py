@@ -105,6 +105,9 @@ def test_user_spend_lists_every_user_with_today_and_month(db):
     assert (ada.user.name, ada.is_admin, bo.user.name, bo.is_admin) == ("Ada", True, "Bo", False)
     assert ada.today_usd == pytest.approx(0.01) and ada.month_usd == pytest.approx(0.03)
     assert (ada.calls_today, ada.calls_month, ada.unpriced_month) == (1, 2, 0)
+    chat_reply(db, ADA.owner_id, TODAY, None)
+    _, ada = report.user_spend(TODAY)
+    assert (ada.calls_today, ada.unpriced_today, ada.unpriced_month) == (2, 1, 1)
     assert (bo.today_usd, bo.month_usd, bo.calls_month) == (0.0, 0.0, 0)
 
 
