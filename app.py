@@ -1,4 +1,5 @@
-"""ChatCanvas router: page config, settings from the edge, sidebar, st.navigation over app_pages/."""
+"""ChatCanvas router: page config, settings from the edge, the sign-in gate (shared mode), the
+run's services for the owner, sidebar, st.navigation over app_pages/."""
 
 from __future__ import annotations
 
@@ -10,17 +11,14 @@ import streamlit as st
 from dotenv import dotenv_values
 
 from components import state as K
+from components.account import account_panel, refusal_page, sign_in_page
 from components.budget import budget_caption
 from components.context import AppContext
 from components.sidebar import connection_panel, language_switch
-from services.budget import Budget
+from services.app_services import build_services
 from services.catalog import load_catalog
-from services.chat import ChatService
-from services.chat_turns import ChatTurns
-from services.settings import Mode, resolve_settings
-from services.shares import ShareService
-from services.storage import ConversationStore, open_database
-from services.storage.usage import UsageStore
+from services.identity import SignedInUser, is_admin, may_use, user_from_claims
+from services.settings import LOCAL_OWNER, Mode, resolve_settings
 
 ROOT = Path(__file__).resolve().parent
 SETTING_NAMES = (
@@ -59,6 +57,19 @@ def auth_configured() -> bool:
         return False
 
 
+def signed_in_user() -> SignedInUser | None:
+    """The person signed in to this session (from their ID token's claims), if any."""
+    return user_from_claims(st.user.to_dict())
+
+
+def auth_providers() -> list[str | None]:
+    """The providers named in ``[auth.<name>]`` sections, or ``[None]`` for a flat ``[auth]``
+    section (one provider: st.login() with no name)."""
+    section = st.secrets.get("auth", {})
+    named = [k for k, v in section.items() if hasattr(v, "keys") and "client_id" in v]
+    return ([None] if "client_id" in section or not named else []) + named
+
+
 def read_environment() -> dict[str, str]:
     """The process environment over the values of .env (the environment wins)."""
     dotenv = {} if os.environ.get("CHATCANVAS_SKIP_DOTENV") else dotenv_values(ROOT / ".env")
@@ -78,22 +89,35 @@ settings = resolve_settings(
     environ=read_environment(),
     mode=Mode.SHARED if auth_configured() else Mode.LOCAL,
 )
+user = signed_in_user() if settings.mode is Mode.SHARED else None
+if settings.mode is Mode.SHARED and (user is None or not may_use(user, settings.access)):
+    # Nothing of the app runs for this visitor: one page, no navigation, no stores.
+    if user is None:
+        gate = st.Page(
+            lambda: sign_in_page(t, auth_providers()),
+            title=t("auth.page_title"),
+            url_path="sign-in",
+        )
+    else:
+        gate = st.Page(
+            lambda: refusal_page(t, user), title=t("auth.refused_title"), url_path="refused"
+        )
+    st.navigation([gate], position="hidden").run()
+    st.stop()
+
 catalog = load_catalog()
-db = open_database(settings.database_url)
-conversations = ConversationStore(db, settings.owner_id)
-budget = Budget(settings, UsageStore(db, settings.owner_id), catalog)
-chat = ChatService(settings, catalog, budget=budget)
+services = build_services(settings, user.owner_id if user else LOCAL_OWNER, catalog=catalog)
+if user is not None:
+    services.users.record_visit(user)
+admin = user is not None and is_admin(user, settings.access)
 st.session_state[K.APP_CONTEXT] = AppContext(
-    settings=settings,
+    settings=services.settings,
     t=t,
     catalog=catalog,
-    db=db,
-    conversations=conversations,
-    chat=chat,
-    turns=ChatTurns(conversations, chat),
+    services=services,
     today=date.today(),
-    budget=budget,
-    shares=ShareService(db, settings.owner_id),
+    user=user,
+    is_admin=admin,
 )
 
 pages = [
@@ -130,7 +154,18 @@ pages = [
         "app_pages/shared.py", title=t("shares.page_title"), url_path="shared", visibility="hidden"
     ),
 ]
+if admin:  # for anyone else /admin is a page that does not exist
+    pages.append(
+        st.Page(
+            "app_pages/admin.py",
+            title=t("admin.title"),
+            icon=":material/admin_panel_settings:",
+            url_path="admin",
+        )
+    )
 page = st.navigation(pages)
+if user is not None:
+    account_panel(t, user)
 connection_panel()
-budget_caption(budget, t)
+budget_caption(services.budget, t)
 page.run()

@@ -17,7 +17,6 @@ from services.images import karlo_prompt_problems
 from services.images.karlo import MAX_PROMPT_CHARS
 from services.images.translate import make_karlo_ready
 from services.shares import ShareKind
-from services.storage.images import ImageStore
 
 
 def make_karlo_prompt() -> None:
@@ -123,7 +122,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
 ctx = app_context()
 t = ctx.t
 ensure_models_listed()
-store = ImageStore(ctx.db, ctx.settings.owner_id)
+store = ctx.images
 lanes: list[dict] = st.session_state.setdefault(K.COMPARE_LANES, default_lanes(ctx))
 
 st.subheader(t("common.nav.compare"))

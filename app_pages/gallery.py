@@ -22,7 +22,6 @@ from components.gallery_costs import cost_overview
 from components.gallery_detail import image_detail
 from components.gallery_labels import provider_label
 from services.i18n import LANGUAGES, Translator
-from services.ledger import CostLedger
 from services.storage.images import ImageStore, LeaderboardRow
 
 
@@ -124,7 +123,7 @@ def outcome_chart(rows: list[LeaderboardRow], columns: dict[str, str], t: Transl
 
 ctx = app_context()
 t = ctx.t
-store = ImageStore(ctx.db, ctx.settings.owner_id)
+store = ctx.images
 
 st.subheader(t("gallery.title"))
 tab_keys = ("gallery.tabs.images", "gallery.tabs.leaderboard", "gallery.tabs.costs")
@@ -143,7 +142,7 @@ with leaderboard:
         leaderboard_tab(ctx, store)
 with costs:
     if costs.open:
-        cost_overview(ctx, CostLedger(ctx.conversations, store))
+        cost_overview(ctx, ctx.ledger)
 
 open_id = st.session_state.get(K.GALLERY_OPEN)
 if open_id:

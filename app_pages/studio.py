@@ -14,7 +14,7 @@ from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
 from services.errors import ChatCanvasError, ErrorKind
-from services.prompt_chain import DEFAULT_CHAIN_ID, ChainEngine, ChainRun, TemplateInvalid, label
+from services.prompt_chain import DEFAULT_CHAIN_ID, ChainRun, TemplateInvalid, label
 from services.shares import ShareKind
 from services.storage.chains import ChainStore
 from services.storage.conversations import auto_title
@@ -105,7 +105,7 @@ def run_history(ctx: AppContext, chains: ChainStore, current: ChainRun | None) -
 
 ctx = app_context()
 t = ctx.t
-chains = ChainStore(ctx.db, ctx.settings.owner_id)
+chains = ctx.chains
 ensure_models_listed()
 run = current_run(ctx, chains)
 if run is not None:
@@ -154,7 +154,7 @@ with studio_tab:
         help=t("studio.back_translate_help"),
         persist_state=PERSIST,
     )
-    engine = ChainEngine(ctx.chat)
+    engine = ctx.chain_engine
     chain = chain_by_id[chain_id]
     if idea.strip():
         try:

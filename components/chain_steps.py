@@ -14,7 +14,7 @@ from components.errors import error_text, show_error
 from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
-from services.prompt_chain import ChainEngine, ChainRun, StepResult, StepStatus, label
+from services.prompt_chain import ChainRun, StepResult, StepStatus, label
 from services.storage.chains import ChainStore
 from services.studio_runs import StreamingRun, settle
 
@@ -63,7 +63,7 @@ def _save_edit(ctx: AppContext, chains: ChainStore, run_id: str, index: int) -> 
         return
     key = output_key(run, index)
     try:
-        ChainEngine(ctx.chat).set_output(run, index, st.session_state.get(key, ""))
+        ctx.chain_engine.set_output(run, index, st.session_state.get(key, ""))
     except ChatCanvasError as err:
         st.session_state[key] = run.steps[index].output  # an empty answer is not kept
         st.toast(error_text(err, ctx.t), icon=":material/error:")
@@ -188,7 +188,7 @@ def stream_run(ctx: AppContext, chains: ChainStore, run: ChainRun, start_at: int
         with st.expander(step_title(run, index, t), icon=ICONS[StepStatus.DONE]):
             st.markdown(run.steps[index].output)
     try:
-        streaming = StreamingRun(ChainEngine(ctx.chat), chains, run, start_at)
+        streaming = StreamingRun(ctx.chain_engine, chains, run, start_at)
     except ValueError:  # an earlier step is not done (any more): show the run as it is
         st.rerun()
     except ChatCanvasError as err:  # a spending limit: nothing was sent, nothing changed

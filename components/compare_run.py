@@ -12,9 +12,9 @@ from components import state as K
 from components.context import AppContext
 from components.image_card import from_outcome, image_card
 from components.lane_form import lane_request
-from services.images import ImageRequest, make_provider, run_lanes
+from services.images import ImageRequest, run_lanes
 from services.images.base import LaneOutcome
-from services.storage.images import CompareRun, ImageStore
+from services.storage.images import CompareRun
 from services.storage.lane_keeper import LaneKeeper, UnsavedLane
 
 UNSAVED_RUNS_KEPT = 4  # runs whose refused images stay downloadable (bounds session memory)
@@ -62,11 +62,11 @@ def run_comparison(
     # the spending limits are checked for the whole run before anything is stored or sent
     guarded = ctx.budget.guard_lanes(
         [
-            (make_provider(lane["provider"], ctx.settings), request)
+            (ctx.image_provider(lane["provider"]), request)
             for lane, request in zip(lanes, requests, strict=True)
         ]
     )
-    store = ImageStore(ctx.db, ctx.settings.owner_id)
+    store = ctx.images
     run_id = store.start_run(
         prompt, negative_prompt=negative_prompt, blind=blind, studio_run_id=studio_run_id
     )

@@ -18,7 +18,7 @@ from services.storage.lane_keeper import UnsavedLane
 def rerun_with_same_seeds(run_id: str) -> None:
     """Button callback: put each lane's stored seeds back in its seed field and run again."""
     ctx = app_context()
-    run = ImageStore(ctx.db, ctx.settings.owner_id).get_run(run_id)
+    run = ctx.images.get_run(run_id)
     lanes = st.session_state[K.COMPARE_LANES]
     for stored, lane in zip(run.lanes if run else (), lanes, strict=False):
         if stored.seeds:

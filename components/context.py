@@ -8,28 +8,71 @@ from datetime import date
 import streamlit as st
 
 from components import state as K
+from services.app_services import Services
 from services.budget import Budget
 from services.catalog import Catalog, LiveModel
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
 from services.i18n import Translator
+from services.identity import SignedInUser
+from services.images import ImageProvider
+from services.ledger import CostLedger
+from services.prompt_chain import ChainEngine
 from services.settings import Settings
 from services.shares import ShareService
-from services.storage import ConversationStore, Database
+from services.storage import ConversationStore
+from services.storage.chains import ChainStore
+from services.storage.images import ImageStore
 
 
 @dataclass
 class AppContext:
-    settings: Settings
+    settings: Settings  # owner_id is the signed-in user's (or "local")
     t: Translator
     catalog: Catalog
-    db: Database
-    conversations: ConversationStore
-    chat: ChatService
-    turns: ChatTurns
+    services: Services  # built by app.py for this run's owner; pages never build stores
     today: date
-    budget: Budget
-    shares: ShareService
+    user: SignedInUser | None = None  # None in local mode
+    is_admin: bool = False
+
+    @property
+    def budget(self) -> Budget:
+        return self.services.budget
+
+    @property
+    def shares(self) -> ShareService:
+        return self.services.shares
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return self.services.conversations
+
+    @property
+    def chains(self) -> ChainStore:
+        return self.services.chains
+
+    @property
+    def images(self) -> ImageStore:
+        return self.services.images
+
+    @property
+    def ledger(self) -> CostLedger:
+        return self.services.ledger
+
+    @property
+    def chat(self) -> ChatService:
+        return self.services.chat
+
+    @property
+    def turns(self) -> ChatTurns:
+        return self.services.turns
+
+    @property
+    def chain_engine(self) -> ChainEngine:
+        return self.services.chain_engine
+
+    def image_provider(self, name: str) -> ImageProvider:
+        return self.services.image_provider(name)
 
     def live_models(self) -> list[LiveModel] | None:
         """The models the current key/base URL listed, if the connection was tested."""

@@ -15,9 +15,8 @@ from services.errors import ChatCanvasError
 from services.i18n import Translator
 from services.images import karlo_prompt_problems
 from services.images.translate import make_karlo_ready
-from services.prompt_chain import ChainEngine, ChainRun, prompt_checks
+from services.prompt_chain import ChainRun, prompt_checks
 from services.storage.chains import ChainStore
-from services.storage.images import ImageStore
 from services.studio_runs import settle
 
 COMPARE_PAGE = "app_pages/compare.py"
@@ -39,7 +38,7 @@ def _save_prompt(ctx: AppContext, chains: ChainStore, run_id: str) -> None:
     # The final prompt is read from the last step's answer, so an edit here is an edit of that
     # answer, written the way the prompt writers answer: one source of truth for both boxes.
     answer = f"PROMPT: {prompt}\nNEGATIVE: {negative}" if negative else prompt
-    ChainEngine(ctx.chat).set_output(run, len(run.steps) - 1, answer)
+    ctx.chain_engine.set_output(run, len(run.steps) - 1, answer)
     chains.save_run(run)
 
 
@@ -112,7 +111,7 @@ def generated_here(
 ) -> None:
     """Run the default lanes (GPT Image and Karlo) on the final prompt, right here; the result
     is stored like any comparison, linked to this studio run, and shown until a new one."""
-    store = ImageStore(ctx.db, ctx.settings.owner_id)
+    store = ctx.images
     made = st.session_state.setdefault(K.STUDIO_GENERATED, {})
     if generate:
         karlo_prompt = None

@@ -16,7 +16,7 @@ from components import state as K
 from components.context import AppContext
 from components.gallery_labels import plain, provider_label, shorten
 from services.i18n import Translator
-from services.images import PROVIDERS, make_provider
+from services.images import PROVIDERS
 from services.storage.images import ImageStore, ImageThumb
 
 PAGE_SIZE = 24
@@ -96,7 +96,7 @@ def _clear_filters() -> None:
 
 def _model_choices(ctx: AppContext, provider: str | None) -> list[str]:
     names = [provider] if provider else list(PROVIDERS)
-    return [m for name in names for m in make_provider(name, ctx.settings).models()]
+    return [m for name in names for m in ctx.image_provider(name).models()]
 
 
 def gallery_filters(ctx: AppContext) -> dict:

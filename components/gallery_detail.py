@@ -10,7 +10,6 @@ from components.context import AppContext
 from components.gallery_labels import plain, provider_label, utc_time, vote_label
 from components.usage import format_cost
 from services.prompt_chain import label
-from services.storage.chains import ChainStore
 from services.storage.images import ImageStore, StoredImage
 
 
@@ -117,7 +116,7 @@ def _compare_run(ctx: AppContext, store: ImageStore, image: StoredImage) -> None
 
 def _studio_run(ctx: AppContext, studio_run_id: str) -> None:
     t = ctx.t
-    run = ChainStore(ctx.db, ctx.settings.owner_id).get_run(studio_run_id)
+    run = ctx.chains.get_run(studio_run_id)
     with st.expander(t("gallery.detail.studio_title"), icon=":material/auto_awesome:"):
         if run is None:
             st.caption(t("gallery.detail.studio_missing"))

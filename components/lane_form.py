@@ -12,7 +12,7 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
-from services.images import PROVIDERS, ImageCapabilities, ImageRequest, make_provider
+from services.images import PROVIDERS, ImageCapabilities, ImageRequest
 
 CUSTOM = "custom"
 
@@ -46,7 +46,7 @@ def lane_models(ctx: AppContext, provider: str) -> list[str]:
     """The provider's models; for OpenAI the catalog merged with the live list, retired last."""
     if provider == "openai":
         return [s.id for s in ctx.catalog.choices("image", ctx.today, ctx.live_models())]
-    return make_provider(provider, ctx.settings).models()
+    return ctx.image_provider(provider).models()
 
 
 def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
@@ -72,7 +72,7 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
         persist_state="session",
         accept_new_options=True,
     )
-    caps = make_provider(lane["provider"], ctx.settings).capabilities(lane["model"])
+    caps = ctx.image_provider(lane["provider"]).capabilities(lane["model"])
     _size_widgets(ctx, lane, caps)
     left, right = st.columns(2)
     with left:
@@ -183,7 +183,7 @@ def _size_widgets(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:
 
 def lane_request(ctx: AppContext, lane: dict, prompt: str, negative_prompt: str) -> ImageRequest:
     """The request this lane's widgets describe (read from session state)."""
-    caps = make_provider(lane["provider"], ctx.settings).capabilities(lane["model"])
+    caps = ctx.image_provider(lane["provider"]).capabilities(lane["model"])
 
     def value(field: str):
         return st.session_state.get(field_key(lane, field))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.oidc import OidcProvider, write_secrets
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
 from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
@@ -40,8 +41,9 @@ def free_port() -> int:
 class RunningApp:
     """`streamlit run app.py` as a subprocess; restartable on the same database."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, args: list[str] | None = None) -> None:
         self.env = env
+        self.args = args or []  # more `streamlit run` options, e.g. --secrets.files
         self.port = free_port()
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
@@ -65,6 +67,7 @@ class RunningApp:
                 "127.0.0.1",
                 "--server.headless",
                 "true",
+                *self.args,
             ],
             cwd=ROOT,
             env=self.env,
@@ -137,6 +140,47 @@ def running_app(fake_openai, fake_karlo, data_dir):
 
 
 @pytest.fixture(scope="module")
+def oidc_provider():
+    with OidcProvider() as provider:
+        yield provider
+
+
+SHARED_DOMAIN = "team.example"  # ALLOWED_DOMAINS of the shared test deployment
+SHARED_ADMIN = "boss@team.example"  # its ADMIN_EMAILS
+
+
+@pytest.fixture(scope="module")
+def shared_app(fake_openai, fake_karlo, oidc_provider, tmp_path_factory):
+    """The app in shared mode: every setting, and ``[auth]`` for st.login against the OpenID
+    Connect mock, in a secrets file of its own (``--secrets.files``), so the repository's
+    .streamlit/ is neither read nor touched."""
+    data = tmp_path_factory.mktemp("e2e-shared")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "KAKAO_"))}
+    for name in ("DATABASE_URL", "ALLOWED_EMAILS", "ALLOWED_DOMAINS", "ADMIN_EMAILS"):
+        env.pop(name, None)
+    env.update(CHATCANVAS_SKIP_DOTENV="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    app = RunningApp(env, data / "streamlit.log")
+    secrets = write_secrets(
+        data / "secrets.toml",
+        app_port=app.port,
+        provider=oidc_provider,
+        settings={
+            "OPENAI_API_KEY": FAKE_KEY,
+            "OPENAI_BASE_URL": fake_openai.base_url,
+            "KAKAO_REST_API_KEY": FAKE_KAKAO_KEY,
+            "KARLO_BASE_URL": fake_karlo.base_url,
+            "DATABASE_URL": f"sqlite:///{data}/chatcanvas.db",
+            "ALLOWED_DOMAINS": SHARED_DOMAIN,
+            "ADMIN_EMAILS": SHARED_ADMIN,
+        },
+    )
+    app.args = ["--secrets.files", str(secrets)]
+    app.start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         message = f"Chromium not found at {CHROMIUM}: apt-get install chromium"
@@ -151,9 +195,13 @@ def browser():
         b.close()
 
 
+def new_page(browser, locale: str = "en-US"):
+    """A page in a fresh browser context: its own cookies, so its own signed-in person."""
+    return browser.new_context(viewport={"width": 1280, "height": 860}, locale=locale).new_page()
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")
-    pg = context.new_page()
+    pg = new_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
