@@ -39,3 +39,33 @@ def new_app(**query: str) -> AppTest:
 @pytest.fixture
 def app(app_env) -> AppTest:
     return new_app().run()
+
+
+ISSUER = "https://issuer.example"
+AUTH = {
+    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+    "cookie_secret": "a-test-cookie-secret-of-some-length",
+    "client_id": "chatcanvas",
+    "client_secret": "secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+
+
+def person(sub: str, email: str | None = None, name: str | None = None, **extra) -> dict:
+    """The claims of a signed-in user as st.user holds them."""
+    claims = {"is_logged_in": True, "iss": ISSUER, "sub": sub, **extra}
+    if email:
+        claims["email"] = email
+    if name:
+        claims["name"] = name
+    return claims
+
+
+def shared_app(user: dict | None = None, **query: str) -> AppTest:
+    """The app as a shared deployment ([auth] in the secrets), signed in as ``user`` if given;
+    not yet run."""
+    at = new_app(**query)
+    at.secrets["auth"] = AUTH
+    if user is not None:
+        at.user = user
+    return at

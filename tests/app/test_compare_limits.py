@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import new_app
+from tests.app.conftest import person, shared_app
 from tests.app.test_compare_page import fake_images, fake_karlo, fake_openai, run
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 
 __all__ = ["fake_images", "fake_karlo", "fake_openai"]  # fixtures used by name below
-
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback"}
 
 
 @pytest.fixture
@@ -21,9 +19,7 @@ def shared_compare(app_env, fake_karlo, monkeypatch):
     monkeypatch.setenv("MAX_LANES", "3")
     monkeypatch.setenv("MAX_IMAGES_PER_LANE", "2")
     monkeypatch.setenv("DAILY_BUDGET_USD", "0.0001")
-    at = new_app()
-    at.secrets["auth"] = AUTH
-    at.run()
+    at = shared_app(person("alice", "alice@team.example", "Alice")).run()
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception, at.exception
     return at

@@ -10,7 +10,7 @@ from services.i18n import load_strings
 from services.shares import ShareKind, ShareService
 from services.storage import ConversationStore, open_database
 from services.storage.images import ImageStore
-from tests.app.conftest import new_app
+from tests.app.conftest import new_app, person, shared_app
 from tests.app.test_chat_page import send, texts
 
 NOT_FOUND = "This link does not exist or was revoked."
@@ -104,9 +104,7 @@ def test_the_owner_shares_and_revokes_from_the_chat_page(app):
 
 def test_a_tiny_budget_refuses_a_chat_message_with_the_figures(app_env, fake_openai, monkeypatch):
     monkeypatch.setenv("DAILY_BUDGET_USD", "0.00001")
-    at = new_app()
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
-    at.run()
+    at = shared_app(person("alice", "alice@team.example", "Alice")).run()
     assert "Budget today" in texts(at)
     send(at, "Imagine animals on Mars")
     message = " ".join(str(e.value) for e in at.error)

@@ -6,33 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import new_app
+from tests.app.conftest import new_app, person
+from tests.app.conftest import shared_app as new_shared_app
 from tests.app.test_chat_page import send, texts
-
-ISSUER = "https://issuer.example"
-AUTH = {
-    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
-    "cookie_secret": "a-test-cookie-secret-of-some-length",
-    "client_id": "chatcanvas",
-    "client_secret": "secret",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
-
-
-def person(sub: str, email: str | None = None, name: str | None = None, **extra) -> dict:
-    claims = {"is_logged_in": True, "iss": ISSUER, "sub": sub, **extra}
-    if email:
-        claims["email"] = email
-    if name:
-        claims["name"] = name
-    return claims
 
 
 def shared_app(user: dict | None = None, lang: str | None = None, **query: str):
-    at = new_app(**query)
-    at.secrets["auth"] = AUTH
-    if user is not None:
-        at.user = user
+    at = new_shared_app(user, **query)
     if lang:
         at.session_state["lang"] = lang
     return at.run()
