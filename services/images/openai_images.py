@@ -19,6 +19,7 @@ import httpx2
 from services.catalog import DATA_FILE, Catalog, load_catalog
 from services.chat import openai_client
 from services.errors import ChatCanvasError, ErrorKind, from_openai, scrub
+from services.http_clients import IMAGE_LIMITS
 from services.images.base import (
     GeneratedImage,
     ImageCapabilities,
@@ -227,7 +228,10 @@ class OpenAIImageProvider:
         started = time.perf_counter()
         try:
             client = openai_client(
-                self.settings, timeout=self._timeout, max_retries=self._max_retries
+                self.settings,
+                timeout=self._timeout,
+                max_retries=self._max_retries,
+                limits=IMAGE_LIMITS,
             )
             response = client.images.generate(**params)
         except Exception as exc:
