@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import httpcore2
 import httpx2
 import openai
+from httpx2._utils import get_environment_proxies  # the rules httpx2 itself applies
 
 from services.errors import ChatCanvasError, ErrorKind
 from services.settings import Mode, Settings
@@ -197,21 +198,33 @@ _pools: dict[HttpProfile, httpx2.Client] = {}
 _pools_lock = threading.Lock()
 
 
+def _proxy_mounts(profile: HttpProfile) -> dict[str, httpx2.BaseTransport | None]:
+    """The proxies of the environment (HTTPS_PROXY, NO_PROXY, ...), each bounded like the
+    direct transport: httpx2 turns its own off when it is given a transport."""
+    return {
+        pattern: None
+        if proxy is None
+        else _BoundedTransport(httpx2.HTTPTransport(proxy=proxy, limits=POOL_LIMITS), profile)
+        for pattern, proxy in get_environment_proxies().items()
+    }
+
+
 def pooled_http_client(profile: HttpProfile) -> httpx2.Client:
     """The process's shared client for ``profile`` (thread-safe; credentials travel in each
     request's headers, never on the client). It never follows redirects."""
     with _pools_lock:
         client = _pools.get(profile)
         if client is None:
-            inner = (
-                _GuardedTransport(profile.guard, POOL_LIMITS)
-                if profile.guard is not None
-                else httpx2.HTTPTransport(limits=POOL_LIMITS)
-            )
+            if profile.guard is not None:  # connects by itself, never through a proxy
+                inner: httpx2.BaseTransport = _GuardedTransport(profile.guard, POOL_LIMITS)
+                mounts = {}
+            else:
+                inner = httpx2.HTTPTransport(limits=POOL_LIMITS)
+                mounts = _proxy_mounts(profile)
             client = httpx2.Client(
                 transport=_BoundedTransport(inner, profile),
+                mounts=mounts,
                 follow_redirects=False,
-                trust_env=profile.guard is None,
             )
             _pools[profile] = client
         return client

@@ -15,8 +15,15 @@ HOSTILE = {"trickle", "oversized", "redirect", "foreign_error", "long_error"}
 INTERNAL_PATH = "/_fake/internal"
 # Larger than the biggest JSON answer or event-stream line a client should accept (8 / 1 MiB).
 OVERSIZED_BYTES = 9 * 1024 * 1024
-# The body of an internal service that a base URL might point at: never shown to a visitor.
-FOREIGN_BODY = {"detail": "db password hunter2 at 10.0.0.7:5432", "trace": ["internal.py:12"]}
+# The error body of an internal service a base URL might point at (the Kubernetes API's shape:
+# a top-level "message", as many services have): never shown to a visitor.
+FOREIGN_BODY = {
+    "kind": "Status",
+    "status": "Failure",
+    "message": 'secrets "db-credentials" is forbidden: password hunter2 for 10.0.0.7:5432',
+    "reason": "Forbidden",
+    "details": {"name": "db-credentials", "kind": "secrets"},
+}
 
 
 def write_chunk(handler: FakeHandler, data: bytes, trickle: float = 0.0) -> None:
