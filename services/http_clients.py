@@ -16,10 +16,9 @@ Design:
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import httpcore2
@@ -98,8 +97,13 @@ class _PublicOnlyBackend(httpcore2.SyncBackend):
         self._guard = guard
 
     def connect_tcp(
-        self, host: str, port: int, timeout=None, local_address=None, socket_options=None
-    ):
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable | None = None,
+    ) -> httpcore2.NetworkStream:
         addresses = self._guard.resolve(host)
         if not addresses or not all(self._guard.allow(a) for a in addresses):
             raise ChatCanvasError(ErrorKind.ADDRESS_REFUSED, f"{host} is not a public address")
@@ -107,7 +111,7 @@ class _PublicOnlyBackend(httpcore2.SyncBackend):
         for address in addresses:
             try:
                 return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except (httpcore2.ConnectError, httpcore2.ConnectTimeout, socket.gaierror) as err:
+            except (httpcore2.ConnectError, httpcore2.ConnectTimeout) as err:
                 failure = err
         raise failure
 
@@ -129,7 +133,9 @@ class _GuardedTransport(httpx2.HTTPTransport):
 class _BoundedStream(httpx2.SyncByteStream):
     """Passes an answer's bytes on while it stays within its size and time limits."""
 
-    def __init__(self, inner, profile: HttpProfile, started: float, is_stream: bool) -> None:
+    def __init__(
+        self, inner: httpx2.SyncByteStream, profile: HttpProfile, started: float, is_stream: bool
+    ) -> None:
         self._inner = inner
         self._limits = profile.limits
         self._deadlines = profile.deadlines

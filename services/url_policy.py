@@ -5,6 +5,8 @@ checked: ``https`` only (plain ``http`` only to a loopback address in local mode
 info, query or fragment in a base URL, and in shared mode the host must resolve only to
 public addresses (no loopback, private, link-local, unique-local, metadata or reserved ones).
 Redirects are never followed by our clients, so the address checked is the address called.
+A base URL the deployer configured (secrets, environment) is trusted as an address and checked
+only for its shape (:func:`check_configured_url`).
 """
 
 from __future__ import annotations
