@@ -130,6 +130,10 @@ class _GuardedTransport(httpx2.HTTPTransport):
         )
 
 
+def _too_large(what: str, cap: int) -> ChatCanvasError:
+    return ChatCanvasError(ErrorKind.BAD_RESPONSE, f"{what} is larger than {cap / MIB:g} MiB")
+
+
 class _BoundedStream(httpx2.SyncByteStream):
     """Passes an answer's bytes on while it stays within its size and time limits."""
 
@@ -154,10 +158,10 @@ class _BoundedStream(httpx2.SyncByteStream):
             total += len(piece)
             newline = piece.rfind(b"\n")
             line = len(piece) - newline - 1 if newline >= 0 else line + len(piece)
-            if total > cap or (self._is_stream and line > limits.line_bytes):
-                raise ChatCanvasError(
-                    ErrorKind.BAD_RESPONSE, f"the answer is larger than {cap // MIB} MiB allows"
-                )
+            if total > cap:
+                raise _too_large("the answer", cap)
+            if self._is_stream and line > limits.line_bytes:
+                raise _too_large("one event of the stream", limits.line_bytes)
             if deadline is not None and now - self._started > deadline:
                 raise ChatCanvasError(ErrorKind.TIMEOUT, f"no whole answer within {deadline:g} s")
             if newline >= 0:

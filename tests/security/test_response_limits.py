@@ -38,6 +38,7 @@ def test_an_oversized_stream_line_ends_the_reply_and_keeps_what_arrived(chat, fa
     assert deltas == ["Fake"]  # the first piece arrived; the second was one 9 MiB line
     assert stream.text == "Fake"
     assert stream.error is not None and stream.error.kind is ErrorKind.BAD_RESPONSE
+    assert "larger than 1 MiB" in stream.error.detail
     assert not stream.complete
 
 
