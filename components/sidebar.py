@@ -9,6 +9,7 @@ from components.context import app_context, connection_fingerprint
 from components.errors import show_error
 from services.errors import ChatCanvasError
 from services.i18n import LANGUAGES, Translator, language_from_locale
+from services.settings import Mode, Settings
 
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 
@@ -38,12 +39,13 @@ def connection_panel() -> None:
             key=K.SIDEBAR_OPENAI_KEY,
             help=t("settings.openai_key_help"),
         )
-        st.text_input(
-            t("settings.base_url"),
-            key=K.SIDEBAR_OPENAI_BASE_URL,
-            help=t("settings.base_url_help"),
-            placeholder="https://api.openai.com/v1",
-        )
+        if settings.allow_custom_base_url:  # a shared deployment allows it only when told to
+            st.text_input(
+                t("settings.base_url"),
+                key=K.SIDEBAR_OPENAI_BASE_URL,
+                help=t("settings.base_url_help"),
+                placeholder="https://api.openai.com/v1",
+            )
         st.text_input(
             t("settings.kakao_key"),
             type="password",
@@ -55,8 +57,14 @@ def connection_panel() -> None:
             st.caption(
                 t("settings.key_from", masked=settings.openai_api_key.masked(), source=source)
             )
+            st.caption(base_url_source(settings, t))
         else:
             st.caption(t("settings.no_key"))
+        ignored = settings.ignored.get("OPENAI_BASE_URL")
+        if ignored == "sidebar" and settings.allow_custom_base_url:
+            st.caption(t("settings.base_url_ignored_sidebar"))
+        elif ignored and ignored != "sidebar" and settings.mode is Mode.LOCAL:
+            st.caption(t("settings.base_url_ignored", source=t(f"settings.source.{ignored}")))
         if st.button(t("settings.test_connection"), key="test_connection", width="stretch"):
             refresh_models()
         live = ctx.live_models()
@@ -65,6 +73,21 @@ def connection_panel() -> None:
             show_error(error, t)
         elif live is not None:
             st.success(t("settings.connected", count=len(live)))
+
+
+def base_url_source(settings: Settings, t: Translator) -> str:
+    """Where the base URL came from; its value only to whoever set it (a shared deployment's
+    own URL may name an internal host, and visitors need not see it)."""
+    source = settings.sources.get("OPENAI_BASE_URL")
+    if not settings.openai_base_url or source is None:
+        return t("settings.base_url_default")
+    if source == "sidebar" or settings.mode is Mode.LOCAL:
+        return t(
+            "settings.base_url_from",
+            url=settings.openai_base_url,
+            source=t(f"settings.source.{source}"),
+        )
+    return t("settings.base_url_deployer", source=t(f"settings.source.{source}"))
 
 
 def refresh_models() -> None:

@@ -17,6 +17,7 @@ import openai
 
 from services.catalog import Catalog, LiveModel, ModelSpec, parse_date
 from services.errors import ChatCanvasError, ErrorKind, from_openai
+from services.http_clients import CHAT_LIMITS, Deadlines, openai_client, timeout_within
 from services.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ ROLES = frozenset({"system", "user", "assistant"})
 # between chunks, retry once (the SDK's default of 2 retries on 600 s is for batch jobs).
 DEFAULT_TIMEOUT = httpx2.Timeout(120.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 1
+# Whole-exchange limits on top of the per-read timeout (a trickling server must not hold a call):
+# the model list in 30 s, a reply in 10 minutes, and never two minutes without a new event.
+CHAT_DEADLINES = Deadlines(answer=30.0, stream=600.0, between_events=120.0)
 # A single message larger than this is refused before sending, whatever the model.
 MAX_MESSAGE_CHARS = 200_000
 
@@ -104,38 +108,7 @@ def build_params(spec: ModelSpec, options: ChatOptions) -> dict[str, object]:
     return params
 
 
-_clients: dict[tuple, openai.OpenAI] = {}
-_clients_lock = threading.Lock()
 _close_lock = threading.Lock()
-
-
-def openai_client(
-    settings: Settings,
-    *,
-    timeout: httpx2.Timeout | float = DEFAULT_TIMEOUT,
-    max_retries: int = DEFAULT_MAX_RETRIES,
-) -> openai.OpenAI:
-    """A client per (key, base URL), shared by every session of this process (it is
-    thread-safe and keeps its connection pool warm)."""
-    if not settings.openai_api_key:
-        raise ChatCanvasError(ErrorKind.NO_KEY)
-    cache_key = (
-        settings.openai_api_key.reveal(),
-        settings.openai_base_url,
-        str(timeout),
-        max_retries,
-    )
-    with _clients_lock:
-        client = _clients.get(cache_key)
-        if client is None:
-            client = openai.OpenAI(
-                api_key=settings.openai_api_key.reveal(),
-                base_url=settings.openai_base_url or None,
-                timeout=timeout,
-                max_retries=max_retries,
-            )
-            _clients[cache_key] = client
-        return client
 
 
 @dataclass
@@ -170,6 +143,8 @@ class ReplyStream:
                         yield piece
                     if choice.finish_reason:
                         self.finish_reason = choice.finish_reason
+        except ChatCanvasError as err:  # a limit of ours (deadline, size): keep what arrived
+            self.error = err
         except Exception as exc:  # the transport broke mid-stream: keep what arrived
             err = from_openai(exc, self._secrets)
             if err.kind in (ErrorKind.CONNECTION, ErrorKind.UNKNOWN, ErrorKind.BAD_RESPONSE):
@@ -219,20 +194,35 @@ class ChatService:
         timeout: httpx2.Timeout | float = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         budget: Budget | None = None,
+        deadlines: Deadlines = CHAT_DEADLINES,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.budget = budget  # checks each call before it is sent and records it after
         self._timeout = timeout
         self._max_retries = max_retries
+        self._deadlines = deadlines
+        self._sdk_client: openai.OpenAI | None = None
 
     def _client(self) -> openai.OpenAI:
-        return openai_client(self.settings, timeout=self._timeout, max_retries=self._max_retries)
+        # Built once per service (the app builds one per rerun) on a shared pool, and never
+        # cached process-wide: a visitor's key leaves memory with their session.
+        if self._sdk_client is None:
+            self._sdk_client = openai_client(
+                self.settings,
+                timeout=self._timeout,
+                max_retries=self._max_retries,
+                limits=CHAT_LIMITS,
+                deadlines=self._deadlines,
+            )
+        return self._sdk_client
 
     def list_models(self) -> list[LiveModel]:
         """``GET /v1/models`` with each model's ``shutdown_date``; raises ChatCanvasError."""
         try:
-            page = self._client().models.list()
+            # No single wait longer than the whole listing may take.
+            timeout = timeout_within(self._timeout, self._deadlines.answer)
+            page = self._client().models.list(timeout=timeout)
             return [LiveModel(m.id, parse_date(getattr(m, "shutdown_date", None))) for m in page]
         except Exception as exc:
             raise from_openai(exc, self.settings.secrets()) from None
@@ -260,6 +250,8 @@ class ChatService:
                 messages=[{"role": m.role, "content": m.content} for m in messages],
                 stream=True,
                 stream_options={"include_usage": True},
+                # silence ends at the read timeout: no longer than the wait between events
+                timeout=timeout_within(self._timeout, self._deadlines.between_events),
                 **build_params(spec, options),
             )
         except Exception as exc:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 
+import httpx2
 import openai
 
 
@@ -112,11 +113,31 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
+# Provider words shown in the Details box are cut here: enough to act on, not a page of text.
+MAX_DETAIL_CHARS = 300
+
+
 def _error_body(exc: openai.APIStatusError) -> dict:
-    body = exc.body
+    """The ``error`` object of a well-formed OpenAI error body, else nothing: a base URL can
+    point at any service, and another service's answer (an internal API's JSON, an HTML page)
+    is not shown to the visitor. (The SDK's ``exc.body`` has the wrapper removed already, so
+    the answer itself is read.)"""
+    try:
+        body = exc.response.json()
+    except (ValueError, httpx2.StreamError):  # not JSON, or not read
+        return {}
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         return body["error"]
-    return body if isinstance(body, dict) else {}
+    return {}
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL_CHARS else text[:MAX_DETAIL_CHARS] + "…"
+
+
+def _provider_message(err: dict, secrets: list[str]) -> str:
+    message = err.get("message")
+    return _clip(scrub(message, secrets)) if isinstance(message, str) else ""
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
@@ -144,7 +165,7 @@ def from_openai(exc: Exception, secrets: Iterable[str] = ()) -> ChatCanvasError:
         code = err.get("code") if isinstance(err.get("code"), str) else None
         etype = err.get("type") if isinstance(err.get("type"), str) else None
         param = err.get("param") if isinstance(err.get("param"), str) else None
-        message = scrub(str(err.get("message") or exc.message), secrets)
+        message = _provider_message(err, secrets)
         status = exc.status_code
         kw = {"status": status, "code": code, "param": param}
         if status == 401:
@@ -174,6 +195,6 @@ def from_openai(exc: Exception, secrets: Iterable[str] = ()) -> ChatCanvasError:
         return ChatCanvasError(kind, message, **kw)
     if isinstance(exc, openai.APIResponseValidationError):
         return ChatCanvasError(ErrorKind.BAD_RESPONSE, scrub(str(exc), secrets))
-    if isinstance(exc, openai.OpenAIError):
-        return ChatCanvasError(ErrorKind.UNKNOWN, scrub(str(exc), secrets))
+    if isinstance(exc, openai.OpenAIError):  # e.g. an error event inside a stream
+        return ChatCanvasError(ErrorKind.UNKNOWN, _clip(scrub(str(exc), secrets)))
     return ChatCanvasError(ErrorKind.UNKNOWN, scrub(f"{type(exc).__name__}: {exc}", secrets))

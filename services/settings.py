@@ -105,6 +105,8 @@ class Settings:
     image_download_hosts: tuple[str, ...] = ()
     # where each value came from ("sidebar", "secrets", "environment"), for the status panel
     sources: Mapping[str, str] = field(default_factory=dict)
+    # values that were set but not used, by where they were set (shown in the status panel)
+    ignored: Mapping[str, str] = field(default_factory=dict)
 
     def secrets(self) -> list[str]:
         """The raw secret strings, so error texts can be scrubbed of them."""
@@ -145,7 +147,7 @@ def resolve_settings(
     mode: Mode = Mode.LOCAL,
 ) -> Settings:
     """Merge the three sources; the first that has a value wins: sidebar, secrets, environment.
-    The OpenAI base URL is taken from the layer of the key or a lower one (see below).
+    The OpenAI key and base URL are a pair from one layer (see :func:`_openai_base_url`).
 
     The sidebar values live only in this browser session; secrets and environment are shared by
     every session of the server.
@@ -167,9 +169,6 @@ def resolve_settings(
 
     openai_key = pick("OPENAI_API_KEY")
     kakao_key = pick("KAKAO_REST_API_KEY")
-    # The key goes wherever the base URL points, so the URL may come only from the key's own
-    # layer or a more trusted one: a visitor's sidebar URL never receives the server's key.
-    key_layer = [label for label, _ in layers].index(sources.get("OPENAI_API_KEY", "sidebar"))
 
     def deployer(name: str) -> str | None:  # never from the sidebar: a visitor sets none of these
         return pick(name, from_layer=1)
@@ -190,16 +189,48 @@ def resolve_settings(
         allowed_domains=_emails(deployer("ALLOWED_DOMAINS")),
         admin_emails=_emails(deployer("ADMIN_EMAILS")),
     )
+    allow_custom_base_url = not shared or _flag(deployer("ALLOW_CUSTOM_BASE_URL"), False)
+    ignored: dict[str, str] = {}
+    base_url = _openai_base_url(layers, sources, ignored, allow_sidebar=allow_custom_base_url)
     return Settings(
         openai_api_key=Secret(openai_key) if openai_key else None,
-        openai_base_url=pick("OPENAI_BASE_URL", from_layer=key_layer),
+        openai_base_url=base_url,
         kakao_rest_api_key=Secret(kakao_key) if kakao_key else None,
         karlo_base_url=pick("KARLO_BASE_URL") or DEFAULT_KARLO_BASE_URL,
         database_url=pick("DATABASE_URL") or DEFAULT_DATABASE_URL,
         mode=mode,
-        allow_custom_base_url=not shared or _flag(deployer("ALLOW_CUSTOM_BASE_URL"), False),
+        allow_custom_base_url=allow_custom_base_url,
         limits=limits,
         access=access,
         image_download_hosts=tuple(sorted(_emails(deployer("IMAGE_DOWNLOAD_HOSTS")))),
         sources=sources,
+        ignored=ignored,
     )
+
+
+def _openai_base_url(
+    layers: list[tuple[str, Mapping[str, object]]],
+    sources: dict[str, str],
+    ignored: dict[str, str],
+    *,
+    allow_sidebar: bool,
+) -> str | None:
+    """The base URL from the layer that supplied the key, else None (api.openai.com).
+
+    The key is sent wherever the URL points, and the two only make sense together: a layer
+    with a URL but no key does not lend it to another layer's key (a visitor's sidebar URL
+    never receives the server's key; a URL in secrets is not silently dropped for a key from
+    the environment: it is listed in ``ignored``). A sidebar URL also needs the deployer's
+    permission on a shared deployment."""
+    key_layer = sources.get("OPENAI_API_KEY")
+    chosen = None
+    for label, layer in layers:
+        url = _clean(layer.get("OPENAI_BASE_URL"))
+        if url is None:
+            continue
+        if label == key_layer and (label != "sidebar" or allow_sidebar):
+            chosen = url
+            sources["OPENAI_BASE_URL"] = label
+        else:
+            ignored.setdefault("OPENAI_BASE_URL", label)
+    return chosen

@@ -5,6 +5,8 @@ checked: ``https`` only (plain ``http`` only to a loopback address in local mode
 info, query or fragment in a base URL, and in shared mode the host must resolve only to
 public addresses (no loopback, private, link-local, unique-local, metadata or reserved ones).
 Redirects are never followed by our clients, so the address checked is the address called.
+A base URL the deployer configured (secrets, environment) is trusted as an address and checked
+only for its shape (:func:`check_configured_url`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from services.errors import ChatCanvasError, ErrorKind
 
@@ -53,6 +55,33 @@ def _refuse(reason: str) -> ChatCanvasError:
     return ChatCanvasError(ErrorKind.ADDRESS_REFUSED, reason)
 
 
+def _checked_shape(url: str, *, allow_query: bool) -> SplitResult:
+    """The parts of ``url`` when it is an http(s) URL with a host and no user info (nor, unless
+    allowed, a query or fragment); else ChatCanvasError(ADDRESS_REFUSED)."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as err:
+        raise _refuse("malformed URL") from err
+    if parts.scheme not in {"http", "https"} or not host:
+        raise _refuse("only http(s) URLs with a host")
+    if parts.username or parts.password:
+        raise _refuse("user info in the URL")
+    if not allow_query and (parts.query or parts.fragment or "?" in url or "#" in url):
+        raise _refuse("query strings and fragments are not allowed in a base URL")
+    return parts
+
+
+def check_configured_url(url: str) -> str:
+    """A base URL the deployer configured (secrets or environment). The deployer chose the
+    address, so it may be anything they can reach (a plain-http server on their own network);
+    only the shape is checked, like every base URL: no user info, query or fragment, so that
+    appending ``?`` cannot pick another path."""
+    _checked_shape(url, allow_query=False)
+    return url.strip()
+
+
 def check_url(
     url: str,
     *,
@@ -66,18 +95,8 @@ def check_url(
     still wants ``https`` anywhere except loopback. Shared mode refuses every non-public
     address, whatever the scheme.
     """
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError as err:
-        raise _refuse("malformed URL") from err
-    if parts.scheme not in {"http", "https"} or not host:
-        raise _refuse("only http(s) URLs with a host")
-    if parts.username or parts.password:
-        raise _refuse("user info in the URL")
-    if not allow_query and (parts.query or parts.fragment or "?" in url or "#" in url):
-        raise _refuse("query strings and fragments are not allowed in a base URL")
+    parts = _checked_shape(url, allow_query=allow_query)
+    host = parts.hostname or ""
     addresses = resolve(host)
     if shared:
         refused = [a for a in addresses if not is_public_address(a)]

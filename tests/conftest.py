@@ -24,7 +24,16 @@ TEST_TIMEOUT = httpx2.Timeout(5.0, connect=1.0)
 
 
 # The knobs a test may turn; they are put back to a fresh FakeOpenAI's values between tests.
-_KNOBS = ("api_key", "first_token_delay", "token_delay", "hang_seconds", "reply", "image_handler")
+_KNOBS = (
+    "api_key",
+    "first_token_delay",
+    "token_delay",
+    "hang_seconds",
+    "trickle_delay",
+    "trickle_after",
+    "reply",
+    "image_handler",
+)
 
 
 def _reset(server: FakeOpenAI) -> None:

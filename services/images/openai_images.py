@@ -21,8 +21,8 @@ import pydantic
 from openai.types import ImagesResponse
 
 from services.catalog import DATA_FILE, Catalog, load_catalog
-from services.chat import openai_client
 from services.errors import ChatCanvasError, ErrorKind, from_openai, scrub
+from services.http_clients import IMAGE_LIMITS, openai_client
 from services.images.base import (
     GeneratedImage,
     ImageCapabilities,
@@ -267,7 +267,10 @@ class OpenAIImageProvider:
         secrets = self.settings.secrets()
         try:
             client = openai_client(
-                self.settings, timeout=self._timeout, max_retries=self._max_retries
+                self.settings,
+                timeout=self._timeout,
+                max_retries=self._max_retries,
+                limits=IMAGE_LIMITS,
             )
             with client.images.with_streaming_response.generate(
                 **params, timeout=deadline.timeout(self._timeout)

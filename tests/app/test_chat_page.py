@@ -191,7 +191,9 @@ def test_no_key_says_how_to_add_one(app_env, monkeypatch):
 def test_sidebar_key_wins_and_is_masked(app_env, fake_openai, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-wrong-key-from-env-000000")
     at = new_app().run()
-    at.sidebar.text_input(key="sidebar_openai_key").input(FAKE_KEY).run()
+    at.sidebar.text_input(key="sidebar_openai_key").input(FAKE_KEY)
+    # a sidebar key goes with a sidebar base URL (or api.openai.com), never the environment's
+    at.sidebar.text_input(key="sidebar_openai_base_url").input(fake_openai.base_url).run()
     send(at, "hello")
     assert "reply #1" in bubbles(at)[1][1]
     assert FAKE_KEY not in texts(at)

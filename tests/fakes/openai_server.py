@@ -22,6 +22,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tests.fakes.hostile import (
+    HOSTILE,
+    OVERSIZED_BYTES,
+    send_hostile,
+    send_trickled_json,
+    write_chunk,
+)
 from tests.fakes.http_fake import (
     FakeHandler,
     FakeHTTPServer,
@@ -138,8 +145,9 @@ ERRORS: dict[str, tuple[int, dict, dict[str, str]]] = {
         {},
     ),
 }
-# Faults that are not an error body: behaviours of the connection or the stream.
-BEHAVIOURS = {"timeout", "cut_stream", "no_finish"}
+# Faults that are not an error body: behaviours of the connection or the stream (and the
+# hostile ones of tests/fakes/hostile.py: trickle, oversized, redirect, foreign_error, ...).
+BEHAVIOURS = {"timeout", "cut_stream", "no_finish", *HOSTILE}
 
 
 @dataclass
@@ -178,6 +186,9 @@ class FakeOpenAI(FakeHTTPServer):
     first_token_delay: float = 0.0
     token_delay: float = 0.0
     hang_seconds: float = 30.0
+    # the "trickle" fault: after ``trickle_after`` reply pieces, one byte every ``trickle_delay``
+    trickle_delay: float = 0.2
+    trickle_after: int = 2
     reply: Callable[[list[dict], str], str] = default_reply
     host: str = "127.0.0.1"
     port: int = 0
@@ -277,7 +288,12 @@ class _Handler(FakeHandler):
             }
             for m in fake.models
         ]
-        self._send_json(200, {"object": "list", "data": data})
+        if fault == "trickle":
+            send_trickled_json(self, {"object": "list", "data": data}, fake.trickle_delay)
+        elif fault in HOSTILE:
+            send_hostile(self, fault, {"object": "list", "data": data})
+        else:
+            self._send_json(200, {"object": "list", "data": data})
 
     def do_POST(self) -> None:
         fake = self.server_fake
@@ -347,6 +363,9 @@ class _Handler(FakeHandler):
             return
         if fault in ERRORS:
             self._send_error(fault)
+            return
+        if fault in HOSTILE - {"trickle", "oversized"}:  # those two happen mid-stream
+            send_hostile(self, fault)
             return
         model_id = body.get("model")
         messages = body.get("messages")
@@ -483,11 +502,11 @@ class _Handler(FakeHandler):
                 data["usage"] = with_usage
             return data
 
+        trickle = 0.0  # seconds between bytes once the "trickle" fault starts
+
         def send(event: dict | str) -> None:
             payload = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
-            data = f"data: {payload}\n\n".encode()
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-            self.wfile.flush()
+            write_chunk(self, f"data: {payload}\n\n".encode(), trickle)
 
         try:
             time.sleep(fake.first_token_delay)
@@ -512,6 +531,10 @@ class _Handler(FakeHandler):
                     return
                 if i and fake.token_delay:
                     time.sleep(fake.token_delay)
+                if fault == "trickle" and i >= fake.trickle_after:
+                    trickle = fake.trickle_delay
+                if fault == "oversized" and i == 1:
+                    piece = "x" * OVERSIZED_BYTES  # one event line larger than any real one
                 send(
                     chunk(
                         [

@@ -15,9 +15,9 @@ from services.chat import (
     check_user_text,
     context_warning,
     estimate_tokens,
-    openai_client,
 )
 from services.errors import ChatCanvasError, ErrorKind
+from services.http_clients import openai_client
 from services.settings import Secret, Settings
 from tests.fakes.openai_server import (
     FAKE_KEY,
@@ -327,27 +327,10 @@ def test_after_a_fault_clears_the_next_call_succeeds(chat, fake):
     assert chat.reply("gpt-4o-mini", HELLO).complete
 
 
-# -- client cache --------------------------------------------------------------------------
-def test_openai_client_is_cached_per_key_and_base_url(fake):
-    a = Settings(openai_api_key=Secret(FAKE_KEY), openai_base_url=fake.base_url)
-    b = Settings(openai_api_key=Secret(FAKE_KEY), openai_base_url=fake.base_url)
-    other_key = Settings(openai_api_key=Secret(WRONG_KEY), openai_base_url=fake.base_url)
-    other_url = Settings(openai_api_key=Secret(FAKE_KEY), openai_base_url=fake.base_url + "/")
-    client = openai_client(a, timeout=5.0, max_retries=0)
-    assert openai_client(b, timeout=5.0, max_retries=0) is client
-    assert openai_client(other_key, timeout=5.0, max_retries=0) is not client
-    assert openai_client(other_url, timeout=5.0, max_retries=0) is not client
-    assert client.max_retries == 0
-
-
-def test_services_with_the_same_settings_share_a_client(settings, catalog):
-    one, two = service(settings, catalog), service(settings, catalog)
-    assert one._client() is two._client()
-
-
+# -- client --------------------------------------------------------------------------------
 def test_openai_client_without_a_key_raises_no_key():
     with pytest.raises(ChatCanvasError) as info:
-        openai_client(Settings())
+        openai_client(Settings(), timeout=5.0, max_retries=0)
     assert info.value.kind is ErrorKind.NO_KEY
 
 

@@ -47,7 +47,7 @@ def status_error(
 ) -> openai.APIStatusError:
     """An SDK status error shaped as the SDK shapes it: ``body`` is the inner error object."""
     request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
-    response = httpx2.Response(status, headers=headers or {}, request=request)
+    response = httpx2.Response(status, headers=headers or {}, json=body, request=request)
     inner = body.get("error", body) if unwrap and isinstance(body, dict) else body
     message = inner.get("message", "error") if isinstance(inner, dict) else str(body)
     default = openai.InternalServerError if status >= 500 else openai.APIStatusError

@@ -33,13 +33,10 @@ def test_sidebar_beats_secrets_beats_environment():
         },
     )
     assert s.openai_api_key.reveal() == "sk-sidebar-0000000000"
-    assert s.openai_base_url == "http://secrets/v1"
+    assert s.openai_base_url is None  # the secrets' URL goes with the secrets' key, not this one
     assert s.database_url == "sqlite:///env.db"
-    assert s.sources == {
-        "OPENAI_API_KEY": "sidebar",
-        "OPENAI_BASE_URL": "secrets",
-        "DATABASE_URL": "environment",
-    }
+    assert s.sources == {"OPENAI_API_KEY": "sidebar", "DATABASE_URL": "environment"}
+    assert s.ignored == {"OPENAI_BASE_URL": "secrets"}
 
 
 def test_secrets_beat_environment():
@@ -193,6 +190,7 @@ def test_a_sidebar_base_url_never_receives_the_servers_key():
         environ={"OPENAI_API_KEY": KEY},
     )
     assert s.openai_base_url is None
+    assert s.ignored == {"OPENAI_BASE_URL": "sidebar"}
     own = resolve_settings(
         sidebar={
             "OPENAI_API_KEY": "sk-visitor-own-key-000000",
@@ -201,17 +199,59 @@ def test_a_sidebar_base_url_never_receives_the_servers_key():
         environ={"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "https://proxy.example/v1"},
     )
     assert own.openai_base_url == "http://localhost:11434/v1"
-    # a visitor's own key may use the server's configured endpoint
-    mixed = resolve_settings(
+    assert own.sources["OPENAI_BASE_URL"] == "sidebar"
+
+
+@pytest.mark.parametrize(
+    ("secrets", "environ", "url", "source", "ignored"),
+    [
+        # the reported bug: the key from the environment made the secrets' URL vanish silently
+        ({"OPENAI_BASE_URL": "https://s.example/v1"}, {"OPENAI_API_KEY": KEY}, None, None, "secrets"),
+        # a key from secrets does not borrow the environment's URL either
+        ({"OPENAI_API_KEY": KEY}, {"OPENAI_BASE_URL": "https://e.example/v1"}, None, None, "environment"),
+        # both in the environment (os.environ or .env): one layer, a pair
+        ({}, {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "https://e.example/v1"}, "https://e.example/v1", "environment", None),
+        # both in secrets, another URL in the environment: the secrets' pair
+        (
+            {"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "https://s.example/v1"},
+            {"OPENAI_BASE_URL": "https://e.example/v1"},
+            "https://s.example/v1",
+            "secrets",
+            "environment",
+        ),
+    ],
+)  # fmt: skip
+def test_key_and_base_url_come_as_a_pair_from_one_layer(secrets, environ, url, source, ignored):
+    s = resolve_settings(secrets=secrets, environ=environ)
+    assert s.openai_base_url == url
+    assert s.sources.get("OPENAI_BASE_URL") == source
+    assert s.ignored.get("OPENAI_BASE_URL") == ignored
+
+
+def test_a_visitors_own_key_without_a_url_goes_to_openai_not_the_servers_endpoint():
+    s = resolve_settings(
         sidebar={"OPENAI_API_KEY": "sk-visitor-own-key-000000"},
-        environ={"OPENAI_BASE_URL": "https://proxy.example/v1"},
+        environ={"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": "https://proxy.example/v1"},
     )
-    assert mixed.openai_base_url == "https://proxy.example/v1"
-    # secrets key with an environment URL is fine (both server-side)
-    server = resolve_settings(
-        secrets={"OPENAI_API_KEY": KEY}, environ={"OPENAI_BASE_URL": "https://proxy.example/v1"}
+    assert s.openai_base_url is None
+    assert s.ignored == {"OPENAI_BASE_URL": "environment"}
+
+
+def test_shared_mode_ignores_a_sidebar_url_unless_the_deployer_allows_it():
+    from services.settings import Mode
+
+    sidebar = {
+        "OPENAI_API_KEY": "sk-visitor-own-key-000000",
+        "OPENAI_BASE_URL": "https://v.example/v1",
+    }
+    closed = resolve_settings(sidebar=sidebar, mode=Mode.SHARED)
+    assert closed.openai_base_url is None
+    assert closed.ignored == {"OPENAI_BASE_URL": "sidebar"}
+    opened = resolve_settings(
+        sidebar=sidebar, secrets={"ALLOW_CUSTOM_BASE_URL": "true"}, mode=Mode.SHARED
     )
-    assert server.openai_base_url == "https://proxy.example/v1"
+    assert opened.openai_base_url == "https://v.example/v1"
+    assert opened.sources["OPENAI_BASE_URL"] == "sidebar"
 
 
 def test_shared_mode_reads_limits_and_access_from_the_deployer_only():
