@@ -203,10 +203,10 @@ class _Handler(FakeHandler):
         if status == 429 and not self._quiet_429:
             self.send_header("retry-after", "0")
         self.end_headers()
-        self.wfile.write(body)
-        if call is not None:
+        if call is not None:  # recorded before the client can see the answer
             call.status = status
             call.responded_at = time.monotonic()
+        self.wfile.write(body)
 
     def _send_json(self, call: KarloCall | None, status: int, payload: dict) -> None:
         body = json.dumps(payload).encode()
