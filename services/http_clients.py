@@ -131,7 +131,7 @@ class _GuardedTransport(httpx2.HTTPTransport):
 
 
 def _too_large(what: str, cap: int) -> ChatCanvasError:
-    return ChatCanvasError(ErrorKind.BAD_RESPONSE, f"{what} is larger than {cap / MIB:g} MiB")
+    return ChatCanvasError(ErrorKind.RESPONSE_TOO_LARGE, f"{what} is larger than {cap / MIB:g} MiB")
 
 
 class _BoundedStream(httpx2.SyncByteStream):

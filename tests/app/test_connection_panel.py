@@ -5,7 +5,7 @@ one."""
 from __future__ import annotations
 
 from components import state as K
-from tests.app.conftest import new_app
+from tests.app.conftest import new_app, person, shared_app
 from tests.fakes.openai_server import FAKE_KEY
 
 
@@ -30,9 +30,7 @@ def test_a_base_url_in_secrets_with_the_key_from_the_environment_is_reported(app
 
 
 def test_a_shared_deployment_hides_the_base_url_field(app_env):
-    at = new_app()
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback"}
-    at.run()
+    at = shared_app(person("alice", "alice@team.example", "Alice")).run()
     keys = [w.key for w in at.sidebar.text_input]
     assert K.SIDEBAR_OPENAI_KEY in keys
     assert K.SIDEBAR_OPENAI_BASE_URL not in keys

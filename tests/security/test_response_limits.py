@@ -26,7 +26,7 @@ def test_an_oversized_json_answer_is_refused(chat, fake):
     fake.set_fault("oversized", endpoint="models", times=1)
     with pytest.raises(ChatCanvasError) as info:
         chat.list_models()
-    assert info.value.kind is ErrorKind.BAD_RESPONSE
+    assert info.value.kind is ErrorKind.RESPONSE_TOO_LARGE
     assert "MiB" in info.value.detail
     assert chat.list_models()  # the next answer, of a normal size, is read
 
@@ -37,7 +37,7 @@ def test_an_oversized_stream_line_ends_the_reply_and_keeps_what_arrived(chat, fa
     deltas = list(stream)
     assert deltas == ["Fake"]  # the first piece arrived; the second was one 9 MiB line
     assert stream.text == "Fake"
-    assert stream.error is not None and stream.error.kind is ErrorKind.BAD_RESPONSE
+    assert stream.error is not None and stream.error.kind is ErrorKind.RESPONSE_TOO_LARGE
     assert "larger than 1 MiB" in stream.error.detail
     assert not stream.complete
 
@@ -60,6 +60,6 @@ def test_an_oversized_image_answer_is_refused():
         provider = OpenAIImageProvider(settings, max_retries=0)
         with pytest.raises(ChatCanvasError) as info:
             provider.generate(ImageRequest(prompt="a cat", model="gpt-image-2"))
-    assert info.value.kind is ErrorKind.BAD_RESPONSE
+    assert info.value.kind is ErrorKind.RESPONSE_TOO_LARGE
     assert "larger than 64 MiB" in info.value.detail  # refused while reading, not decoding
     assert info.value.provider == "openai"
