@@ -13,6 +13,8 @@ def error_text(err: ChatCanvasError, t: Translator) -> str:
         return t("errors.rate_limit_after", seconds=int(err.retry_after + 0.999))
     if err.kind is ErrorKind.UNSUPPORTED_PARAMETER:
         return t("errors.unsupported_parameter", param=err.param or "?")
+    if err.kind is ErrorKind.BAD_IMPORT:
+        return t("errors.bad_import", field=err.param or "?")
     return t(f"errors.{err.kind}")
 
 

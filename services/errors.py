@@ -37,6 +37,8 @@ class ErrorKind(StrEnum):
     MAINTENANCE = "maintenance"
     BAD_RESPONSE = "bad_response"
     ADDRESS_REFUSED = "address_refused"
+    BAD_IMPORT = "bad_import"
+    INVALID_TEMPLATE = "invalid_template"
     UNKNOWN = "unknown"
 
     @classmethod
