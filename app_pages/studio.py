@@ -13,6 +13,7 @@ from components.model_picker import model_picker
 from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
 from services.errors import ChatCanvasError, ErrorKind
+from services.markdown_safety import escape_markdown
 from services.prompt_chain import DEFAULT_CHAIN_ID, ChainEngine, ChainRun, TemplateInvalid, label
 from services.storage.chains import ChainStore
 from services.storage.conversations import auto_title
@@ -90,9 +91,9 @@ def run_history(ctx: AppContext, chains: ChainStore, current: ChainRun | None) -
     for summary in runs:
         is_open = current is not None and summary.id == current.id
         sidebar.button(
-            auto_title(summary.idea, 48),
+            escape_markdown(auto_title(summary.idea, 48)),
             key=f"studio_open_{summary.id}",
-            help=summary.final_prompt or None,
+            help=escape_markdown(summary.final_prompt) or None,
             width="stretch",
             type="secondary" if is_open else "tertiary",
             icon=":material/auto_awesome:" if is_open else None,

@@ -11,6 +11,7 @@ from components.context import AppContext
 from components.errors import error_text
 from services.errors import ChatCanvasError
 from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB, refuse
+from services.markdown_safety import escape_markdown
 from services.storage import Conversation
 
 PAGE = 30
@@ -76,7 +77,7 @@ def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
         sidebar.caption(t("chat.no_conversations"))
     for c in conversations[:limit]:
         is_open = current is not None and c.id == current.id
-        label = c.title or t("chat.untitled")
+        label = escape_markdown(c.title) if c.title else t("chat.untitled")
         if sidebar.button(
             label,
             key=f"conv_{c.id}",

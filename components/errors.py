@@ -6,15 +6,16 @@ import streamlit as st
 
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
+from services.markdown_safety import escape_markdown
 
 
 def error_text(err: ChatCanvasError, t: Translator) -> str:
     if err.kind is ErrorKind.RATE_LIMIT and err.retry_after:
         return t("errors.rate_limit_after", seconds=int(err.retry_after + 0.999))
     if err.kind is ErrorKind.UNSUPPORTED_PARAMETER:
-        return t("errors.unsupported_parameter", param=err.param or "?")
+        return t("errors.unsupported_parameter", param=escape_markdown(err.param or "?"))
     if err.kind is ErrorKind.BAD_IMPORT:
-        return t("errors.bad_import", field=err.param or "?")
+        return t("errors.bad_import", field=escape_markdown(err.param or "?"))
     return t(f"errors.{err.kind}")
 
 

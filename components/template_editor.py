@@ -18,6 +18,7 @@ from components.errors import error_text
 from services.errors import ChatCanvasError
 from services.i18n import Translator
 from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB, refuse
+from services.markdown_safety import escape_markdown
 from services.prompt_chain import (
     DEFAULT_CHAIN_ID,
     ChainStep,
@@ -170,7 +171,8 @@ def _import(chains: ChainStore, t: Translator) -> None:
         return
     _open_draft(template.id, template.name, template, t)
     st.session_state[PICK_KEY] = template.id
-    st.toast(t("studio.templates.imported", name=template.name), icon=":material/check_circle:")
+    name = escape_markdown(label(template.name, t))
+    st.toast(t("studio.templates.imported", name=name), icon=":material/check_circle:")
 
 
 def _model_select(ctx: AppContext, text: str, key: str, none_label: str) -> None:
@@ -311,7 +313,8 @@ def _draft_editor(ctx: AppContext, chains: ChainStore, draft: dict) -> None:
         on_click="ignore",
     )
     with delete.popover(t("studio.templates.delete"), icon=":material/delete:"):
-        st.warning(t("studio.templates.delete_confirm", name=_template_name(chains, template_id)))
+        name = escape_markdown(_template_name(chains, template_id))
+        st.warning(t("studio.templates.delete_confirm", name=name))
         st.button(
             t("common.confirm"),
             key="studio_tpl_delete_confirm",
