@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 
-# Every ASCII punctuation character a Markdown reader may treat as syntax (CommonMark lets a
-# backslash escape any of them), including Streamlit's :icon: / :color[...] directives.
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+# Punctuation that is Markdown syntax anywhere in a line (CommonMark lets a backslash escape
+# any of it), including math ($) and Streamlit's :icon: and :color[...] directives...
+_SPECIAL = re.compile(r"([\\`*_{}\[\]!|<>~$:&])")
+# ...and what is syntax only at the start of a line: headings, lists, setext underlines, breaks.
+# Model ids such as "gpt-4.1-mini" keep their dashes and dots unescaped.
+_LINE_START = re.compile(r"(?m)^([ \t]*)([-+#=])|^([ \t]*\d+)([.)])")
 _IMAGE_MARK = "🖼️ "
 # an image opener not escaped by a backslash (an even number of backslashes before it)
 _OPENER = r"(?<!\\)((?:\\\\)*)!\["
@@ -33,7 +36,8 @@ _HTML_SRC = re.compile(r"""\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.
 def escape_markdown(text: str) -> str:
     """``text`` as Markdown that shows exactly these characters: no image, link, emphasis,
     heading, list, HTML, math or Streamlit directive can come out of it."""
-    return _SPECIAL.sub(r"\\\1", text)
+    text = _SPECIAL.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}", text)
 
 
 def _link(destination: str, label: str) -> str:

@@ -103,3 +103,20 @@ def test_no_text_makes_an_image_or_a_link_after_escaping(text):
     tokens = MD.parse(escape_markdown(text))
     kinds = {c.type for t in tokens for c in t.children or []} | {t.type for t in tokens}
     assert not kinds & {"image", "link_open", "html_inline", "html_block"}
+
+
+@FUZZ
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list("![]()<>\\`'\" *_:/.#-+=|~$&;0123456789ahimg"))
+        | st.characters(exclude_categories=("Cc", "Cs")),
+        max_size=60,
+    ).map(lambda s: " ".join(s.split()))
+)
+def test_escaped_text_shows_exactly_as_typed(text):
+    assert shown_text(escape_markdown(text)) == text
+
+
+def test_model_ids_stay_readable():
+    assert escape_markdown("gpt-4.1-mini") == "gpt-4.1-mini"
+    assert escape_markdown("- a\n1. b\n  # c\n---") == "\\- a\n1\\. b\n  \\# c\n\\---"
