@@ -18,6 +18,7 @@ from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, delet
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services import import_rules as rules
+from services.errors import scrub
 from services.prompt_chain import (
     BUILTIN_CHAINS,
     MAX_NAME_CHARS,
@@ -139,8 +140,17 @@ def _imported_step(data: Mapping[str, Any], field: str) -> ChainStep:
     )
 
 
+def _scrubbed(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A step result with its provider error detail scrubbed, whoever built the error."""
+    if not result or not result.get("error_detail"):
+        return result
+    return {**result, "error_detail": scrub(result["error_detail"])}
+
+
 def _run_values(run: ChainRun) -> dict[str, Any]:
     data = run.to_dict()
+    data["steps"] = [_scrubbed(step) for step in data["steps"]]
+    data["back_translation"] = _scrubbed(data["back_translation"])
     return {
         "template_id": run.template.id,
         "idea": run.idea,
