@@ -9,10 +9,12 @@ from services.storage import ConversationStore, open_database
 from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore
 from services.storage.conversations import EXPORT_FORMAT
 from tests.app.conftest import app_env, fake_openai, new_app  # noqa: F401 (fixtures)
+from tests.security.test_markdown_safety import shown_text
 
 
 def toasts(at) -> list[str]:
-    return [str(t.value) for t in at.toast]
+    """The toasts' text as the reader sees it (their Markdown rendered)."""
+    return [shown_text(str(t.value)) for t in at.toast]
 
 
 def stores(app_env):  # noqa: F811
