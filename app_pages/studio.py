@@ -166,11 +166,11 @@ with studio_tab:
     if st.button(t("studio.run"), key="studio_run", type="primary", icon=":material/play_arrow:"):
         try:
             fresh_run = engine.new_run(idea, chain, model=spec.id, back_translate=back_translate)
-        except ChatCanvasError as err:
-            show_error(err, t)  # nothing sent, nothing stored
-        except TemplateInvalid as err:
+        except TemplateInvalid as err:  # a ChatCanvasError too, with the problems listed
             for problem in err.problems:
                 st.error(problem.message(t), icon=":material/error:")
+        except ChatCanvasError as err:
+            show_error(err, t)  # nothing sent, nothing stored
         else:
             run, action = fresh_run, ("run", 0)
             open_run(run.id)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import update
+
 from services.import_rules import MAX_IMPORT_BYTES
+from services.prompt_chain import ChainStep
 from services.storage import ConversationStore, open_database
-from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore
+from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore, ChainTemplateRow
 from services.storage.conversations import EXPORT_FORMAT
 from tests.app.conftest import app_env, fake_openai, new_app  # noqa: F401 (fixtures)
 from tests.security.test_markdown_safety import shown_text
@@ -70,3 +73,22 @@ def test_template_import_with_a_list_as_model_is_refused_and_the_studio_still_op
     assert chains.list_templates(include_builtin=False) == []
     at.switch_page("app_pages/studio.py").run()
     assert not at.exception, at.exception
+
+
+def test_a_stored_template_that_cannot_run_lists_its_problems(app_env):  # noqa: F811
+    """A row saved by an earlier version without the checks: the run is refused with the
+    template's own problems, not a generic sentence."""
+    _, chains = stores(app_env)
+    saved = chains.create_template("Old", [ChainStep(name="a", template="{idea}")])
+    with chains.db.session() as s, s.begin():
+        steps = [{**saved.steps[0].to_dict(), "template": "Draw {shape}"}]
+        s.execute(
+            update(ChainTemplateRow).where(ChainTemplateRow.id == saved.id).values(steps=steps)
+        )
+    at = new_app().run()
+    at.switch_page("app_pages/studio.py").run()
+    at.selectbox(key="studio_chain").set_value(saved.id).run()
+    at.text_area(key="studio_idea").set_value("a cat").run()
+    at.button(key="studio_run").click().run()
+    assert not at.exception, at.exception
+    assert any("{shape} is not a placeholder" in shown_text(e.value) for e in at.error)
