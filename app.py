@@ -11,10 +11,12 @@ from dotenv import dotenv_values
 
 from components import state as K
 from components.context import AppContext
+from components.errors import show_error
 from components.sidebar import connection_panel, language_switch
 from services.catalog import load_catalog
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
+from services.errors import ChatCanvasError, ErrorKind, scrub
 from services.settings import Mode, resolve_settings
 from services.storage import ConversationStore, open_database
 
@@ -74,7 +76,12 @@ settings = resolve_settings(
     mode=Mode.SHARED if auth_configured() else Mode.LOCAL,
 )
 catalog = load_catalog()
-db = open_database(settings.database_url)
+try:
+    db = open_database(settings.database_url)
+except Exception as exc:  # a wrong DATABASE_URL, a database server that is down
+    show_error(ChatCanvasError(ErrorKind.DATABASE, scrub(str(exc), settings.secrets())), t)
+    st.text(settings.masked_database_url)  # plain text, never the password
+    st.stop()
 conversations = ConversationStore(db, settings.owner_id)
 chat = ChatService(settings, catalog)
 st.session_state[K.APP_CONTEXT] = AppContext(

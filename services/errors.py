@@ -40,6 +40,7 @@ class ErrorKind(StrEnum):
     ADDRESS_REFUSED = "address_refused"
     BAD_IMPORT = "bad_import"
     INVALID_TEMPLATE = "invalid_template"
+    DATABASE = "database"
     UNKNOWN = "unknown"
 
     @classmethod

@@ -120,3 +120,26 @@ def test_stored_error_details_are_scrubbed_whoever_built_them(db):
 def test_settings_repr_is_safe_with_keys_too():
     settings = Settings(database_url=PG_URL)
     assert "Hunter2" not in f"{settings!r} {settings}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+nosuchdriver://chat:Hunter2-Very-Secret@db.example/chatcanvas",
+        "postgresql://chat:Hunter2-Very-Secret@db.example:notaport/chatcanvas",
+    ],
+)
+def test_a_database_that_cannot_be_opened_is_explained_without_its_password(
+    app_env,  # noqa: F811
+    monkeypatch,
+    url,
+):
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = new_app().run()
+    assert not at.exception, at.exception
+    assert "cannot open its database" in at.error[0].value
+    shown = [
+        str(e.value) for kind in ("error", "code", "text", "markdown") for e in getattr(at, kind)
+    ]
+    assert any("chat:***@db.example" in s for s in shown)
+    assert not any("Hunter2" in s for s in shown)
