@@ -29,34 +29,27 @@ def refuse(field: str, reason: str) -> ChatCanvasError:
     return ChatCanvasError(ErrorKind.BAD_IMPORT, f"{field}: {reason}", param=field)
 
 
-def load_json(payload: str | bytes | Any, *, field: str = "file") -> Any:
+def load_json(payload: str | bytes | Any) -> Any:
     """Parse an uploaded file (bytes or text); other values are returned as they are."""
     if not isinstance(payload, str | bytes):
         return payload
     if len(payload) > MAX_IMPORT_BYTES:
-        raise refuse(field, f"larger than {MAX_IMPORT_MB} MB")
+        raise refuse("file", f"larger than {MAX_IMPORT_MB} MB")
     try:
         return json.loads(payload)
     except RecursionError:
-        raise refuse(field, "nested too deeply") from None
+        raise refuse("file", "nested too deeply") from None
     except ValueError as exc:  # not JSON, not UTF-8, an integer of thousands of digits
-        raise refuse(field, f"not a JSON file ({type(exc).__name__})") from None
+        raise refuse("file", f"not a JSON file ({type(exc).__name__})") from None
 
 
 def text(
-    data: Mapping[str, Any],
-    name: str,
-    field: str,
-    *,
-    max_chars: int = MAX_TEXT_CHARS,
-    optional: bool = True,
+    data: Mapping[str, Any], name: str, field: str, *, max_chars: int = MAX_TEXT_CHARS
 ) -> str | None:
-    """``data[name]`` as text that any database can store; None when absent and optional."""
+    """``data[name]`` as text that any database can store; None when absent."""
     value = data.get(name)
     if value is None:
-        if optional:
-            return None
-        raise refuse(field, "missing")
+        return None
     if not isinstance(value, str):
         raise refuse(field, "must be text")
     if len(value) > max_chars:

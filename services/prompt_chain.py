@@ -36,7 +36,6 @@ from string import Formatter
 from typing import Any
 
 from services.chat import (
-    MAX_MESSAGE_CHARS,
     ChatMessage,
     ChatOptions,
     ChatService,
@@ -48,12 +47,11 @@ from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.images.karlo import MAX_PROMPT_CHARS, karlo_prompt_problems
 from services.images.translate import shorten
+from services.import_rules import MAX_TEXT_CHARS, MAX_TOKENS
 
 MAX_STEPS = 12
 MAX_NAME_CHARS = 200
 MAX_MODEL_CHARS = 100  # the model columns' width
-MAX_TEXT = MAX_MESSAGE_CHARS  # one instruction or system prompt
-MAX_STEP_TOKENS = 2_000_000_000  # fits a 32-bit INTEGER
 DEFAULT_CHAIN_ID = "tutorial"
 # An idea longer than this share of a model's context leaves little room for the later steps,
 # which repeat the idea together with the earlier answers.
@@ -236,7 +234,7 @@ def validate_template(template: ChainTemplate) -> list[Problem]:
         problems.append(Problem("no_steps"))
     if len(template.steps) > MAX_STEPS:
         problems.append(Problem("too_many_steps", {"max": MAX_STEPS}))
-    if template.prompt_limit is not None and not _whole(template.prompt_limit, 1, MAX_TEXT):
+    if template.prompt_limit is not None and not _whole(template.prompt_limit, 1, MAX_TEXT_CHARS):
         problems.append(Problem("bad_prompt_limit"))
     if not _model_id(template.default_model):
         problems.append(Problem("bad_default_model", {"max": MAX_MODEL_CHARS}))
@@ -280,8 +278,8 @@ def _step_field_problems(step: ChainStep, number: int) -> list[Problem]:
         problems.append(Problem("step_name_too_long", {"step": number, "max": MAX_NAME_CHARS}))
     for field_name in ("system_prompt", "template"):
         value = getattr(step, field_name)
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            params = {"step": number, "field": field_name, "max": MAX_TEXT}
+        if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
+            params = {"step": number, "field": field_name, "max": MAX_TEXT_CHARS}
             problems.append(Problem("text_too_long", params))
     if not _model_id(step.model):
         problems.append(Problem("bad_model", {"step": number, "max": MAX_MODEL_CHARS}))
@@ -292,7 +290,7 @@ def _step_field_problems(step: ChainStep, number: int) -> list[Problem]:
         or not 0 <= temperature <= 2  # also false for NaN
     ):
         problems.append(Problem("bad_temperature", {"step": number}))
-    if step.max_tokens is not None and not _whole(step.max_tokens, 1, MAX_STEP_TOKENS):
+    if step.max_tokens is not None and not _whole(step.max_tokens, 1, MAX_TOKENS):
         problems.append(Problem("bad_max_tokens", {"step": number}))
     return problems
 

@@ -21,6 +21,7 @@ from services import import_rules as rules
 from services.errors import scrub
 from services.prompt_chain import (
     BUILTIN_CHAINS,
+    MAX_MODEL_CHARS,
     MAX_NAME_CHARS,
     MAX_STEPS,
     ChainRun,
@@ -132,7 +133,7 @@ def _imported_step(data: Mapping[str, Any], field: str) -> ChainStep:
         template=rules.text(data, "template", f"{field}.template") or "",
         system_prompt=rules.text(data, "system_prompt", f"{field}.system_prompt") or "",
         fresh=bool(rules.flag(data, "fresh", f"{field}.fresh")),
-        model=rules.text(data, "model", f"{field}.model", max_chars=100) or None,
+        model=rules.text(data, "model", f"{field}.model", max_chars=MAX_MODEL_CHARS) or None,
         temperature=rules.number(data, "temperature", f"{field}.temperature", low=0, high=2),
         max_tokens=rules.integer(
             data, "max_tokens", f"{field}.max_tokens", low=1, high=rules.MAX_TOKENS
@@ -318,7 +319,9 @@ class ChainStore:
         return self.create_template(
             rules.text(data, "name", "name", max_chars=MAX_NAME_CHARS) or "",
             [_imported_step(st, f"steps[{i}]") for i, st in enumerate(raw_steps)],
-            default_model=rules.text(data, "default_model", "default_model", max_chars=100),
+            default_model=rules.text(
+                data, "default_model", "default_model", max_chars=MAX_MODEL_CHARS
+            ),
             prompt_limit=rules.integer(
                 data, "prompt_limit", "prompt_limit", low=1, high=rules.MAX_TEXT_CHARS
             ),
