@@ -16,7 +16,7 @@ import re
 
 # Punctuation that is Markdown syntax anywhere in a line (CommonMark lets a backslash escape
 # any of it), including math ($) and Streamlit's :icon: and :color[...] directives...
-_SPECIAL = re.compile(r"([\\`*_{}\[\]!|<>~$:&])")
+_SPECIAL = re.compile(r"([\\`*_\[\]!|<>~$:&])")
 # ...and what is syntax only at the start of a line: headings, lists, setext underlines, breaks.
 # Model ids such as "gpt-4.1-mini" keep their dashes and dots unescaped.
 _LINE_START = re.compile(r"(?m)^([ \t]*)([-+#=])|^([ \t]*\d+)([.)])")

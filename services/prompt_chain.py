@@ -48,6 +48,7 @@ from services.i18n import Translator
 from services.images.karlo import MAX_PROMPT_CHARS, karlo_prompt_problems
 from services.images.translate import shorten
 from services.import_rules import MAX_TEXT_CHARS, MAX_TOKENS
+from services.markdown_safety import escape_markdown
 
 MAX_STEPS = 12
 MAX_NAME_CHARS = 200
@@ -76,7 +77,12 @@ class Problem:
         return f"studio.problems.{self.code}"
 
     def message(self, t: Translator) -> str:
-        return t(self.key, **self.params)
+        """The sentence, as Markdown: names and placeholders from a template or a typed model
+        id show as typed (st.error and st.toast render Markdown)."""
+        params = {
+            k: escape_markdown(v) if isinstance(v, str) else v for k, v in self.params.items()
+        }
+        return t(self.key, **params)
 
 
 class TemplateInvalid(ChatCanvasError, ValueError):

@@ -3,6 +3,8 @@ without images: no Markdown the page sends to the browser would load a remote ad
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from services.prompt_chain import ChainStep
@@ -95,4 +97,26 @@ def test_template_and_step_names_show_as_text(app_env, fake_openai, where):  # n
     at.selectbox(key="studio_chain").set_value(template.id).run()
     at.text_area(key="studio_idea").set_value(f"idea {EVIL}").run()
     at.button(key="studio_run").click().run()
+    assert_loads_nothing(at)
+
+
+def test_a_placeholder_in_an_imported_template_shows_as_text(app_env, fake_openai):  # noqa: F811
+    """The problem sentence quotes the template's own text: it must not become an image."""
+    at = new_app().run()
+    at.switch_page("app_pages/studio.py").run()
+    bad = {
+        "format": "chatcanvas.chain.v1",
+        "name": "Bad",
+        "steps": [{"name": "a", "template": "Draw {x!r:![](https://evil.example/p)}"}],
+    }
+    uploader = at.file_uploader(key="studio_tpl_import")
+    uploader.set_value(("t.json", json.dumps(bad).encode(), "application/json")).run()
+    assert_loads_nothing(at)
+    assert any("is not a placeholder" in shown_text(str(e.value)) for e in at.toast)
+
+
+def test_a_final_prompt_sent_to_karlo_shows_as_text(app_env, fake_openai):  # noqa: F811
+    at = new_app().run()
+    at.switch_page("app_pages/compare.py").run()
+    at.text_area(key="compare_prompt").set_value(f"a cat {EVIL}").run()
     assert_loads_nothing(at)
