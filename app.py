@@ -14,9 +14,11 @@ from components import state as K
 from components.account import account_panel, refusal_page, sign_in_page
 from components.budget import budget_caption
 from components.context import AppContext
+from components.errors import show_error
 from components.sidebar import connection_panel, language_switch
 from services.app_services import build_services
 from services.catalog import load_catalog
+from services.errors import ChatCanvasError, ErrorKind, scrub
 from services.identity import SignedInUser, is_admin, may_use, user_from_claims
 from services.settings import LOCAL_OWNER, Mode, resolve_settings
 
@@ -106,7 +108,12 @@ if settings.mode is Mode.SHARED and (user is None or not may_use(user, settings.
     st.stop()
 
 catalog = load_catalog()
-services = build_services(settings, user.owner_id if user else LOCAL_OWNER, catalog=catalog)
+try:
+    services = build_services(settings, user.owner_id if user else LOCAL_OWNER, catalog=catalog)
+except Exception as exc:  # a wrong DATABASE_URL, a database server that is down
+    show_error(ChatCanvasError(ErrorKind.DATABASE, scrub(str(exc), settings.secrets())), t)
+    st.text(settings.masked_database_url)  # plain text, never the password
+    st.stop()
 if user is not None:
     services.users.record_visit(user)
 admin = user is not None and is_admin(user, settings.access)

@@ -11,12 +11,13 @@ from components.errors import show_error
 from components.model_picker import model_picker
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
-from components.transcript import render_transcript
+from components.transcript import render_transcript, write_markdown_stream
 from components.usage import format_cost
 from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_user_text
 from services.chat_turns import settle
 from services.errors import ChatCanvasError, ErrorKind
+from services.markdown_safety import escape_markdown, without_remote_images
 from services.shares import ShareKind
 from services.storage import Conversation
 
@@ -148,7 +149,7 @@ def run_turn(
         conversation = store.get(conversation.id)
     if kind == "send":
         with st.chat_message("user"):
-            st.markdown(action[1])
+            st.markdown(without_remote_images(action[1]))
     with st.chat_message("assistant"):
         stop_slot = st.empty()
         pending, completed = None, False
@@ -163,7 +164,7 @@ def run_turn(
                 else:
                     pending = turns.reply(conversation, spec.id, options)
             stop_slot.button(t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
-            st.write_stream(pending)
+            write_markdown_stream(pending)
             completed = True
         except ChatCanvasError as err:  # raised before the stream opened: nothing to finish
             failed = store.messages(conversation.id, last=1)
@@ -186,7 +187,9 @@ if conversation is not None:
 conversation_list(ctx, conversation)
 load_conversation_settings(ctx, conversation)
 
-st.subheader(conversation.title if conversation and conversation.title else t("chat.title"))
+st.subheader(
+    escape_markdown(conversation.title) if conversation and conversation.title else t("chat.title")
+)
 spec, options = settings_panel(ctx, conversation)
 share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
 

@@ -16,6 +16,7 @@ from services.errors import ChatCanvasError
 from services.images import karlo_prompt_problems
 from services.images.karlo import MAX_PROMPT_CHARS
 from services.images.translate import make_karlo_ready
+from services.markdown_safety import escape_markdown
 from services.shares import ShareKind
 
 
@@ -68,7 +69,11 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
         error = st.session_state.pop(K.COMPARE_KARLO_ERROR, None)
         if error is not None:
             show_error(error, t)
-        st.caption(t("compare.karlo_sends", prompt=sent) if sent else t("images.karlo_watermark"))
+        st.caption(
+            t("compare.karlo_sends", prompt=escape_markdown(sent))
+            if sent
+            else t("images.karlo_watermark")
+        )
     return karlo_prompt.strip() or None
 
 

@@ -14,6 +14,7 @@ from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
 from services.errors import ChatCanvasError, ErrorKind
+from services.markdown_safety import escape_markdown
 from services.prompt_chain import DEFAULT_CHAIN_ID, ChainRun, TemplateInvalid, label
 from services.shares import ShareKind
 from services.storage.chains import ChainStore
@@ -92,9 +93,9 @@ def run_history(ctx: AppContext, chains: ChainStore, current: ChainRun | None) -
     for summary in runs:
         is_open = current is not None and summary.id == current.id
         sidebar.button(
-            auto_title(summary.idea, 48),
+            escape_markdown(auto_title(summary.idea, 48)),
             key=f"studio_open_{summary.id}",
-            help=summary.final_prompt or None,
+            help=escape_markdown(summary.final_prompt) or None,
             width="stretch",
             type="secondary" if is_open else "tertiary",
             icon=":material/auto_awesome:" if is_open else None,
@@ -167,11 +168,11 @@ with studio_tab:
     if st.button(t("studio.run"), key="studio_run", type="primary", icon=":material/play_arrow:"):
         try:
             fresh_run = engine.new_run(idea, chain, model=spec.id, back_translate=back_translate)
-        except ChatCanvasError as err:
-            show_error(err, t)  # nothing sent, nothing stored
-        except TemplateInvalid as err:
+        except TemplateInvalid as err:  # a ChatCanvasError too, with the problems listed
             for problem in err.problems:
                 st.error(problem.message(t), icon=":material/error:")
+        except ChatCanvasError as err:
+            show_error(err, t)  # nothing sent, nothing stored
         else:
             run, action = fresh_run, ("run", 0)
             open_run(run.id)

@@ -11,9 +11,11 @@ import streamlit as st
 from components import state as K
 from components.context import AppContext
 from components.errors import error_text, show_error
+from components.transcript import write_markdown_stream
 from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
+from services.markdown_safety import escape_markdown, without_remote_images
 from services.prompt_chain import ChainRun, StepResult, StepStatus, label
 from services.storage.chains import ChainStore
 from services.studio_runs import StreamingRun, settle
@@ -35,7 +37,7 @@ def output_key(run: ChainRun, index: int) -> str:
 def step_title(run: ChainRun, index: int, t: Translator) -> str:
     if index == len(run.steps):
         return t("studio.back_translation")
-    name = label(run.template.steps[index].name, t)
+    name = escape_markdown(label(run.template.steps[index].name, t))
     return f"{t('studio.step_label', number=index + 1)} · {name}"
 
 
@@ -72,7 +74,7 @@ def _save_edit(ctx: AppContext, chains: ChainStore, run_id: str, index: int) -> 
 
 
 def _usage(result: StepResult, t: Translator) -> str:
-    parts = [result.model] if result.model else []
+    parts = [escape_markdown(result.model)] if result.model else []
     if result.completion_tokens is not None:
         parts.append(format_tokens(result.prompt_tokens, result.completion_tokens, t))
         parts.append(format_cost(result.cost_usd, t))
@@ -114,7 +116,7 @@ def _step_card(ctx: AppContext, chains: ChainStore, run: ChainRun, index: int, s
         f"{t(f'studio.status.{result.status}')}"
     )
     if back and result.output:
-        st.markdown(result.output)
+        st.markdown(without_remote_images(result.output))
     elif not back and (result.output or result.status != StepStatus.PENDING):
         st.text_area(
             t("studio.edit_output"),
@@ -186,7 +188,7 @@ def stream_run(ctx: AppContext, chains: ChainStore, run: ChainRun, start_at: int
     t = ctx.t
     for index in range(min(start_at, len(run.steps))):
         with st.expander(step_title(run, index, t), icon=ICONS[StepStatus.DONE]):
-            st.markdown(run.steps[index].output)
+            st.markdown(without_remote_images(run.steps[index].output))
     try:
         streaming = StreamingRun(ctx.chain_engine, chains, run, start_at)
     except ValueError:  # an earlier step is not done (any more): show the run as it is
@@ -201,7 +203,7 @@ def stream_run(ctx: AppContext, chains: ChainStore, run: ChainRun, start_at: int
         for step in streaming:
             title = step_title(run, step.index, t)
             with st.status(title, expanded=True) as box:
-                st.write_stream(step)
+                write_markdown_stream(step)
                 ok = step.result.status == StepStatus.DONE
                 box.update(state="complete" if ok else "error", expanded=not ok)
     finally:

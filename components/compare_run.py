@@ -14,6 +14,7 @@ from components.image_card import from_outcome, image_card
 from components.lane_form import lane_request
 from services.images import ImageRequest, run_lanes
 from services.images.base import LaneOutcome
+from services.markdown_safety import escape_markdown
 from services.storage.images import CompareRun
 from services.storage.lane_keeper import LaneKeeper, UnsavedLane
 
@@ -26,7 +27,7 @@ def lane_title(ctx: AppContext, index: int, lane: dict, *, position: int | None 
     if position is not None:
         return ctx.t("compare.blind_lane", letter=chr(ord("A") + position))
     provider = ctx.t(f"images.providers.{lane['provider']}")
-    return f"{ctx.t('images.lane', n=index + 1)} · {provider} · {lane['model']}"
+    return f"{ctx.t('images.lane', n=index + 1)} · {provider} · {escape_markdown(lane['model'])}"
 
 
 def display_order(run_id: str, count: int, *, blind: bool) -> list[int]:

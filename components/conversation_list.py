@@ -8,6 +8,10 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.errors import error_text
+from services.errors import ChatCanvasError
+from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB, refuse
+from services.markdown_safety import escape_markdown
 from services.storage import Conversation
 
 PAGE = 30
@@ -42,10 +46,12 @@ def _import(ctx: AppContext) -> None:
     if uploaded is None:
         return
     try:
+        if uploaded.size > MAX_IMPORT_BYTES:  # not even read into memory
+            raise refuse("file", f"larger than {MAX_IMPORT_MB} MB")
         conversation = ctx.conversations.import_json(uploaded.getvalue())
-    except (ValueError, json.JSONDecodeError, UnicodeDecodeError):
+    except ChatCanvasError as err:
         st.session_state[K.CHAT_ERROR] = None
-        st.toast(ctx.t("chat.import_failed"), icon="⚠️")
+        st.toast(error_text(err, ctx.t), icon="⚠️")
         return
     open_conversation(conversation.id)
     st.toast(ctx.t("chat.imported"), icon="✅")
@@ -71,7 +77,7 @@ def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
         sidebar.caption(t("chat.no_conversations"))
     for c in conversations[:limit]:
         is_open = current is not None and c.id == current.id
-        label = c.title or t("chat.untitled")
+        label = escape_markdown(c.title) if c.title else t("chat.untitled")
         if sidebar.button(
             label,
             key=f"conv_{c.id}",
@@ -87,7 +93,12 @@ def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
     if current is not None:
         _conversation_actions(ctx, current)
     sidebar.file_uploader(
-        t("chat.import"), type=["json"], key=IMPORT_KEY, on_change=_import, args=(ctx,)
+        t("chat.import"),
+        type=["json"],
+        key=IMPORT_KEY,
+        on_change=_import,
+        args=(ctx,),
+        max_upload_size=MAX_IMPORT_MB,
     )
 
 

@@ -8,6 +8,7 @@ from components.budget import limit_text
 from services.budget import LimitExceeded
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
+from services.markdown_safety import escape_markdown
 
 
 def error_text(err: ChatCanvasError, t: Translator) -> str:
@@ -16,7 +17,9 @@ def error_text(err: ChatCanvasError, t: Translator) -> str:
     if err.kind is ErrorKind.RATE_LIMIT and err.retry_after:
         return t("errors.rate_limit_after", seconds=int(err.retry_after + 0.999))
     if err.kind is ErrorKind.UNSUPPORTED_PARAMETER:
-        return t("errors.unsupported_parameter", param=err.param or "?")
+        return t("errors.unsupported_parameter", param=escape_markdown(err.param or "?"))
+    if err.kind is ErrorKind.BAD_IMPORT:
+        return t("errors.bad_import", field=escape_markdown(err.param or "?"))
     return t(f"errors.{err.kind}")
 
 

@@ -268,7 +268,7 @@ def _tile(ctx: AppContext, thumb: ImageThumb, ticked: bool) -> None:
             st.image(thumb.thumbnail, width="stretch")
         else:
             st.caption(t("gallery.tile.no_preview"))
-        st.caption(f"{provider_label(thumb.provider, t)} · {thumb.model}")
+        st.caption(f"{provider_label(thumb.provider, t)} · {plain(thumb.model)}")
         st.markdown(
             plain(shorten(thumb.prompt, 70)),
             help=plain(thumb.prompt) if len(thumb.prompt) > 70 else None,

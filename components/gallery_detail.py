@@ -50,7 +50,7 @@ def _detail(ctx: AppContext, store: ImageStore, image_id: str) -> None:
 
 def _facts(ctx: AppContext, image: StoredImage) -> None:
     t = ctx.t
-    st.markdown(f"**{provider_label(image.provider, t)}** · `{image.model}`")
+    st.markdown(f"**{provider_label(image.provider, t)}** · {plain(image.model)}")
     cost = format_cost(image.cost_usd, t)
     if image.cost_usd is not None and image.cost_is_estimate:
         cost = t("gallery.detail.estimate", cost=cost)
@@ -100,7 +100,7 @@ def _compare_run(ctx: AppContext, store: ImageStore, image: StoredImage) -> None
             "gallery.detail.lane",
             n=lane.index + 1,
             provider=provider_label(lane.provider, t),
-            model=lane.model,
+            model=plain(lane.model),
         )
         if lane.error_kind:
             line += f" — {t('gallery.detail.lane_failed')}"

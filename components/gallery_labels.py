@@ -8,9 +8,9 @@ from datetime import datetime
 from components.usage import format_cost
 from services.i18n import Translator
 from services.images import PROVIDERS
+from services.markdown_safety import escape_markdown
 
 _LANE_WON = re.compile(r"^lane:(\d+)$")
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
 def provider_label(provider: str, t: Translator) -> str:
@@ -51,4 +51,4 @@ def shorten(text: str, limit: int = 80) -> str:
 
 def plain(text: str) -> str:
     """User text shown through st.markdown as typed, not as Markdown."""
-    return _MARKDOWN.sub(r"\\\1", text)
+    return escape_markdown(text)

@@ -16,6 +16,7 @@ from components.usage import format_cost
 from services.errors import ChatCanvasError, ErrorKind
 from services.images import ImageResult, error_message_key
 from services.images.base import LaneOutcome
+from services.markdown_safety import escape_markdown
 from services.storage.images import StoredImage, StoredLane
 
 
@@ -84,7 +85,7 @@ def _image_caption(ctx: AppContext, nsfw: bool | None, score: float | None, revi
             ctx.t("images.nsfw_flagged", score=f"{score:.2f}" if score is not None else "?")
         )
     if revised:
-        parts.append(f"{ctx.t('images.revised_prompt')}: {revised}")
+        parts.append(f"{ctx.t('images.revised_prompt')}: {escape_markdown(revised)}")
     return " · ".join(parts) or None
 
 

@@ -7,9 +7,9 @@ import streamlit as st
 from components import state as K
 from components.context import app_context, connection_fingerprint
 from components.errors import show_error
-from services.errors import ChatCanvasError
+from services.errors import MIN_SECRET_CHARS, ChatCanvasError
 from services.i18n import LANGUAGES, Translator, language_from_locale
-from services.settings import Mode, Settings
+from services.settings import Mode, Settings, key_too_short
 
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 
@@ -52,6 +52,9 @@ def connection_panel() -> None:
             key=K.SIDEBAR_KAKAO_KEY,
             help=t("settings.kakao_key_help"),
         )
+        for key in (K.SIDEBAR_OPENAI_KEY, K.SIDEBAR_KAKAO_KEY):
+            if key_too_short(st.session_state.get(key)):
+                st.error(t("settings.key_too_short", min=MIN_SECRET_CHARS), icon=":material/key:")
         if settings.openai_api_key:
             source = t(f"settings.source.{settings.sources.get('OPENAI_API_KEY', 'environment')}")
             st.caption(

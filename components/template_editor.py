@@ -14,7 +14,11 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.errors import error_text
+from services.errors import ChatCanvasError
 from services.i18n import Translator
+from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB, refuse
+from services.markdown_safety import escape_markdown
 from services.prompt_chain import (
     DEFAULT_CHAIN_ID,
     ChainStep,
@@ -155,14 +159,20 @@ def _import(chains: ChainStore, t: Translator) -> None:
     if uploaded is None:
         return
     try:
+        if uploaded.size > MAX_IMPORT_BYTES:  # not even read into memory
+            raise refuse("file", f"larger than {MAX_IMPORT_MB} MB")
         template = chains.import_template(uploaded.getvalue())
     except TemplateInvalid as err:
         for problem in err.problems:
             st.toast(problem.message(t), icon=":material/error:")
         return
+    except ChatCanvasError as err:
+        st.toast(error_text(err, t), icon=":material/error:")
+        return
     _open_draft(template.id, template.name, template, t)
     st.session_state[PICK_KEY] = template.id
-    st.toast(t("studio.templates.imported", name=template.name), icon=":material/check_circle:")
+    name = escape_markdown(label(template.name, t))
+    st.toast(t("studio.templates.imported", name=name), icon=":material/check_circle:")
 
 
 def _model_select(ctx: AppContext, text: str, key: str, none_label: str) -> None:
@@ -221,6 +231,7 @@ def template_editor(ctx: AppContext, chains: ChainStore) -> None:
             help=t("studio.templates.import_help"),
             on_change=_import,
             args=(chains, t),
+            max_upload_size=MAX_IMPORT_MB,
         )
     if st.session_state.get(PICK_KEY) not in own:
         st.session_state.pop(PICK_KEY, None)
@@ -302,7 +313,8 @@ def _draft_editor(ctx: AppContext, chains: ChainStore, draft: dict) -> None:
         on_click="ignore",
     )
     with delete.popover(t("studio.templates.delete"), icon=":material/delete:"):
-        st.warning(t("studio.templates.delete_confirm", name=_template_name(chains, template_id)))
+        name = escape_markdown(_template_name(chains, template_id))
+        st.warning(t("studio.templates.delete_confirm", name=name))
         st.button(
             t("common.confirm"),
             key="studio_tpl_delete_confirm",

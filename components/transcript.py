@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import streamlit as st
 
 from components import state as K
@@ -9,7 +11,18 @@ from components.context import AppContext
 from components.errors import show_error
 from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
+from services.markdown_safety import escape_markdown, without_remote_images
 from services.storage import StoredMessage
+
+
+def write_markdown_stream(chunks: Iterable[str]) -> str:
+    """Like st.write_stream for a model's answer, but its images are shown as links (the
+    whole text so far is rewritten each time: an image's syntax can span chunks)."""
+    slot, text = st.empty(), ""
+    for chunk in chunks:
+        text += chunk
+        slot.markdown(without_remote_images(text))
+    return text
 
 
 def _caption(ctx: AppContext, m: StoredMessage) -> None:
@@ -23,13 +36,13 @@ def _caption(ctx: AppContext, m: StoredMessage) -> None:
         parts.append(
             t(
                 "chat.usage",
-                model=m.model or "?",
+                model=escape_markdown(m.model or "?"),
                 tokens=format_tokens(m.prompt_tokens, m.completion_tokens, t),
                 cost=format_cost(m.cost_usd, t),
             )
         )
     elif m.model:
-        parts.append(m.model)
+        parts.append(escape_markdown(m.model))
     if m.latency_ms is not None:
         parts.append(t("chat.first_token", seconds=m.latency_ms / 1000))
     if parts:
@@ -59,7 +72,7 @@ def render_transcript(ctx: AppContext, messages: list[StoredMessage], *, busy: b
             if m.role == "user" and m.id == last_user_id and st.session_state.get(K.CHAT_EDITING):
                 _edit_box(ctx, m)
                 continue
-            st.markdown(m.content)
+            st.markdown(without_remote_images(m.content))
             if m.role == "assistant":
                 _caption(ctx, m)
             if m.role == "user" and m.status == "error":

@@ -25,11 +25,13 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
-# Reinstall only when the requirement files changed.
+# pip itself is pinned too: a new pip release must not change what an install does.
+PIP_VERSION="26.3"
+# Reinstall only when the requirement files (or the pinned pip) changed.
 stamp=".venv/.installed-$(basename "$REQUIREMENTS")"
-digest="$(cat requirements*.txt | sha256sum | cut -d' ' -f1)"
+digest="$( { echo "pip==$PIP_VERSION"; cat requirements*.txt; } | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet "pip==$PIP_VERSION"
   .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS"
   echo "$digest" > "$stamp"
 fi

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
+from urllib.parse import unquote
 
 import httpx2
 import openai
@@ -42,6 +43,9 @@ class ErrorKind(StrEnum):
     IMAGE_REFUSED = "image_refused"
     BUDGET_EXCEEDED = "budget_exceeded"
     RUN_LIMIT = "run_limit"
+    BAD_IMPORT = "bad_import"
+    INVALID_TEMPLATE = "invalid_template"
+    DATABASE = "database"
     UNKNOWN = "unknown"
 
     @classmethod
@@ -103,14 +107,45 @@ _KEY_PATTERNS = [
 ]
 
 
+# No real key is shorter; replacing a shorter string would garble ordinary words ("v" in
+# "service") while protecting nothing. Settings refuse a typed key shorter than this.
+MIN_SECRET_CHARS = 8
+# "sk-", "sk-proj-", "sk-svcacct-": a provider may echo a key without its prefix
+_KEY_PREFIX = re.compile(r"^(?:[A-Za-z]{1,10}-){1,3}")
+# scheme://user:password@host, as in a database URL
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)([^\s@/]+)(@)")
+
+
+def mask_url_passwords(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` replaced by ***."""
+    return _URL_PASSWORD.sub(r"\1***\3", text)
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords of the URLs in ``text``, as written and percent-decoded."""
+    found = [m.group(2) for m in _URL_PASSWORD.finditer(text)]
+    return list(dict.fromkeys(found + [unquote(p) for p in found]))
+
+
+def _variants(secret: str) -> list[str]:
+    """The secret and its body after each prefix segment, longest first."""
+    found = [secret]
+    prefix = _KEY_PREFIX.match(secret)
+    if prefix:
+        cuts = [i + 1 for i, c in enumerate(prefix.group(0)) if c == "-"]
+        found += [secret[cut:] for cut in cuts]
+    return [v for v in found if len(v) >= MIN_SECRET_CHARS]
+
+
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove every known secret and anything shaped like an API key from ``text``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
+    """Remove every known secret (also without its prefix), anything shaped like an API key
+    and the password of any URL from ``text``."""
+    variants = {v for secret in secrets if secret for v in _variants(secret)}
+    for variant in sorted(variants, key=len, reverse=True):
+        text = text.replace(variant, "[redacted]")
     for pattern in _KEY_PATTERNS:
         text = pattern.sub("[redacted]", text)
-    return text
+    return mask_url_passwords(text)
 
 
 # Provider words shown in the Details box are cut here: enough to act on, not a page of text.

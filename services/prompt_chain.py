@@ -47,9 +47,12 @@ from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.images.karlo import MAX_PROMPT_CHARS, karlo_prompt_problems
 from services.images.translate import shorten
+from services.import_rules import MAX_TEXT_CHARS, MAX_TOKENS
+from services.markdown_safety import escape_markdown
 
 MAX_STEPS = 12
 MAX_NAME_CHARS = 200
+MAX_MODEL_CHARS = 100  # the model columns' width
 DEFAULT_CHAIN_ID = "tutorial"
 # An idea longer than this share of a model's context leaves little room for the later steps,
 # which repeat the idea together with the earlier answers.
@@ -74,15 +77,22 @@ class Problem:
         return f"studio.problems.{self.code}"
 
     def message(self, t: Translator) -> str:
-        return t(self.key, **self.params)
+        """The sentence, as Markdown: names and placeholders from a template or a typed model
+        id show as typed (st.error and st.toast render Markdown)."""
+        params = {
+            k: escape_markdown(v) if isinstance(v, str) else v for k, v in self.params.items()
+        }
+        return t(self.key, **params)
 
 
-class TemplateInvalid(ValueError):
+class TemplateInvalid(ChatCanvasError, ValueError):
     """A template (or an import) that cannot be saved or run; ``problems`` says why."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{p.code} {dict(p.params)}" for p in problems))
+        super().__init__(
+            ErrorKind.INVALID_TEMPLATE, "; ".join(f"{p.code} {dict(p.params)}" for p in problems)
+        )
 
 
 def placeholders(text: str) -> list[str]:
@@ -139,7 +149,7 @@ class ChainStep:
             template=str(data.get("template") or ""),
             system_prompt=str(data.get("system_prompt") or ""),
             fresh=bool(data.get("fresh", False)),
-            model=data.get("model") or None,
+            model=_text_or_none(data.get("model")),
             temperature=_float_or_none(data.get("temperature")),
             max_tokens=_int_or_none(data.get("max_tokens")),
         )
@@ -173,10 +183,15 @@ class ChainTemplate:
             id=str(data.get("id") or ""),
             name=str(data.get("name") or ""),
             steps=tuple(ChainStep.from_dict(s) for s in data.get("steps") or ()),
-            default_model=data.get("default_model") or None,
+            default_model=_text_or_none(data.get("default_model")),
             builtin=bool(data.get("builtin", False)),
             prompt_limit=_int_or_none(data.get("prompt_limit")),
         )
+
+
+def _text_or_none(value: object) -> str | None:
+    # a stored snapshot from before imports were checked may hold a list or a number here
+    return value if isinstance(value, str) and value else None
 
 
 def _float_or_none(value: object) -> float | None:
@@ -225,9 +240,15 @@ def validate_template(template: ChainTemplate) -> list[Problem]:
         problems.append(Problem("no_steps"))
     if len(template.steps) > MAX_STEPS:
         problems.append(Problem("too_many_steps", {"max": MAX_STEPS}))
-    if template.prompt_limit is not None and template.prompt_limit < 1:
+    if template.prompt_limit is not None and not _whole(template.prompt_limit, 1, MAX_TEXT_CHARS):
         problems.append(Problem("bad_prompt_limit"))
+    if not _model_id(template.default_model):
+        problems.append(Problem("bad_default_model", {"max": MAX_MODEL_CHARS}))
     for number, step in enumerate(template.steps, start=1):
+        field_problems = _step_field_problems(step, number)
+        if field_problems:  # the checks below assume text fields of a sane size
+            problems += field_problems
+            continue
         if not step.template.strip():
             problems.append(Problem("empty_template", {"step": number}))
         for field_name in ("system_prompt", "template"):
@@ -244,10 +265,39 @@ def validate_template(template: ChainTemplate) -> list[Problem]:
         # segment's first step's; a second one would be silently ignored, so refuse it.
         if number > 1 and not step.fresh and step.system_prompt.strip():
             problems.append(Problem("system_prompt_unused", {"step": number}))
-        if step.temperature is not None and not 0 <= step.temperature <= 2:
-            problems.append(Problem("bad_temperature", {"step": number}))
-        if step.max_tokens is not None and step.max_tokens < 1:
-            problems.append(Problem("bad_max_tokens", {"step": number}))
+    return problems
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _model_id(value: object) -> bool:
+    """None (the chain's or the app's model) or a model id a database column can hold."""
+    return value is None or (isinstance(value, str) and 0 < len(value) <= MAX_MODEL_CHARS)
+
+
+def _step_field_problems(step: ChainStep, number: int) -> list[Problem]:
+    """Types, lengths and ranges of one step's fields (from the editor or an imported file)."""
+    problems = []
+    if not isinstance(step.name, str) or len(step.name) > MAX_NAME_CHARS:
+        problems.append(Problem("step_name_too_long", {"step": number, "max": MAX_NAME_CHARS}))
+    for field_name in ("system_prompt", "template"):
+        value = getattr(step, field_name)
+        if not isinstance(value, str) or len(value) > MAX_TEXT_CHARS:
+            params = {"step": number, "field": field_name, "max": MAX_TEXT_CHARS}
+            problems.append(Problem("text_too_long", params))
+    if not _model_id(step.model):
+        problems.append(Problem("bad_model", {"step": number, "max": MAX_MODEL_CHARS}))
+    temperature = step.temperature
+    if temperature is not None and (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, int | float)
+        or not 0 <= temperature <= 2  # also false for NaN
+    ):
+        problems.append(Problem("bad_temperature", {"step": number}))
+    if step.max_tokens is not None and not _whole(step.max_tokens, 1, MAX_TOKENS):
+        problems.append(Problem("bad_max_tokens", {"step": number}))
     return problems
 
 

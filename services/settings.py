@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from services.errors import MIN_SECRET_CHARS, mask_url_passwords, url_passwords
+
 DEFAULT_DATABASE_URL = (
     f"sqlite:///{Path(__file__).resolve().parent.parent / 'data' / 'chatcanvas.db'}"
 )
 DEFAULT_KARLO_BASE_URL = "https://api.kakaobrain.com"
 LOCAL_OWNER = "local"
+KEY_NAMES = ("OPENAI_API_KEY", "KAKAO_REST_API_KEY")
 
 
 class Mode(StrEnum):
@@ -94,7 +97,8 @@ class Settings:
     openai_base_url: str | None = None
     kakao_rest_api_key: Secret | None = None
     karlo_base_url: str = DEFAULT_KARLO_BASE_URL
-    database_url: str = DEFAULT_DATABASE_URL
+    # may hold a PostgreSQL password: never in repr; show masked_database_url instead
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
     owner_id: str = LOCAL_OWNER
     mode: Mode = Mode.LOCAL
     # a base URL typed in the sidebar; always allowed locally, opt-in on a shared deployment
@@ -110,7 +114,13 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """The raw secret strings, so error texts can be scrubbed of them."""
-        return [s.reveal() for s in (self.openai_api_key, self.kakao_rest_api_key) if s]
+        keys = [s.reveal() for s in (self.openai_api_key, self.kakao_rest_api_key) if s]
+        return keys + url_passwords(self.database_url)
+
+    @property
+    def masked_database_url(self) -> str:
+        """The database URL as it may be shown or logged: its password replaced by ***."""
+        return mask_url_passwords(self.database_url)
 
 
 def _clean(value: object) -> str | None:
@@ -118,6 +128,13 @@ def _clean(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def key_too_short(value: object) -> bool:
+    """A typed key shorter than any real key: refused, since scrubbing so short a string from
+    texts would garble them (the key "v" in "service")."""
+    text = _clean(value)
+    return text is not None and len(text) < MIN_SECRET_CHARS
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -152,8 +169,11 @@ def resolve_settings(
     The sidebar values live only in this browser session; secrets and environment are shared by
     every session of the server.
     """
+    sidebar = {
+        k: v for k, v in (sidebar or {}).items() if k not in KEY_NAMES or not key_too_short(v)
+    }
     layers = [
-        ("sidebar", sidebar or {}),
+        ("sidebar", sidebar),
         ("secrets", secrets or {}),
         ("environment", environ or {}),
     ]

@@ -8,7 +8,6 @@ it through ``studio_runs.id``.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,8 +17,13 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services import import_rules as rules
+from services.errors import scrub
 from services.prompt_chain import (
     BUILTIN_CHAINS,
+    MAX_MODEL_CHARS,
+    MAX_NAME_CHARS,
+    MAX_STEPS,
     ChainRun,
     ChainStep,
     ChainTemplate,
@@ -122,8 +126,32 @@ def _checked(template: ChainTemplate) -> ChainTemplate:
     return template
 
 
+def _imported_step(data: Mapping[str, Any], field: str) -> ChainStep:
+    """One step of an imported file, every field checked for its type, size and range."""
+    return ChainStep(
+        name=rules.text(data, "name", f"{field}.name", max_chars=MAX_NAME_CHARS) or "",
+        template=rules.text(data, "template", f"{field}.template") or "",
+        system_prompt=rules.text(data, "system_prompt", f"{field}.system_prompt") or "",
+        fresh=bool(rules.flag(data, "fresh", f"{field}.fresh")),
+        model=rules.text(data, "model", f"{field}.model", max_chars=MAX_MODEL_CHARS) or None,
+        temperature=rules.number(data, "temperature", f"{field}.temperature", low=0, high=2),
+        max_tokens=rules.integer(
+            data, "max_tokens", f"{field}.max_tokens", low=1, high=rules.MAX_TOKENS
+        ),
+    )
+
+
+def _scrubbed(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A step result with its provider error detail scrubbed, whoever built the error."""
+    if not result or not result.get("error_detail"):
+        return result
+    return {**result, "error_detail": scrub(result["error_detail"])}
+
+
 def _run_values(run: ChainRun) -> dict[str, Any]:
     data = run.to_dict()
+    data["steps"] = [_scrubbed(step) for step in data["steps"]]
+    data["back_translation"] = _scrubbed(data["back_translation"])
     return {
         "template_id": run.template.id,
         "idea": run.idea,
@@ -275,28 +303,28 @@ class ChainStore:
         }
 
     def import_template(self, payload: str | bytes | Mapping[str, Any]) -> ChainTemplate:
-        """Save an exported template as a new one of this owner's. Raises TemplateInvalid
-        (``bad_file`` for something that is not a chain export, else the template's problems)."""
-        try:
-            data = json.loads(payload) if isinstance(payload, str | bytes) else payload
-        except ValueError:
-            raise TemplateInvalid([Problem("bad_file")]) from None
+        """Save an exported template as a new one of this owner's. Every field is checked
+        before anything is stored: ChatCanvasError(BAD_IMPORT) names a field of the wrong
+        type, size or range; TemplateInvalid (``bad_file`` for something that is not a chain
+        export, else the template's problems) says what would stop it from running."""
+        data = rules.load_json(payload)
         if not isinstance(data, Mapping) or data.get("format") != TEMPLATE_EXPORT_FORMAT:
             raise TemplateInvalid([Problem("bad_file")])
-        raw_steps = data.get("steps")
-        if not isinstance(raw_steps, list):
+        if not isinstance(data.get("steps"), list):
             raise TemplateInvalid([Problem("bad_file")])
+        raw_steps = rules.sequence(data["steps"], "steps", max_items=MAX_STEPS)
         bad = [i for i, st in enumerate(raw_steps, start=1) if not isinstance(st, Mapping)]
         if bad:
             raise TemplateInvalid([Problem("bad_step", {"step": i}) for i in bad])
-        limit = data.get("prompt_limit")
-        if limit is not None and not isinstance(limit, int):
-            raise TemplateInvalid([Problem("bad_prompt_limit")])
         return self.create_template(
-            str(data.get("name") or ""),
-            [ChainStep.from_dict(st) for st in raw_steps],
-            default_model=data.get("default_model") or None,
-            prompt_limit=limit,
+            rules.text(data, "name", "name", max_chars=MAX_NAME_CHARS) or "",
+            [_imported_step(st, f"steps[{i}]") for i, st in enumerate(raw_steps)],
+            default_model=rules.text(
+                data, "default_model", "default_model", max_chars=MAX_MODEL_CHARS
+            ),
+            prompt_limit=rules.integer(
+                data, "prompt_limit", "prompt_limit", low=1, high=rules.MAX_TEXT_CHARS
+            ),
         )
 
     # -- runs ----------------------------------------------------------------------------

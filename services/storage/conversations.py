@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services import import_rules as rules
 from services.storage.db import Base, Database, utcnow
 
 EXPORT_FORMAT = "chatcanvas.conversation.v1"
@@ -163,33 +163,49 @@ _MESSAGE_FIELDS = {
 }
 
 
-_INT_FIELDS = ("prompt_tokens", "completion_tokens", "latency_ms")
-_TEXT_FIELDS = ("status", "model", "finish_reason", "error_kind")
+STATUSES = ("complete", "incomplete", "stopped", "error")
+ROLES = ("user", "assistant", "system")
 
 
-def _imported_message(m: object) -> MessageRow:
-    """A message row from an export entry; ValueError for anything not of the export's shape."""
-    if not isinstance(m, dict) or m.get("role") not in ("user", "assistant", "system"):
-        raise ValueError("bad message in export")
-    values: dict[str, object] = {"role": m["role"], "content": str(m.get("content") or "")}
-    for name in _INT_FIELDS:
-        value = m.get(name)
-        if value is not None:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ValueError(f"bad {name} in export")
-            values[name] = value
-    for name in _TEXT_FIELDS:
-        value = m.get(name)
-        if value is not None:
-            if not isinstance(value, str):
-                raise ValueError(f"bad {name} in export")
-            values[name] = value
-    cost = m.get("cost_usd")
-    if cost is not None:
-        if isinstance(cost, bool) or not isinstance(cost, int | float):
-            raise ValueError("bad cost_usd in export")
-        values["cost_usd"] = float(cost)
+def _imported_message(m: object, field: str) -> MessageRow:
+    """A message row from an export entry; ChatCanvasError(BAD_IMPORT) naming the bad field."""
+    m = rules.mapping(m, field)
+    role = rules.choice(m, "role", f"{field}.role", ROLES)
+    if role is None:
+        raise rules.refuse(f"{field}.role", "missing")
+    tokens = {"low": 0, "high": rules.MAX_TOKENS}
+    values = {
+        "role": role,
+        "content": rules.text(m, "content", f"{field}.content") or "",
+        "status": rules.choice(m, "status", f"{field}.status", STATUSES) or "complete",
+        "model": rules.text(m, "model", f"{field}.model", max_chars=100),
+        "finish_reason": rules.text(m, "finish_reason", f"{field}.finish_reason", max_chars=32),
+        "error_kind": rules.text(m, "error_kind", f"{field}.error_kind", max_chars=32),
+        "prompt_tokens": rules.integer(m, "prompt_tokens", f"{field}.prompt_tokens", **tokens),
+        "completion_tokens": rules.integer(
+            m, "completion_tokens", f"{field}.completion_tokens", **tokens
+        ),
+        "latency_ms": rules.integer(m, "latency_ms", f"{field}.latency_ms", **tokens),
+        "cost_usd": rules.number(
+            m, "cost_usd", f"{field}.cost_usd", low=0.0, high=rules.MAX_COST_USD
+        ),
+    }
+    rules.text(m, "created_at", f"{field}.created_at", max_chars=40)  # not imported: a new row
     return MessageRow(**values)
+
+
+def _imported_params(value: object) -> dict:
+    """The chat parameters this version uses (temperature, max_tokens), checked for range."""
+    if value is None:
+        return {}
+    params = rules.mapping(value, "params")  # other keys (a newer version's) are left out
+    checked = {
+        "temperature": rules.number(params, "temperature", "params.temperature", low=0.0, high=2.0),
+        "max_tokens": rules.integer(
+            params, "max_tokens", "params.max_tokens", low=1, high=rules.MAX_TOKENS
+        ),
+    }
+    return {k: v for k, v in checked.items() if v is not None}
 
 
 def auto_title(text: str, limit: int = 60) -> str:
@@ -459,22 +475,21 @@ class ConversationStore:
         return "\n".join(lines)
 
     def import_json(self, payload: str | bytes | dict) -> Conversation:
-        """Create a new conversation from an export; raises ValueError on a foreign file."""
-        data = json.loads(payload) if isinstance(payload, str | bytes) else payload
-        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-            raise ValueError("not a ChatCanvas conversation export")
-        messages = data.get("messages")
-        if not isinstance(messages, list):
-            raise ValueError("messages missing")
-        rows = [_imported_message(m) for m in messages]  # validates every row first
-        params = data.get("params")
+        """Create a new conversation from an export. Every field is checked before anything
+        is stored; a bad file raises ChatCanvasError(BAD_IMPORT) naming the field."""
+        data = rules.mapping(rules.load_json(payload), "file")
+        if data.get("format") != EXPORT_FORMAT:
+            raise rules.refuse("format", f"not {EXPORT_FORMAT}")
+        messages = rules.sequence(data.get("messages"), "messages", max_items=rules.MAX_MESSAGES)
+        rows = [_imported_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
+        rules.text(data, "created_at", "created_at", max_chars=40)  # not imported: a new row
         conversation = ConversationRow(
             id=uuid.uuid4().hex,
             owner_id=self.owner_id,
-            title=str(data.get("title") or "")[:200],
-            system_prompt=str(data.get("system_prompt") or ""),
-            model=data.get("model") if isinstance(data.get("model"), str) else None,
-            params=params if isinstance(params, dict) else {},
+            title=rules.text(data, "title", "title", max_chars=200) or "",
+            system_prompt=rules.text(data, "system_prompt", "system_prompt") or "",
+            model=rules.text(data, "model", "model", max_chars=100),
+            params=_imported_params(data.get("params")),
         )
         for row in rows:
             row.conversation_id = conversation.id
@@ -483,5 +498,4 @@ class ConversationStore:
             s.add(conversation)
             s.flush()
             s.add_all(rows)
-        conv = _conversation(conversation)
-        return conv
+        return _conversation(conversation)

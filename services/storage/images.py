@@ -37,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.errors import ChatCanvasError
+from services.errors import ChatCanvasError, scrub
 from services.images.base import ImageRequest, ImageResult, LaneOutcome, within_pixel_limit
 from services.storage.db import Base, Database, utcnow
 
@@ -411,7 +411,7 @@ class ImageStore:
                         provider=outcome.provider,
                         model=request.model,
                         error_kind=str(outcome.kind),
-                        error_detail=outcome.detail,
+                        error_detail=scrub(outcome.detail),  # whoever built it
                         created_at=run.created_at,
                     )
                 )

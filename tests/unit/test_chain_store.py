@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import inspect
 
+from services.errors import ChatCanvasError, ErrorKind
 from services.prompt_chain import (
     BUILTIN_CHAINS,
     ChainRun,
@@ -144,7 +145,6 @@ def test_a_builtin_exports_and_imports_as_an_editable_copy(store):
 @pytest.mark.parametrize(
     "payload",
     [
-        "not json",
         b"[1, 2]",
         {"format": "chatcanvas.conversation.v1", "steps": []},
         {"format": TEMPLATE_EXPORT_FORMAT, "name": "x"},
@@ -154,6 +154,12 @@ def test_import_refuses_a_foreign_file(store, payload):
     with pytest.raises(TemplateInvalid) as err:
         store.import_template(payload)
     assert codes(err) == ["bad_file"]
+
+
+def test_import_refuses_a_file_that_is_not_json(store):
+    with pytest.raises(ChatCanvasError) as err:
+        store.import_template("not json")
+    assert (err.value.kind, err.value.param) == (ErrorKind.BAD_IMPORT, "file")
 
 
 def test_import_validates_the_template(store):

@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
+from services.errors import ChatCanvasError
 from services.storage import ConversationStore, ConversationTotals, open_database
 from services.storage.conversations import (
     EXPORT_FORMAT,
@@ -369,7 +370,7 @@ def test_import_accepts_bytes(store):
     ],
 )
 def test_import_rejects_foreign_files_and_creates_nothing(store, db, payload):
-    with pytest.raises(ValueError):
+    with pytest.raises(ChatCanvasError):
         store.import_json(payload)
     assert store.list() == []
     assert row_counts(db) == (0, 0)
