@@ -1,4 +1,5 @@
-"""Engine, schema base and sessions. One Database per URL per process."""
+"""Engine, schema base and sessions. One Database per URL per process; its schema is brought
+to the newest migration when it is opened (``services.storage.migrate``)."""
 
 from __future__ import annotations
 
@@ -38,21 +39,35 @@ def _register_tables() -> None:
         importlib.import_module(f"services.storage.{info.name}")
 
 
-class Database:
-    """An engine plus a session factory; tables are created on first open."""
+# A hosted PostgreSQL (Neon, Supabase, RDS...) drops idle connections and caps how many a
+# user may hold: check each connection before use, renew it after five minutes, keep few.
+SERVER_POOL = {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 5, "max_overflow": 5}
 
-    def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        kwargs: dict = {}
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False}
-        self.engine: Engine = create_engine(url, **kwargs)
-        if parsed.get_backend_name() == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+def create_database_engine(url: str) -> Engine:
+    """An engine for ``url``: SQLite with WAL and foreign keys, a server database with a pool
+    fit for a hosted one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, **SERVER_POOL)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """An engine plus a session factory; the schema is migrated to the newest revision on
+    first open."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        from services.storage.migrate import upgrade
+
+        self.engine: Engine = create_database_engine(url)
         _register_tables()
-        Base.metadata.create_all(self.engine)
+        if migrate:
+            upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -64,7 +79,7 @@ _lock = threading.Lock()
 
 
 def open_database(url: str) -> Database:
-    """The process-wide Database for ``url`` (created, with its tables, on first use)."""
+    """The process-wide Database for ``url`` (its schema upgraded on first use)."""
     with _lock:
         db = _databases.get(url)
         if db is None:
