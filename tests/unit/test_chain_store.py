@@ -14,7 +14,6 @@ from services.prompt_chain import (
     StepStatus,
     TemplateInvalid,
 )
-from services.storage import open_database
 from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore
 
 STEPS = (
@@ -25,8 +24,9 @@ STEPS = (
 
 
 @pytest.fixture
-def db(tmp_path):
-    return open_database(f"sqlite:///{tmp_path}/t.db")
+def db(database):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return database
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import event, update
 
 from services.errors import ChatCanvasError, ErrorKind
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
-from services.storage.db import Database, utcnow
+from services.storage.db import utcnow
 from services.storage.images import (
     LINEAGE_FORMAT,
     CompareLaneRow,
@@ -27,8 +27,9 @@ OWNER = "owner-1"
 
 
 @pytest.fixture
-def db(tmp_path):
-    return Database(f"sqlite:///{tmp_path / 'images.db'}")
+def db(database):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return database
 
 
 @pytest.fixture

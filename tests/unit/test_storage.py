@@ -17,6 +17,12 @@ from services.storage.conversations import (
 
 
 @pytest.fixture
+def db(database):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return database
+
+
+@pytest.fixture
 def other(db) -> ConversationStore:
     return ConversationStore(db, "owner-b")
 
@@ -64,7 +70,8 @@ def filled(store: ConversationStore, title: str = "Trip plans"):
 
 
 # -- schema and database -------------------------------------------------------------------
-def test_open_database_is_one_per_url_and_creates_the_tables(db, tmp_path):
+def test_open_database_is_one_per_url_and_creates_the_tables(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path}/t.db")
     assert open_database(f"sqlite:///{tmp_path}/t.db") is db
     assert (tmp_path / "t.db").exists()
     with db.session() as s:
