@@ -72,14 +72,18 @@ class ThrowawayPostgres:
 
     def start(self) -> None:
         initdb = self.bin / "initdb"
-        self._run(initdb, "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync")
+        self._run(
+            initdb, "-D", self.data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"
+        )
         port = _free_port()
         # durability is pointless for a database thrown away after the run
         options = (
             f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
-        self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "start")
+        self._run(
+            self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "start"
+        )
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
 
     def stop(self) -> None:

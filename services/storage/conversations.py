@@ -32,9 +32,10 @@ class ConversationRow(Base):
     __tablename__ = "conversations"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
-    title: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(Text, default="")
     system_prompt: Mapped[str] = mapped_column(Text, default="")
-    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # model ids are typed by the user or sent by a provider: no length is theirs to keep
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -52,8 +53,10 @@ class MessageRow(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     # complete | incomplete (cut stream) | stopped (user pressed Stop) | error (never answered)
     status: Mapped[str] = mapped_column(String(16), default="complete")
-    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    finish_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    finish_reason: Mapped[str | None] = mapped_column(
+        Text, nullable=True
+    )  # as the provider sent it
     error_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -181,7 +184,9 @@ def _imported_message(m: object) -> MessageRow:
     for name in _TEXT_FIELDS:
         value = m.get(name)
         if value is not None:
-            if not isinstance(value, str):
+            # a file can say anything: PostgreSQL, unlike SQLite, refuses a too-long VARCHAR
+            limit = getattr(MessageRow.__table__.c[name].type, "length", None)
+            if not isinstance(value, str) or (limit is not None and len(value) > limit):
                 raise ValueError(f"bad {name} in export")
             values[name] = value
     cost = m.get("cost_usd")

@@ -69,6 +69,16 @@ def test_template_round_trip(store):
     assert not store.delete_template(created.id)
 
 
+def test_long_model_ids_are_kept(store, engine):
+    long_model = "ft:gpt-4o-mini:" + "org-with-a-long-name:" * 10 + "x1"
+    template = store.create_template("Mine", STEPS, default_model=long_model)
+    assert store.get_template(template.id) == template
+    run = engine.new_run("fox", template, model=long_model)
+    store.save_run(run)
+    assert store.get_run(run.id).model == long_model
+    assert store.list_runs()[0].model == long_model
+
+
 def test_list_puts_builtins_first_then_newest(store):
     first = store.create_template("First", STEPS)
     second = store.create_template("Second", STEPS)

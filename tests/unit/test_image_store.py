@@ -120,6 +120,14 @@ def test_save_run_keeps_lanes_images_and_failures(store):
     assert Image.open(io.BytesIO(image.data)).size == (640, 480)
 
 
+def test_long_model_ids_are_kept(store):
+    long_model = "gpt-image-2:" + "fine-tuned-by-a-team-with-a-long-name:" * 5
+    run = duel(store, result(model=long_model), karlo_result())
+    assert run.lanes[0].model == long_model
+    assert store.get_image(run.lanes[0].image_ids[0]).model == long_model
+    assert store.count(model=long_model) == 1
+
+
 def test_thumbnails_are_small_webp(store):
     duel(store, result(size=(1536, 1024)), karlo_result())
     for thumb in store.list_thumbnails():

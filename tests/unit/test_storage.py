@@ -350,6 +350,28 @@ def test_export_import_round_trip(store, other, as_text):
     assert [c.id for c in other.list()] == [imported.id]
 
 
+# a fine-tuned model id can be long; PostgreSQL, unlike SQLite, enforces VARCHAR lengths
+LONG_MODEL = "ft:gpt-4o-mini-2024-07-18:" + "my-team-with-a-long-name:" * 12 + "abc123"
+
+
+def test_long_model_ids_titles_and_finish_reasons_are_kept(store):
+    conv = store.create(title="t" * 500, model=LONG_MODEL)
+    reply = store.add_message(
+        conv.id, "assistant", "hi", model=LONG_MODEL, finish_reason="provider-specific" * 10
+    )
+    store.update(conv.id, model=LONG_MODEL + "-2")
+    assert (store.get(conv.id).title, store.get(conv.id).model) == ("t" * 500, LONG_MODEL + "-2")
+    [stored] = store.messages(conv.id)
+    assert stored == reply and stored.model == LONG_MODEL
+
+
+def test_import_refuses_values_longer_than_their_column(store, db):
+    message = {"role": "assistant", "content": "hi", "status": "complete" * 10}
+    with pytest.raises(ValueError):
+        store.import_json({"format": EXPORT_FORMAT, "messages": [message]})
+    assert row_counts(db) == (0, 0)
+
+
 def test_import_accepts_bytes(store):
     conv = filled(store)
     raw = json.dumps(store.export_json(conv.id)).encode()
