@@ -293,7 +293,8 @@ class ConversationStore:
     def add_message(
         self, conversation_id: str, role: str, content: str, **fields: object
     ) -> StoredMessage:
-        """Append and commit at once, so a crash loses at most the reply in flight."""
+        """Append and commit at once, so a crash loses at most the reply in flight. Raises
+        KeyError for an unknown conversation, another owner's included."""
         extra = {k: v for k, v in fields.items() if k in _MESSAGE_FIELDS}
         row = MessageRow(
             conversation_id=conversation_id,
@@ -303,14 +304,16 @@ class ConversationStore:
             **extra,
         )
         with self.db.session() as s, s.begin():
-            s.add(row)
-            s.execute(
+            touched = s.execute(
                 update(ConversationRow)
                 .where(
                     ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
                 )
                 .values(updated_at=utcnow())
             )
+            if not touched.rowcount:  # never a row of ours inside someone else's conversation
+                raise KeyError(conversation_id)
+            s.add(row)
         return _message(row)
 
     def update_message(self, message_id: int, **fields: object) -> None:
