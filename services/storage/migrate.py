@@ -25,7 +25,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import String, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -35,6 +35,14 @@ PG_LOCK_KEY = 0x43686174_43616E76  # b"ChatCanv"
 # How long a starting SQLite process waits for another one's upgrade to finish.
 SQLITE_LOCK_WAIT_MS = 120_000
 SQLITE_BUSY_MS = 5_000  # sqlite3's default, put back after the upgrade
+
+
+def compare_type(context, _inspected_column, _metadata_column, inspected, metadata):
+    """Alembic's type comparison, except that SQLite keeps every string as TEXT whatever its
+    declared length, so VARCHAR(n) and TEXT are the same there (PostgreSQL still compares)."""
+    sqlite = context.dialect.name == "sqlite"
+    both_strings = isinstance(inspected, String) and isinstance(metadata, String)
+    return False if sqlite and both_strings else None
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
