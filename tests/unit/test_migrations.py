@@ -143,18 +143,34 @@ def test_revisions_are_numbered_in_one_line():
     assert len(script.get_heads()) == 1
 
 
+# Each process imports everything, then waits at a barrier of files, so the upgrades start
+# together rather than one after another's import.
+RACER = """
+import sys, time
+from pathlib import Path
+from services.storage.db import open_database
+url, barrier, me, count = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+(barrier / me).touch()
+while len(list(barrier.iterdir())) < count:
+    time.sleep(0.002)
+open_database(url)
+"""
+
+
 @pytest.mark.timeout(300)
-def test_processes_starting_at_once_all_upgrade_the_same_fresh_database(empty_url):
-    code = "import sys\nfrom services.storage.db import open_database\nopen_database(sys.argv[1])\n"
+def test_processes_starting_at_once_all_upgrade_the_same_fresh_database(empty_url, tmp_path):
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    count = 3
     starts = [
         subprocess.Popen(
-            [sys.executable, "-c", code, empty_url],
+            [sys.executable, "-c", RACER, empty_url, str(barrier), str(n), str(count)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(3)
+        for n in range(count)
     ]
     for process in starts:
         _, err = process.communicate(timeout=240)
