@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -39,6 +40,23 @@ def _register_tables() -> None:
         importlib.import_module(f"services.storage.{info.name}")
 
 
+class _TextWithoutNul(StrDumperUnknown):
+    def dump(self, obj: str):
+        return super().dump(obj.replace("\x00", ""))
+
+
+class _BinaryTextWithoutNul(StrBinaryDumper):
+    def dump(self, obj: str):
+        return super().dump(obj.replace("\x00", ""))
+
+
+def _postgres_text(dbapi_connection, _record) -> None:
+    # PostgreSQL text cannot hold U+0000 (SQLite can): drop it from every string sent, so a
+    # pasted control character or a crafted ?c= id is not a crash
+    dbapi_connection.adapters.register_dumper(str, _TextWithoutNul)
+    dbapi_connection.adapters.register_dumper(str, _BinaryTextWithoutNul)
+
+
 # A hosted PostgreSQL (Neon, Supabase, RDS...) drops idle connections and caps how many a
 # user may hold: check each connection before use, renew it after five minutes, keep few.
 SERVER_POOL = {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 5, "max_overflow": 5}
@@ -49,7 +67,10 @@ def create_database_engine(url: str) -> Engine:
     fit for a hosted one."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, **SERVER_POOL)
+        engine = create_engine(url, **SERVER_POOL)
+        if parsed.get_driver_name() == "psycopg":
+            event.listen(engine, "connect", _postgres_text)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False})

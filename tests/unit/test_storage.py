@@ -365,6 +365,15 @@ def test_long_model_ids_titles_and_finish_reasons_are_kept(store):
     assert stored == reply and stored.model == LONG_MODEL
 
 
+def test_a_nul_character_is_no_crash(store):
+    # PostgreSQL text cannot hold U+0000; it is dropped there, kept by SQLite
+    conv = store.create(title="a\x00b")
+    store.add_message(conv.id, "user", "pasted\x00text")
+    assert [m.content.replace("\x00", "") for m in store.messages(conv.id)] == ["pastedtext"]
+    assert store.get("\x00" + conv.id[1:]) is None
+    assert [c.id for c in store.list("pasted\x00")] == [conv.id]
+
+
 def test_import_refuses_values_longer_than_their_column(store, db):
     message = {"role": "assistant", "content": "hi", "status": "complete" * 10}
     with pytest.raises(ValueError):
