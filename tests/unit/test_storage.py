@@ -92,6 +92,20 @@ def test_open_database_creates_missing_directories(tmp_path):
         db.engine.dispose()
 
 
+def test_a_server_connection_dropped_while_idle_is_replaced(postgres_databases):
+    """Hosted PostgreSQL closes idle connections; the pool checks before use."""
+    db = open_database(postgres_databases.create())
+    try:
+        with db.session() as s:
+            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+        with postgres_databases.admin.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        store = ConversationStore(db, "o")
+        assert store.get(store.create(title="still here").id).title == "still here"
+    finally:
+        db.engine.dispose()
+
+
 # -- conversations -------------------------------------------------------------------------
 def test_create_and_get(store):
     conv = store.create(
