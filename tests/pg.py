@@ -99,7 +99,7 @@ def postgres_server() -> Iterator[str]:
     """The URL of a PostgreSQL server's maintenance database (see the module docstring)."""
     given = os.environ.get("TEST_DATABASE_URL")
     if given:
-        yield given
+        yield given  # the driver is fixed in DatabaseMaker
         return
     bin_dir = _server_bin()
     if bin_dir is None:
@@ -122,7 +122,11 @@ class DatabaseMaker:
     """Creates uniquely named databases on the server, and drops them all at the end."""
 
     def __init__(self, server_url: str) -> None:
-        self.server = make_url(server_url)
+        url = make_url(server_url)
+        # a plain postgresql:// URL would ask for psycopg2, which is not installed
+        self.server = (
+            url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
+        )
         self.admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
         self.names: list[str] = []
 

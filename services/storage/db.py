@@ -66,8 +66,11 @@ def create_database_engine(url: str) -> Engine:
     """An engine for ``url``: SQLite with WAL and foreign keys, a server database with a pool
     fit for a hosted one."""
     parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        # hosts hand out postgres:// URLs; the driver installed is psycopg 3, not psycopg2
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url, **SERVER_POOL)
+        engine = create_engine(parsed, **SERVER_POOL)
         if parsed.get_driver_name() == "psycopg":
             event.listen(engine, "connect", _postgres_text)
         return engine
@@ -80,7 +83,7 @@ def create_database_engine(url: str) -> Engine:
 
 class Database:
     """An engine plus a session factory; the schema is migrated to the newest revision on
-    first open."""
+    first open (``migrate=False`` leaves it as it is, for tools that manage it themselves)."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         from services.storage.migrate import upgrade

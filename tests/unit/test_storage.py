@@ -92,6 +92,16 @@ def test_open_database_creates_missing_directories(tmp_path):
         db.engine.dispose()
 
 
+def test_a_plain_postgres_url_uses_the_installed_driver(postgres_databases):
+    url = postgres_databases.create().replace("postgresql+psycopg://", "postgres://")
+    db = open_database(url)
+    try:
+        assert db.engine.dialect.driver == "psycopg"
+        assert ConversationStore(db, "o").list() == []
+    finally:
+        db.engine.dispose()
+
+
 def test_a_server_connection_dropped_while_idle_is_replaced(postgres_databases):
     """Hosted PostgreSQL closes idle connections; the pool checks before use."""
     db = open_database(postgres_databases.create())
