@@ -55,8 +55,9 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 @contextmanager
-def _locked(engine: Engine) -> Iterator[Connection]:
-    """A connection in a transaction that no other process's upgrade can run beside."""
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that no other process's upgrade can run beside;
+    committed when the block ends, rolled back when it raises."""
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         try:
@@ -102,7 +103,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (the newest by default), under a lock that makes
     concurrent starts wait for each other: PostgreSQL's advisory lock, SQLite's exclusive
     transaction. A database from before migrations is stamped as the first revision first."""
-    with _locked(engine) as connection:
+    with migration_connection(engine) as connection:
         config = alembic_config(connection)
         if _made_before_migrations(connection):
             command.stamp(config, INITIAL_REVISION)

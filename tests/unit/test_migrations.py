@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
@@ -24,6 +25,7 @@ from services.storage.migrate import (
     compare_type,
     current_revision,
     head_revision,
+    migration_connection,
     upgrade,
 )
 from tests.fakes.karlo_server import render_image
@@ -181,3 +183,21 @@ def test_processes_starting_at_once_all_upgrade_the_same_fresh_database(empty_ur
         assert schema_differences(engine) == []
     finally:
         engine.dispose()
+
+
+def test_a_sqlite_table_copy_during_a_migration_keeps_the_child_rows(tmp_path, engine):
+    """SQLite changes a table by copying it and dropping the old one; with foreign keys on,
+    that drop would cascade-delete every message. Revisions run with them off."""
+    db = open_database(f"sqlite:///{tmp_path}/copy.db")
+    fill(db, engine)
+    before = every_row(db.engine)
+    with migration_connection(db.engine) as connection:
+        operations = Operations(MigrationContext.configure(connection))
+        with operations.batch_alter_table("conversations", recreate="always"):
+            pass
+        with operations.batch_alter_table("compare_runs", recreate="always"):
+            pass
+    assert every_row(db.engine) == before
+    with db.engine.connect() as connection:  # and they are back on for the app
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.engine.dispose()
