@@ -15,6 +15,15 @@ if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then
     || echo "Could not install chromium: the browser tests will be skipped locally (and fail in CI)." >&2
 fi
 
+# The storage tests also run on a throwaway PostgreSQL cluster made with Debian's server
+# binaries (tests/pg.py), unless TEST_DATABASE_URL names a server.
+if [ -z "${TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "Installing Debian's postgresql for the storage tests..." >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+    || echo "Could not install postgresql: the PostgreSQL tests will be skipped locally (and fail in CI)." >&2
+fi
+
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python -m pytest "$@"

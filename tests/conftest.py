@@ -17,6 +17,13 @@ from services.prompt_chain import ChainEngine
 from services.settings import Secret, Settings
 from services.storage import ConversationStore, Database, open_database
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
+from tests.pg import (  # noqa: F401 - fixtures: a test asks for them by name
+    database,
+    empty_url,
+    postgres_databases,
+    postgres_server,
+    postgres_storage_url,
+)
 
 OWNER = "owner-a"
 # Short enough that a hung server fails a test quickly, long enough for a loaded machine.
@@ -73,9 +80,9 @@ def catalog() -> Catalog:
 
 @pytest.fixture
 def db(tmp_path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path}/t.db")
-    yield database
-    database.engine.dispose()
+    sqlite = open_database(f"sqlite:///{tmp_path}/t.db")
+    yield sqlite
+    sqlite.engine.dispose()
 
 
 @pytest.fixture

@@ -32,9 +32,10 @@ class ConversationRow(Base):
     __tablename__ = "conversations"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
-    title: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(Text, default="")
     system_prompt: Mapped[str] = mapped_column(Text, default="")
-    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # model ids are typed by the user or sent by a provider: no length is theirs to keep
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -52,8 +53,10 @@ class MessageRow(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     # complete | incomplete (cut stream) | stopped (user pressed Stop) | error (never answered)
     status: Mapped[str] = mapped_column(String(16), default="complete")
-    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    finish_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    model: Mapped[str | None] = mapped_column(Text, nullable=True)
+    finish_reason: Mapped[str | None] = mapped_column(
+        Text, nullable=True
+    )  # as the provider sent it
     error_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -304,7 +307,8 @@ class ConversationStore:
     def add_message(
         self, conversation_id: str, role: str, content: str, **fields: object
     ) -> StoredMessage:
-        """Append and commit at once, so a crash loses at most the reply in flight."""
+        """Append and commit at once, so a crash loses at most the reply in flight. Raises
+        KeyError for an unknown conversation, another owner's included."""
         extra = {k: v for k, v in fields.items() if k in _MESSAGE_FIELDS}
         row = MessageRow(
             conversation_id=conversation_id,
@@ -314,14 +318,16 @@ class ConversationStore:
             **extra,
         )
         with self.db.session() as s, s.begin():
-            s.add(row)
-            s.execute(
+            touched = s.execute(
                 update(ConversationRow)
                 .where(
                     ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
                 )
                 .values(updated_at=utcnow())
             )
+            if not touched.rowcount:  # never a row of ours inside someone else's conversation
+                raise KeyError(conversation_id)
+            s.add(row)
         return _message(row)
 
     def update_message(self, message_id: int, **fields: object) -> None:

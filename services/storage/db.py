@@ -1,4 +1,5 @@
-"""Engine, schema base and sessions. One Database per URL per process."""
+"""Engine, schema base and sessions. One Database per URL per process; its schema is brought
+to the newest migration when it is opened (``services.storage.migrate``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -38,21 +40,58 @@ def _register_tables() -> None:
         importlib.import_module(f"services.storage.{info.name}")
 
 
-class Database:
-    """An engine plus a session factory; tables are created on first open."""
+class _TextWithoutNul(StrDumperUnknown):
+    def dump(self, obj: str):
+        return super().dump(obj.replace("\x00", ""))
 
-    def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        kwargs: dict = {}
-        if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False}
-        self.engine: Engine = create_engine(url, **kwargs)
-        if parsed.get_backend_name() == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+class _BinaryTextWithoutNul(StrBinaryDumper):
+    def dump(self, obj: str):
+        return super().dump(obj.replace("\x00", ""))
+
+
+def _postgres_text(dbapi_connection, _record) -> None:
+    # PostgreSQL text cannot hold U+0000 (SQLite can): drop it from every string sent, so a
+    # pasted control character or a crafted ?c= id is not a crash
+    dbapi_connection.adapters.register_dumper(str, _TextWithoutNul)
+    dbapi_connection.adapters.register_dumper(str, _BinaryTextWithoutNul)
+
+
+# A hosted PostgreSQL (Neon, Supabase, RDS...) drops idle connections and caps how many a
+# user may hold: check each connection before use, renew it after five minutes, keep few.
+SERVER_POOL = {"pool_pre_ping": True, "pool_recycle": 300, "pool_size": 5, "max_overflow": 5}
+
+
+def create_database_engine(url: str) -> Engine:
+    """An engine for ``url``: SQLite with WAL and foreign keys, a server database with a pool
+    fit for a hosted one."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql"):
+        # hosts hand out postgres:// URLs; the driver installed is psycopg 3, not psycopg2
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        engine = create_engine(parsed, **SERVER_POOL)
+        if parsed.get_driver_name() == "psycopg":
+            event.listen(engine, "connect", _postgres_text)
+        return engine
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """An engine plus a session factory; the schema is migrated to the newest revision on
+    first open (``migrate=False`` leaves it as it is, for tools that manage it themselves)."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        from services.storage.migrate import upgrade
+
+        self.engine: Engine = create_database_engine(url)
         _register_tables()
-        Base.metadata.create_all(self.engine)
+        if migrate:
+            upgrade(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
@@ -64,7 +103,7 @@ _lock = threading.Lock()
 
 
 def open_database(url: str) -> Database:
-    """The process-wide Database for ``url`` (created, with its tables, on first use)."""
+    """The process-wide Database for ``url`` (its schema upgraded on first use)."""
     with _lock:
         db = _databases.get(url)
         if db is None:

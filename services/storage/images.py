@@ -75,7 +75,7 @@ class CompareLaneRow(Base):
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     lane_index: Mapped[int] = mapped_column(Integer)
     provider: Mapped[str] = mapped_column(String(32))
-    model: Mapped[str] = mapped_column(String(100), default="")
+    model: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     seeds: Mapped[list] = mapped_column(JSON, default=list)
     usage: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -102,7 +102,7 @@ class ImageRow(Base):
     lane_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)  # order within its lane
     provider: Mapped[str] = mapped_column(String(32))
-    model: Mapped[str] = mapped_column(String(100), default="")
+    model: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     prompt: Mapped[str] = mapped_column(Text, default="")
     negative_prompt: Mapped[str] = mapped_column(Text, default="")

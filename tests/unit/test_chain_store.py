@@ -15,7 +15,6 @@ from services.prompt_chain import (
     StepStatus,
     TemplateInvalid,
 )
-from services.storage import open_database
 from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore
 
 STEPS = (
@@ -26,8 +25,9 @@ STEPS = (
 
 
 @pytest.fixture
-def db(tmp_path):
-    return open_database(f"sqlite:///{tmp_path}/t.db")
+def db(database):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return database
 
 
 @pytest.fixture
@@ -68,6 +68,16 @@ def test_template_round_trip(store):
     assert store.delete_template(created.id)
     assert store.get_template(created.id) is None
     assert not store.delete_template(created.id)
+
+
+def test_long_model_ids_are_kept(store, engine):
+    long_model = "ft:gpt-4o-mini:" + "org-with-a-long-name:" * 10 + "x1"
+    template = store.create_template("Mine", STEPS, default_model=long_model)
+    assert store.get_template(template.id) == template
+    run = engine.new_run("fox", template, model=long_model)
+    store.save_run(run)
+    assert store.get_run(run.id).model == long_model
+    assert store.list_runs()[0].model == long_model
 
 
 def test_list_puts_builtins_first_then_newest(store):

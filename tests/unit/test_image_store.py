@@ -13,7 +13,7 @@ from sqlalchemy import event, update
 
 from services.errors import ChatCanvasError, ErrorKind
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
-from services.storage.db import Database, utcnow
+from services.storage.db import utcnow
 from services.storage.images import (
     LINEAGE_FORMAT,
     CompareLaneRow,
@@ -27,8 +27,9 @@ OWNER = "owner-1"
 
 
 @pytest.fixture
-def db(tmp_path):
-    return Database(f"sqlite:///{tmp_path / 'images.db'}")
+def db(database):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return database
 
 
 @pytest.fixture
@@ -117,6 +118,14 @@ def test_save_run_keeps_lanes_images_and_failures(store):
     assert image.prompt == "a red fox" and image.negative_prompt == "blurry"
     assert image.studio_run_id == "studio-123"
     assert Image.open(io.BytesIO(image.data)).size == (640, 480)
+
+
+def test_long_model_ids_are_kept(store):
+    long_model = "gpt-image-2:" + "fine-tuned-by-a-team-with-a-long-name:" * 5
+    run = duel(store, result(model=long_model), karlo_result())
+    assert run.lanes[0].model == long_model
+    assert store.get_image(run.lanes[0].image_ids[0]).model == long_model
+    assert store.count(model=long_model) == 1
 
 
 def test_thumbnails_are_small_webp(store):

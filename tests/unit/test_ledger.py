@@ -34,8 +34,9 @@ def result(provider: str, model: str, n: int = 1, cost: float | None = 0.04) -> 
 
 
 @pytest.fixture
-def db(tmp_path):
-    return Database(f"sqlite:///{tmp_path / 'ledger.db'}")
+def db(database):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return database
 
 
 @pytest.fixture

@@ -18,6 +18,12 @@ from services.storage.conversations import (
 
 
 @pytest.fixture
+def db(database):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return database
+
+
+@pytest.fixture
 def other(db) -> ConversationStore:
     return ConversationStore(db, "owner-b")
 
@@ -65,7 +71,8 @@ def filled(store: ConversationStore, title: str = "Trip plans"):
 
 
 # -- schema and database -------------------------------------------------------------------
-def test_open_database_is_one_per_url_and_creates_the_tables(db, tmp_path):
+def test_open_database_is_one_per_url_and_creates_the_tables(tmp_path):
+    db = open_database(f"sqlite:///{tmp_path}/t.db")
     assert open_database(f"sqlite:///{tmp_path}/t.db") is db
     assert (tmp_path / "t.db").exists()
     with db.session() as s:
@@ -82,6 +89,30 @@ def test_open_database_creates_missing_directories(tmp_path):
     try:
         ConversationStore(db, "o").create(title="hi")
         assert (tmp_path / "deeper" / "dir" / "x.db").exists()
+    finally:
+        db.engine.dispose()
+
+
+def test_a_plain_postgres_url_uses_the_installed_driver(postgres_databases):
+    url = postgres_databases.create().replace("postgresql+psycopg://", "postgres://")
+    db = open_database(url)
+    try:
+        assert db.engine.dialect.driver == "psycopg"
+        assert ConversationStore(db, "o").list() == []
+    finally:
+        db.engine.dispose()
+
+
+def test_a_server_connection_dropped_while_idle_is_replaced(postgres_databases):
+    """Hosted PostgreSQL closes idle connections; the pool checks before use."""
+    db = open_database(postgres_databases.create())
+    try:
+        with db.session() as s:
+            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+        with postgres_databases.admin.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        store = ConversationStore(db, "o")
+        assert store.get(store.create(title="still here").id).title == "still here"
     finally:
         db.engine.dispose()
 
@@ -342,6 +373,37 @@ def test_export_import_round_trip(store, other, as_text):
     assert comparable(other.export_json(imported.id)) == comparable(exported)
     assert other.totals(imported.id) == store.totals(conv.id)
     assert [c.id for c in other.list()] == [imported.id]
+
+
+# a fine-tuned model id can be long; PostgreSQL, unlike SQLite, enforces VARCHAR lengths
+LONG_MODEL = "ft:gpt-4o-mini-2024-07-18:" + "my-team-with-a-long-name:" * 12 + "abc123"
+
+
+def test_long_model_ids_titles_and_finish_reasons_are_kept(store):
+    conv = store.create(title="t" * 500, model=LONG_MODEL)
+    reply = store.add_message(
+        conv.id, "assistant", "hi", model=LONG_MODEL, finish_reason="provider-specific" * 10
+    )
+    store.update(conv.id, model=LONG_MODEL + "-2")
+    assert (store.get(conv.id).title, store.get(conv.id).model) == ("t" * 500, LONG_MODEL + "-2")
+    [stored] = store.messages(conv.id)
+    assert stored == reply and stored.model == LONG_MODEL
+
+
+def test_a_nul_character_is_no_crash(store):
+    # PostgreSQL text cannot hold U+0000; it is dropped there, kept by SQLite
+    conv = store.create(title="a\x00b")
+    store.add_message(conv.id, "user", "pasted\x00text")
+    assert [m.content.replace("\x00", "") for m in store.messages(conv.id)] == ["pastedtext"]
+    assert store.get("\x00" + conv.id[1:]) is None
+    assert [c.id for c in store.list("pasted\x00")] == [conv.id]
+
+
+def test_import_refuses_values_longer_than_their_column(store, db):
+    message = {"role": "assistant", "content": "hi", "status": "complete" * 10}
+    with pytest.raises(ValueError):
+        store.import_json({"format": EXPORT_FORMAT, "messages": [message]})
+    assert row_counts(db) == (0, 0)
 
 
 def test_import_accepts_bytes(store):
