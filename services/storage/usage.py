@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, String, func, select
+from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.storage.db import Base, Database, utcnow
@@ -28,7 +28,7 @@ class UsageEventRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     kind: Mapped[str] = mapped_column(String(16))  # chat | studio | translate | image
     provider: Mapped[str] = mapped_column(String(16))  # openai | karlo
-    model: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(Text())  # a typed model id has no natural length limit
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     own_key: Mapped[bool] = mapped_column(Boolean, default=False)
