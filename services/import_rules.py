@@ -19,6 +19,7 @@ from services.errors import ChatCanvasError, ErrorKind
 MAX_IMPORT_MB = 5  # also server.maxUploadSize in .streamlit/config.toml
 MAX_IMPORT_BYTES = MAX_IMPORT_MB * 1024 * 1024
 MAX_TEXT_CHARS = MAX_MESSAGE_CHARS  # one message or prompt
+MAX_MODEL_CHARS = 256  # generous for fine-tuned and deployment ids; the columns are text
 MAX_MESSAGES = 10_000
 MAX_TOKENS = 2_000_000_000  # fits a 32-bit INTEGER column (PostgreSQL)
 MAX_COST_USD = 1_000_000.0

@@ -47,12 +47,11 @@ from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.images.karlo import MAX_PROMPT_CHARS, karlo_prompt_problems
 from services.images.translate import shorten
-from services.import_rules import MAX_TEXT_CHARS, MAX_TOKENS
+from services.import_rules import MAX_MODEL_CHARS, MAX_TEXT_CHARS, MAX_TOKENS
 from services.markdown_safety import escape_markdown
 
 MAX_STEPS = 12
 MAX_NAME_CHARS = 200
-MAX_MODEL_CHARS = 100  # the model columns' width
 DEFAULT_CHAIN_ID = "tutorial"
 # An idea longer than this share of a model's context leaves little room for the later steps,
 # which repeat the idea together with the earlier answers.

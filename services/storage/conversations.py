@@ -181,7 +181,7 @@ def _imported_message(m: object, field: str) -> MessageRow:
         "role": role,
         "content": rules.text(m, "content", f"{field}.content") or "",
         "status": rules.choice(m, "status", f"{field}.status", STATUSES) or "complete",
-        "model": rules.text(m, "model", f"{field}.model", max_chars=100),
+        "model": rules.text(m, "model", f"{field}.model", max_chars=rules.MAX_MODEL_CHARS),
         "finish_reason": rules.text(m, "finish_reason", f"{field}.finish_reason", max_chars=32),
         "error_kind": rules.text(m, "error_kind", f"{field}.error_kind", max_chars=32),
         "prompt_tokens": rules.integer(m, "prompt_tokens", f"{field}.prompt_tokens", **tokens),
@@ -494,7 +494,7 @@ class ConversationStore:
             owner_id=self.owner_id,
             title=rules.text(data, "title", "title", max_chars=200) or "",
             system_prompt=rules.text(data, "system_prompt", "system_prompt") or "",
-            model=rules.text(data, "model", "model", max_chars=100),
+            model=rules.text(data, "model", "model", max_chars=rules.MAX_MODEL_CHARS),
             params=_imported_params(data.get("params")),
         )
         for row in rows:

@@ -19,7 +19,8 @@ APP_DIRS = ("app.py", "app_pages", "components", "services")
 def _pins(path: Path) -> dict[str, str]:
     pins = {}
     for line in path.read_text().splitlines():
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([\w.]+)", line.strip())
+        requirement = line.split("#", 1)[0].strip()  # a pin may carry a comment
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[[\w,]+\])?==([\w.]+)", requirement)
         if match:
             pins[match.group(1).lower().replace("_", "-")] = match.group(2)
     return pins

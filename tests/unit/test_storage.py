@@ -401,7 +401,7 @@ def test_a_nul_character_is_no_crash(store):
 
 def test_import_refuses_values_longer_than_their_column(store, db):
     message = {"role": "assistant", "content": "hi", "status": "complete" * 10}
-    with pytest.raises(ValueError):
+    with pytest.raises(ChatCanvasError):
         store.import_json({"format": EXPORT_FORMAT, "messages": [message]})
     assert row_counts(db) == (0, 0)
 
