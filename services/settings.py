@@ -152,8 +152,51 @@ def _number(value: str | None, default: float, *, minimum: float = 0) -> float:
     return number if number >= minimum and number == number and number != float("inf") else default
 
 
-def _emails(value: str | None) -> frozenset[str]:
+def _lower_list(value: str | None) -> frozenset[str]:
+    """A comma-separated list, lower-cased (emails, domains written with or without "@", hosts)."""
     return frozenset(p.strip().lower().lstrip("@") for p in (value or "").split(",") if p.strip())
+
+
+class _Layers:
+    """The configuration layers, most specific first; remembers which layer gave each value."""
+
+    def __init__(self, layers: list[tuple[str, Mapping[str, object]]]) -> None:
+        self.layers = layers
+        self.sources: dict[str, str] = {}
+
+    def pick(self, name: str, *, from_layer: int = 0) -> str | None:
+        for label, layer in self.layers[from_layer:]:
+            value = _clean(layer.get(name))
+            if value is not None:
+                self.sources[name] = label
+                return value
+        return None
+
+    def deployer(self, name: str) -> str | None:
+        """A value only the deployer sets (secrets or environment), never the sidebar."""
+        return self.pick(name, from_layer=1)
+
+
+def _limits(layers: _Layers) -> Limits:
+    number = layers.deployer
+    return Limits(
+        daily_budget_usd=_number(number("DAILY_BUDGET_USD"), Limits.daily_budget_usd),
+        max_lanes=int(_number(number("MAX_LANES"), Limits.max_lanes, minimum=1)),
+        max_images_per_lane=int(
+            _number(number("MAX_IMAGES_PER_LANE"), Limits.max_images_per_lane, minimum=1)
+        ),
+        karlo_monthly_images=int(
+            _number(number("KARLO_MONTHLY_IMAGES"), Limits.karlo_monthly_images)
+        ),
+    )
+
+
+def _access(layers: _Layers) -> Access:
+    return Access(
+        allowed_emails=_lower_list(layers.deployer("ALLOWED_EMAILS")),
+        allowed_domains=_lower_list(layers.deployer("ALLOWED_DOMAINS")),
+        admin_emails=_lower_list(layers.deployer("ADMIN_EMAILS")),
+    )
 
 
 def resolve_settings(
@@ -164,7 +207,8 @@ def resolve_settings(
     mode: Mode = Mode.LOCAL,
 ) -> Settings:
     """Merge the three sources; the first that has a value wins: sidebar, secrets, environment.
-    The OpenAI key and base URL are a pair from one layer (see :func:`_openai_base_url`).
+    The OpenAI key and base URL are a pair from one layer (see :func:`_openai_base_url`);
+    limits, access lists and the database are the deployer's alone.
 
     The sidebar values live only in this browser session; secrets and environment are shared by
     every session of the server.
@@ -172,58 +216,30 @@ def resolve_settings(
     sidebar = {
         k: v for k, v in (sidebar or {}).items() if k not in KEY_NAMES or not key_too_short(v)
     }
-    layers = [
-        ("sidebar", sidebar),
-        ("secrets", secrets or {}),
-        ("environment", environ or {}),
-    ]
-    sources: dict[str, str] = {}
-
-    def pick(name: str, *, from_layer: int = 0) -> str | None:
-        for label, layer in layers[from_layer:]:
-            value = _clean(layer.get(name))
-            if value is not None:
-                sources[name] = label
-                return value
-        return None
-
-    openai_key = pick("OPENAI_API_KEY")
-    kakao_key = pick("KAKAO_REST_API_KEY")
-
-    def deployer(name: str) -> str | None:  # never from the sidebar: a visitor sets none of these
-        return pick(name, from_layer=1)
-
-    shared = mode is Mode.SHARED
-    limits = Limits(
-        daily_budget_usd=_number(deployer("DAILY_BUDGET_USD"), Limits.daily_budget_usd),
-        max_lanes=int(_number(deployer("MAX_LANES"), Limits.max_lanes, minimum=1)),
-        max_images_per_lane=int(
-            _number(deployer("MAX_IMAGES_PER_LANE"), Limits.max_images_per_lane, minimum=1)
-        ),
-        karlo_monthly_images=int(
-            _number(deployer("KARLO_MONTHLY_IMAGES"), Limits.karlo_monthly_images)
-        ),
+    layers = _Layers(
+        [("sidebar", sidebar), ("secrets", secrets or {}), ("environment", environ or {})]
     )
-    access = Access(
-        allowed_emails=_emails(deployer("ALLOWED_EMAILS")),
-        allowed_domains=_emails(deployer("ALLOWED_DOMAINS")),
-        admin_emails=_emails(deployer("ADMIN_EMAILS")),
+    openai_key = layers.pick("OPENAI_API_KEY")
+    kakao_key = layers.pick("KAKAO_REST_API_KEY")
+    allow_custom_base_url = mode is not Mode.SHARED or _flag(
+        layers.deployer("ALLOW_CUSTOM_BASE_URL"), False
     )
-    allow_custom_base_url = not shared or _flag(deployer("ALLOW_CUSTOM_BASE_URL"), False)
     ignored: dict[str, str] = {}
-    base_url = _openai_base_url(layers, sources, ignored, allow_sidebar=allow_custom_base_url)
+    base_url = _openai_base_url(
+        layers.layers, layers.sources, ignored, allow_sidebar=allow_custom_base_url
+    )
     return Settings(
         openai_api_key=Secret(openai_key) if openai_key else None,
         openai_base_url=base_url,
         kakao_rest_api_key=Secret(kakao_key) if kakao_key else None,
-        karlo_base_url=pick("KARLO_BASE_URL") or DEFAULT_KARLO_BASE_URL,
-        database_url=pick("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        karlo_base_url=layers.deployer("KARLO_BASE_URL") or DEFAULT_KARLO_BASE_URL,
+        database_url=layers.deployer("DATABASE_URL") or DEFAULT_DATABASE_URL,
         mode=mode,
         allow_custom_base_url=allow_custom_base_url,
-        limits=limits,
-        access=access,
-        image_download_hosts=tuple(sorted(_emails(deployer("IMAGE_DOWNLOAD_HOSTS")))),
-        sources=sources,
+        limits=_limits(layers),
+        access=_access(layers),
+        image_download_hosts=tuple(sorted(_lower_list(layers.deployer("IMAGE_DOWNLOAD_HOSTS")))),
+        sources=layers.sources,
         ignored=ignored,
     )
 
