@@ -55,7 +55,6 @@ def run_comparison(
     Each lane is stored as it ends; ``on_stored(run_id)`` is told the run's id before the
     lanes start, so a page interrupted mid-run can still show what was made. Raises
     LimitExceeded (nothing stored, nothing sent) when the run would pass a spending limit."""
-    t = ctx.t
     requests: list[ImageRequest] = []
     for lane in lanes:
         sent = karlo_prompt if lane["provider"] == "karlo" and karlo_prompt else prompt
@@ -73,7 +72,25 @@ def run_comparison(
     )
     if on_stored is not None:
         on_stored(run_id)
-    order = display_order(run_id, len(lanes), blind=blind)
+    titles, slots = _lane_slots(ctx, lanes, display_order(run_id, len(lanes), blind=blind), blind)
+
+    def show(index: int, outcome: LaneOutcome) -> None:
+        with slots[index].container():
+            image_card(ctx, titles[index], from_outcome(outcome), hide_details=blind)
+
+    keeper = LaneKeeper(store, run_id, requests)
+    run_lanes(guarded, on_done=show, keep=keeper)
+    _hold_unsaved(run_id, keeper)
+    found = store.get_run(run_id)
+    assert found is not None
+    return found
+
+
+def _lane_slots(
+    ctx: AppContext, lanes: list[dict], order: list[int], blind: bool
+) -> tuple[dict[int, str], dict[int, object]]:
+    """One column per lane in display order, each showing its title and a progress bar until
+    its result replaces it; returns the titles and the replaceable slots by lane index."""
     titles: dict[int, str] = {}
     slots: dict[int, object] = {}
     for position, (column, index) in enumerate(zip(st.columns(len(lanes)), order, strict=True)):
@@ -82,26 +99,17 @@ def run_comparison(
             slots[index] = st.empty()
             with slots[index].container():
                 st.markdown(f"**{titles[index]}**")
-                st.progress(0, text=t("images.generating"))
+                st.progress(0, text=ctx.t("images.generating"))
+    return titles, slots
 
-    def show(index: int, outcome: LaneOutcome) -> None:
-        with slots[index].container():
-            image_card(ctx, titles[index], from_outcome(outcome), hide_details=blind)
 
-    keeper = LaneKeeper(store, run_id, requests)
-    run_lanes(
-        guarded,
-        on_done=show,
-        keep=keeper,
-    )
+def _hold_unsaved(run_id: str, keeper: LaneKeeper) -> None:
+    """Keep the images the store refused downloadable for this session (last few runs)."""
     if keeper.unsaved:
         held = st.session_state.setdefault(K.COMPARE_UNSAVED, {})
         held[run_id] = dict(keeper.unsaved)
         for old in list(held)[:-UNSAVED_RUNS_KEPT]:
             del held[old]
-    found = store.get_run(run_id)
-    assert found is not None
-    return found
 
 
 def unsaved_lanes(run_id: str) -> dict[int, UnsavedLane]:
