@@ -20,6 +20,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _studio()
+    _conversations()
+    _comparisons()  # after the studio: images link to studio runs
+
+
+def _studio() -> None:
+    """Chain templates and studio runs."""
     op.create_table(
         "chain_templates",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -36,37 +43,6 @@ def upgrade() -> None:
     op.create_index(
         "ix_chain_templates_owner_updated", "chain_templates", ["owner_id", "updated_at"]
     )
-
-    op.create_table(
-        "compare_runs",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("owner_id", sa.String(length=64), nullable=False),
-        sa.Column("prompt", sa.Text(), nullable=False),
-        sa.Column("negative_prompt", sa.Text(), nullable=False),
-        sa.Column("blind", sa.Boolean(), nullable=False),
-        sa.Column("outcome", sa.String(length=16), nullable=True),
-        sa.Column("voted_at", sa.DateTime(), nullable=True),
-        sa.Column("studio_run_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_index("ix_compare_runs_owner_created", "compare_runs", ["owner_id", "created_at"])
-    op.create_index(op.f("ix_compare_runs_owner_id"), "compare_runs", ["owner_id"])
-
-    op.create_table(
-        "conversations",
-        sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("owner_id", sa.String(length=64), nullable=False),
-        sa.Column("title", sa.String(length=200), nullable=False),
-        sa.Column("system_prompt", sa.Text(), nullable=False),
-        sa.Column("model", sa.String(length=100), nullable=True),
-        sa.Column("params", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_index(op.f("ix_conversations_owner_id"), "conversations", ["owner_id"])
-    op.create_index("ix_conversations_owner_updated", "conversations", ["owner_id", "updated_at"])
 
     op.create_table(
         "studio_runs",
@@ -92,6 +68,65 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_studio_runs_owner_id"), "studio_runs", ["owner_id"])
     op.create_index("ix_studio_runs_owner_updated", "studio_runs", ["owner_id", "updated_at"])
+
+
+def _conversations() -> None:
+    """Conversations and their messages."""
+    op.create_table(
+        "conversations",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("owner_id", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("system_prompt", sa.Text(), nullable=False),
+        sa.Column("model", sa.String(length=100), nullable=True),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_conversations_owner_id"), "conversations", ["owner_id"])
+    op.create_index("ix_conversations_owner_updated", "conversations", ["owner_id", "updated_at"])
+
+    op.create_table(
+        "messages",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("conversation_id", sa.String(length=32), nullable=False),
+        sa.Column("owner_id", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("model", sa.String(length=100), nullable=True),
+        sa.Column("finish_reason", sa.String(length=32), nullable=True),
+        sa.Column("error_kind", sa.String(length=32), nullable=True),
+        sa.Column("prompt_tokens", sa.Integer(), nullable=True),
+        sa.Column("completion_tokens", sa.Integer(), nullable=True),
+        sa.Column("cost_usd", sa.Float(), nullable=True),
+        sa.Column("latency_ms", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_messages_conversation_id"), "messages", ["conversation_id"])
+    op.create_index(op.f("ix_messages_owner_id"), "messages", ["owner_id"])
+
+
+def _comparisons() -> None:
+    """Comparison runs, their lanes and images."""
+    op.create_table(
+        "compare_runs",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("owner_id", sa.String(length=64), nullable=False),
+        sa.Column("prompt", sa.Text(), nullable=False),
+        sa.Column("negative_prompt", sa.Text(), nullable=False),
+        sa.Column("blind", sa.Boolean(), nullable=False),
+        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("voted_at", sa.DateTime(), nullable=True),
+        sa.Column("studio_run_id", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_compare_runs_owner_created", "compare_runs", ["owner_id", "created_at"])
+    op.create_index(op.f("ix_compare_runs_owner_id"), "compare_runs", ["owner_id"])
 
     op.create_table(
         "compare_lanes",
@@ -153,28 +188,6 @@ def upgrade() -> None:
     op.create_index(op.f("ix_images_owner_id"), "images", ["owner_id"])
     op.create_index(op.f("ix_images_run_id"), "images", ["run_id"])
     op.create_index(op.f("ix_images_studio_run_id"), "images", ["studio_run_id"])
-
-    op.create_table(
-        "messages",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("conversation_id", sa.String(length=32), nullable=False),
-        sa.Column("owner_id", sa.String(length=64), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("content", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("model", sa.String(length=100), nullable=True),
-        sa.Column("finish_reason", sa.String(length=32), nullable=True),
-        sa.Column("error_kind", sa.String(length=32), nullable=True),
-        sa.Column("prompt_tokens", sa.Integer(), nullable=True),
-        sa.Column("completion_tokens", sa.Integer(), nullable=True),
-        sa.Column("cost_usd", sa.Float(), nullable=True),
-        sa.Column("latency_ms", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_index(op.f("ix_messages_conversation_id"), "messages", ["conversation_id"])
-    op.create_index(op.f("ix_messages_owner_id"), "messages", ["owner_id"])
 
 
 def downgrade() -> None:
