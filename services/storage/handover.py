@@ -4,6 +4,7 @@ A deployment that starts local and later turns on sign-in keeps everything under
 ``local``. This moves every row of that owner, in every table with an ``owner_id``, to the
 user's owner id, in one transaction::
 
+    python -m services.storage.handover --email ada@example.org   # after Ada signed in once
     python -m services.storage.handover --issuer https://accounts.google.com --subject 1098...
     python -m services.storage.handover --to u_3f2a... [--merge] [--database-url URL]
 
@@ -74,6 +75,30 @@ def hand_over(
         }
 
 
+def owner_by_email(db: Database, email: str) -> str | None:
+    """The owner id of the one user who signed in with ``email``; None when nobody or more
+    than one did (two providers can vouch for the same address: then name the user by id)."""
+    from services.storage.users import UserRow
+
+    with db.session() as s:
+        owners = s.scalars(
+            select(UserRow.owner_id).where(func.lower(UserRow.email) == email.strip().lower())
+        ).all()
+    return owners[0] if len(owners) == 1 else None
+
+
+def _target(parser: argparse.ArgumentParser, args: argparse.Namespace, db: Database) -> str:
+    named = [bool(args.to), bool(args.issuer or args.subject), bool(args.email)]
+    if sum(named) != 1 or (named[1] and not (args.issuer and args.subject)):
+        parser.error("give one of --to OWNER_ID, --issuer ISS --subject SUB, or --email EMAIL")
+    if args.email:
+        owner = owner_by_email(db, args.email)
+        if owner is None:
+            parser.error(f"no single signed-in user has the email {args.email}")
+        return owner
+    return args.to or owner_id_for(args.issuer, args.subject)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m services.storage.handover",
@@ -82,17 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--to", help="the user's owner id (as the app shows it)")
     parser.add_argument("--issuer", help="the sign-in provider's issuer (with --subject)")
     parser.add_argument("--subject", help="the user's subject at that provider")
+    parser.add_argument("--email", help="the email of a user who has signed in once")
     parser.add_argument("--from", dest="source", default=LOCAL_OWNER, help=argparse.SUPPRESS)
     parser.add_argument("--merge", action="store_true", help="even when the user owns data")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args(argv)
-    if args.to and (args.issuer or args.subject):
-        parser.error("give --to or --issuer with --subject, not both")
-    if not args.to and not (args.issuer and args.subject):
-        parser.error("give --to OWNER_ID, or --issuer ISS --subject SUB")
-    target = args.to or owner_id_for(args.issuer, args.subject)
     db = open_database(args.database_url or DEFAULT_DATABASE_URL)
     try:
+        target = _target(parser, args, db)
         moved = hand_over(db, target, source=args.source, merge=args.merge)
     except TargetHasData as err:
         print(f"{target} already owns data ({err}); add --merge to join the two.", file=sys.stderr)

@@ -119,3 +119,21 @@ def test_the_command_hands_over_by_issuer_and_subject(db, engine):
     assert seen_by(db, "local") == (1, 2, 2, 2)
     assert run_command("--to", USER, "--merge", "--database-url", url).returncode == 0
     assert seen_by(db, USER) == (2, 4, 4, 4)
+
+
+def test_the_command_finds_a_signed_in_user_by_email(db, engine):
+    from services.identity import SignedInUser
+    from services.storage.users import UserStore
+
+    make_things(db, "local", engine)
+    url = db.engine.url.render_as_string(hide_password=False)
+    unknown = run_command("--email", "ada@example.org", "--database-url", url)
+    assert unknown.returncode == 2 and "no single signed-in user" in unknown.stderr
+    UserStore(db).record_visit(
+        SignedInUser("https://accounts.example.com", "user-123", email="Ada@Example.org")
+    )
+    done = run_command("--email", "ada@example.org", "--database-url", url)
+    assert done.returncode == 0, done.stderr
+    assert seen_by(db, USER) == (1, 2, 2, 2)
+    both = run_command("--email", "ada@example.org", "--to", USER, "--database-url", url)
+    assert both.returncode == 2
