@@ -10,13 +10,11 @@ import base64
 import binascii
 import io
 import re
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-import httpx2
 from PIL import Image
 
 from services.errors import ChatCanvasError, ErrorKind, scrub
@@ -267,21 +265,6 @@ def accepted_extras(caps: ImageCapabilities, extras: Mapping[str, object]) -> di
             continue
         accepted[name] = value
     return accepted
-
-
-_http_clients: dict[str, httpx2.Client] = {}
-_http_lock = threading.Lock()
-
-
-def shared_http_client(timeout: httpx2.Timeout) -> httpx2.Client:
-    """A pooled client per timeout, shared by every session (thread-safe). Credentials go in
-    per-request headers, never on the client."""
-    key = str(timeout)
-    with _http_lock:
-        client = _http_clients.get(key)
-        if client is None:
-            client = _http_clients[key] = httpx2.Client(timeout=timeout)
-        return client
 
 
 def error_message_key(error: ChatCanvasError) -> str:

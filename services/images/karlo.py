@@ -15,6 +15,7 @@ import unicodedata
 import httpx2
 
 from services.errors import ChatCanvasError, ErrorKind, scrub
+from services.http_clients import IMAGE_LIMITS, HttpProfile, pooled_http_client
 from services.images.base import (
     GeneratedImage,
     ImageCapabilities,
@@ -26,7 +27,6 @@ from services.images.base import (
     checked_image,
     decode_b64_image,
     expand_seeds,
-    shared_http_client,
 )
 from services.images.bounded_read import MAX_JSON_BYTES, Deadline, read_body, timeout_error
 from services.settings import Settings
@@ -44,6 +44,8 @@ DEFAULT_MODEL = "karlo-v2.1"
 KARLO_TIMEOUT = httpx2.Timeout(90.0, connect=5.0)
 KARLO_DEADLINE = 150.0  # seconds for the whole call, retries and waits included
 MAX_RETRIES = 2
+# the deployer's KARLO_BASE_URL: pooled, no redirects, answers capped like other image answers
+KARLO_PROFILE = HttpProfile(limits=IMAGE_LIMITS)
 RETRY_BACKOFF = 1.0  # seconds, doubled per attempt
 MAX_RETRY_WAIT = 8.0
 # The request never left this machine: sending it again cannot generate (or bill) twice.
@@ -330,7 +332,7 @@ class KarloProvider:
         assert key is not None
         url = self.settings.karlo_base_url.rstrip("/") + T2I_PATH
         headers = {"Authorization": f"KakaoAK {key.reveal()}", "Content-Type": "application/json"}
-        client = shared_http_client(self._timeout)
+        client = pooled_http_client(KARLO_PROFILE)
         try:
             with client.stream(
                 "POST", url, json=body, headers=headers, timeout=deadline.timeout(self._timeout)

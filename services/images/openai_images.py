@@ -22,7 +22,13 @@ from openai.types import ImagesResponse
 
 from services.catalog import DATA_FILE, Catalog, load_catalog
 from services.errors import ChatCanvasError, ErrorKind, from_openai, scrub
-from services.http_clients import IMAGE_LIMITS, openai_client
+from services.http_clients import (
+    IMAGE_LIMITS,
+    AddressGuard,
+    HttpProfile,
+    openai_client,
+    pooled_http_client,
+)
 from services.images.base import (
     GeneratedImage,
     ImageCapabilities,
@@ -33,7 +39,6 @@ from services.images.base import (
     bad_request,
     checked_image,
     decode_b64_image,
-    shared_http_client,
 )
 from services.images.bounded_read import (
     MAX_IMAGE_BYTES,
@@ -51,6 +56,8 @@ IMAGE_TIMEOUT = httpx2.Timeout(180.0, connect=5.0)
 # No automatic retry: a timed-out generation may still be billed, and a retry would pay twice.
 IMAGE_MAX_RETRIES = 0
 DOWNLOAD_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
+DOWNLOADS = HttpProfile(limits=IMAGE_LIMITS)
+GUARDED_DOWNLOADS = HttpProfile(limits=IMAGE_LIMITS, guard=AddressGuard())
 # The whole call (generation, reading the answer, downloading URL results) ends by then.
 IMAGE_DEADLINE = 300.0
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -327,7 +334,9 @@ class OpenAIImageProvider:
         except ChatCanvasError as err:
             err.provider = PROVIDER
             raise
-        client = shared_http_client(self._download_timeout)
+        # in shared mode the connection itself goes only to a public address (no rebinding)
+        shared = self.settings.mode is Mode.SHARED
+        client = pooled_http_client(GUARDED_DOWNLOADS if shared else DOWNLOADS)
         try:
             with client.stream(
                 "GET", url, follow_redirects=False, timeout=deadline.timeout(self._download_timeout)
