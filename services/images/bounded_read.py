@@ -14,7 +14,7 @@ from typing import Protocol
 
 import httpx2
 
-from services.errors import ChatCanvasError, ErrorKind
+from services.errors import ChatCanvasError, ErrorKind, scrub
 
 MAX_JSON_BYTES = 64 * 1024 * 1024  # a JSON answer: base64 of up to ten large images
 MAX_IMAGE_BYTES = 32 * 1024 * 1024  # one downloaded image
@@ -63,6 +63,18 @@ class Deadline:
 def timeout_error(deadline: Deadline, provider: str, what: str) -> ChatCanvasError:
     return ChatCanvasError(
         ErrorKind.TIMEOUT, f"{what}: not finished within {deadline.seconds:g} s", provider=provider
+    )
+
+
+def transport_error(
+    exc: httpx2.HTTPError, deadline: Deadline, provider: str, what: str, secrets: list[str]
+) -> ChatCanvasError:
+    """The error to show for an HTTP failure of our own call: a timeout within the deadline,
+    or a connection failure whose text is scrubbed of the keys."""
+    if isinstance(exc, httpx2.TimeoutException):
+        return timeout_error(deadline, provider, what)
+    return ChatCanvasError(
+        ErrorKind.CONNECTION, scrub(f"{what}: {exc}", secrets), provider=provider
     )
 
 

@@ -28,7 +28,7 @@ from services.images.base import (
     decode_b64_image,
     expand_seeds,
 )
-from services.images.bounded_read import MAX_JSON_BYTES, Deadline, read_body, timeout_error
+from services.images.bounded_read import MAX_JSON_BYTES, Deadline, read_body, transport_error
 from services.settings import Settings
 
 PROVIDER = "karlo"
@@ -343,13 +343,9 @@ class KarloProvider:
                 return response.status_code, response.headers, raw
         except _NOT_SENT:
             raise
-        except httpx2.TimeoutException:
-            raise timeout_error(deadline, PROVIDER, "Karlo") from None
         except httpx2.HTTPError as exc:
-            raise ChatCanvasError(
-                ErrorKind.CONNECTION,
-                scrub(f"Karlo: {exc}", self.settings.secrets()),
-                provider=PROVIDER,
+            raise transport_error(
+                exc, deadline, PROVIDER, "Karlo", self.settings.secrets()
             ) from None
 
     def _wait(self, attempt: int, retry_after: float | None, deadline: Deadline) -> bool:

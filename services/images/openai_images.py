@@ -21,7 +21,7 @@ import pydantic
 from openai.types import ImagesResponse
 
 from services.catalog import DATA_FILE, Catalog, load_catalog
-from services.errors import ChatCanvasError, ErrorKind, from_openai, scrub
+from services.errors import ChatCanvasError, ErrorKind, from_openai
 from services.http_clients import (
     IMAGE_LIMITS,
     AddressGuard,
@@ -46,6 +46,7 @@ from services.images.bounded_read import (
     Deadline,
     read_body,
     timeout_error,
+    transport_error,
 )
 from services.settings import Mode, Settings
 from services.url_policy import check_download_url
@@ -355,13 +356,9 @@ class OpenAIImageProvider:
                     provider=PROVIDER,
                     what="image download",
                 )
-        except httpx2.TimeoutException:
-            raise timeout_error(deadline, PROVIDER, "image download") from None
         except httpx2.HTTPError as exc:
-            raise ChatCanvasError(
-                ErrorKind.CONNECTION,
-                scrub(f"image download: {exc}", self.settings.secrets()),
-                provider=PROVIDER,
+            raise transport_error(
+                exc, deadline, PROVIDER, "image download", self.settings.secrets()
             ) from None
 
     def _cost(self, model: str, usage: object) -> float | None:
