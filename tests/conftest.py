@@ -112,3 +112,17 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def image_servers():
+    """Fake OpenAI images (behind a fake OpenAI server) and fake Karlo, for one module."""
+    from tests.fakes.karlo_server import FakeKarlo
+    from tests.fakes.openai_images import FakeOpenAIImages
+
+    with (
+        FakeOpenAIImages() as images,
+        FakeOpenAI(image_handler=images) as openai_fake,
+        FakeKarlo() as karlo_fake,
+    ):
+        yield images, openai_fake, karlo_fake

@@ -1,4 +1,4 @@
-"""Spending limits against the fake servers: a call that would pass a limit is refused with
+"""Spending limits against the fake image_servers: a call that would pass a limit is refused with
 the figures, and the fake receives nothing; the user's own key is not limited; unknown
 prices count at the highest known price; the daily budget resets at the next UTC midnight."""
 
@@ -24,9 +24,8 @@ from services.storage.chains import ChainStore
 from services.storage.usage import UsageEvent, UsageStore
 from services.studio_runs import StreamingRun
 from tests.conftest import OWNER, TEST_TIMEOUT
-from tests.fakes.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
-from tests.fakes.openai_images import FakeOpenAIImages
-from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
+from tests.fakes.karlo_server import FAKE_KAKAO_KEY
+from tests.fakes.openai_server import FAKE_KEY
 
 HELLO = [ChatMessage("user", "Say hello")]
 
@@ -195,16 +194,6 @@ def test_translation_for_karlo_is_limited(fake, settings, db, catalog, clock):
 
 
 # -- image lanes ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def image_servers():
-    with (
-        FakeOpenAIImages() as images,
-        FakeOpenAI(image_handler=images) as openai_fake,
-        FakeKarlo() as karlo_fake,
-    ):
-        yield images, openai_fake, karlo_fake
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """run_lanes: lanes run at the same time, report as they finish, and fail alone. Real providers
-against the fake OpenAI and Karlo servers."""
+against the fake OpenAI and Karlo image_servers."""
 
 from __future__ import annotations
 
@@ -23,26 +23,15 @@ from services.images import (
 )
 from services.images.base import ImageCapabilities
 from services.settings import Secret, Settings
-from tests.fakes.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
-from tests.fakes.openai_images import FakeOpenAIImages
-from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
+from tests.fakes.karlo_server import FAKE_KAKAO_KEY
+from tests.fakes.openai_server import FAKE_KEY
 
 LANE_SECONDS = 1.0
 
 
-@pytest.fixture(scope="module")
-def servers():
-    with (
-        FakeOpenAIImages() as images,
-        FakeOpenAI(image_handler=images) as openai_fake,
-        FakeKarlo() as karlo_fake,
-    ):
-        yield images, openai_fake, karlo_fake
-
-
 @pytest.fixture
-def fakes(servers):
-    images, openai_fake, karlo_fake = servers
+def fakes(image_servers):
+    images, openai_fake, karlo_fake = image_servers
     images.calls.clear()
     images.set_fault(None)
     images.latency = LANE_SECONDS
@@ -50,7 +39,7 @@ def fakes(servers):
     karlo_fake.calls.clear()
     karlo_fake.set_fault(None)
     karlo_fake.latency = LANE_SECONDS
-    return servers
+    return image_servers
 
 
 @pytest.fixture
@@ -90,7 +79,7 @@ def test_lanes_overlap_and_report_as_they_finish(fakes, settings):
     assert all(outcomes[i] is outcome for i, outcome, _ in seen)
     # callbacks run in the caller's thread (a Streamlit page may draw from them)
     assert {ident for _, _, ident in seen} == {threading.get_ident()}
-    # both servers were working at the same time: each lane started before the other finished
+    # both image_servers were working at the same time: each lane started before the other finished
     (openai_call,) = images.calls
     (karlo_call,) = karlo_fake.t2i_calls()
     assert openai_call.received_at < karlo_call.responded_at
