@@ -9,6 +9,8 @@ import pytest
 
 from tests.e2e.conftest import SHARED_DOMAIN, new_page, start_shared_app
 from tests.e2e.oidc import sign_in
+from tests.fakes.openai_server import default_reply
+from tests.fakes.tutorial_model import IDEA, PROMPT, scripted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 INPUT = '[data-testid="stChatInput"] textarea'
@@ -130,45 +132,70 @@ def test_a_shared_conversation_is_read_only_and_stops_with_revoke(browser, share
         bo.context.close()
 
 
+def studio_to_compare(page, app, fake_openai) -> str:
+    """Run the Prompt Studio on the scripted idea, send its prompt to Compare, generate;
+    returns the studio run's id."""
+    fake_openai.reply, fake_openai.token_delay = scripted, 0.0
+    try:
+        page.goto(app.url + "studio")
+        page.locator(f"{MAIN} textarea").first.fill(IDEA)
+        page.keyboard.press("Control+Enter")
+        page.locator(".st-key-studio_run button").click()
+        page.wait_for_selector(".st-key-studio_send_to_compare button", timeout=LONG)
+        page.wait_for_function("() => location.search.includes('run=')", timeout=LONG)
+        run_id = page.url.split("run=")[1].split("&")[0]
+        page.locator(".st-key-studio_send_to_compare button").click()
+        page.wait_for_function(
+            f"() => document.querySelector('{PROMPT_BOX}')?.value === {PROMPT!r}", timeout=LONG
+        )
+    finally:
+        fake_openai.reply, fake_openai.token_delay = default_reply, 0.08
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_selector(f"{LANE.format(0)} img", timeout=LONG)
+    page.wait_for_selector(f"{LANE.format(1)} img", timeout=LONG)
+    return run_id
+
+
 def test_a_shared_comparison_is_read_only_and_stops_with_revoke(
-    browser, shared_app, fake_images, fake_karlo
+    browser, shared_app, fake_openai, fake_images
 ):
     ada = person(browser, shared_app, "ada4")
     bo = person(browser, shared_app, "bo4")
-    prompt = "Ada's lighthouse on a cliff, oil painting"
     try:
-        ada.goto(shared_app.url + "compare")
-        ada.fill(PROMPT_BOX, prompt)
-        ada.keyboard.press("Control+Enter")
-        ada.get_by_role("button", name="Generate").click()
-        ada.wait_for_selector(f"{LANE.format(0)} img", timeout=LONG)
-        ada.wait_for_selector(f"{LANE.format(1)} img", timeout=LONG)
-        assert fake_images.calls[-1].body["prompt"] == prompt
+        run_id = studio_to_compare(ada, shared_app, fake_openai)
+        assert fake_images.calls[-1].body["prompt"] == PROMPT
         ada.locator(".st-key-compare_vote_lane-1 button").click()
         ada.wait_for_selector("text=Your vote: Lane 2", timeout=LONG)
         link = make_link(ada, "comparison")
 
-        # Bo's gallery and leaderboard hold nothing of Ada's.
+        # Bo's gallery and leaderboard hold nothing of Ada's; her studio run is missing to him.
         bo.goto(shared_app.url + "gallery")
         bo.wait_for_selector("text=No images yet", timeout=LONG)
         assert bo.locator(f'{MAIN} [data-testid="stImage"]').count() == 0
-        assert "lighthouse" not in bo.inner_text("body")
+        assert "Martian" not in bo.inner_text("body")
         bo.get_by_role("tab", name="Leaderboard").click()
         bo.wait_for_selector("text=No votes yet", timeout=LONG)
+        toasts = []
+        for rid in (run_id, "0" * 32):
+            bo.goto(f"{shared_app.url}studio?run={rid}")
+            toasts.append(bo.wait_for_selector(TOAST, timeout=LONG).inner_text())
+            assert "Martian" not in bo.inner_text("body") and IDEA not in bo.inner_text("body")
+        assert toasts[0] == toasts[1] and "That run does not exist" in toasts[0]
 
         bo.goto(link)
         bo.wait_for_selector(f"text={READ_ONLY}", timeout=LONG)
-        bo.wait_for_selector(f"{MAIN} >> text={prompt}", timeout=LONG)
+        bo.wait_for_selector(f"{MAIN} >> text={PROMPT}", timeout=LONG)
         for lane in (0, 1):
             bo.wait_for_selector(f"{SHARED_LANE.format(lane)} img", timeout=LONG)
         bo.wait_for_selector("text=Vote: Lane 2", timeout=LONG)
         assert_read_only(bo)
+        assert IDEA not in bo.inner_text("body")  # the studio run behind it is not shared
 
         revoke_only_link(ada)
         bo.reload()
         bo.wait_for_selector(f"text={GONE}", timeout=LONG)
         assert bo.locator(f'{MAIN} [data-testid="stImage"]').count() == 0
-        assert "lighthouse" not in bo.inner_text("body")
+        assert "Martian" not in bo.inner_text("body")
     finally:
         ada.context.close()
         bo.context.close()
