@@ -120,6 +120,22 @@ def test_a_shared_conversation_is_read_only_and_stops_with_revoke(browser, share
         assert "Jupiter" not in body and "pirate" not in body
         assert "Ada3" not in body  # Ada's name belongs to her sidebar, not to the link
 
+        # Someone not signed in gets the sign-in page at the link (no "Page not found" over
+        # it), signs in, opens the link again and sees it.
+        cy = new_page(browser)
+        try:
+            cy.goto(link)
+            cy.wait_for_selector("text=You opened a shared link", timeout=LONG)
+            assert "Venus" not in cy.inner_text("body")
+            assert cy.locator("text=Page not found").count() == 0
+            sign_in(cy, "cy3", f"cy3@{SHARED_DOMAIN}", "Cy")
+            cy.wait_for_selector(INPUT, timeout=LONG)
+            cy.goto(link)
+            cy.wait_for_selector(f"{ASSISTANT} >> text=shared question about Venus", timeout=LONG)
+            assert_read_only(cy)
+        finally:
+            cy.context.close()
+
         revoke_only_link(ada)
         bo.reload()
         bo.wait_for_selector(f"text={GONE}", timeout=LONG)
