@@ -40,6 +40,9 @@ SETTING_NAMES = (
     "ADMIN_EMAILS",
 )
 
+# The url paths of the pages below, where the sign-in page also answers (see the gate).
+APP_PATHS = ("home", "chat", "studio", "compare", "gallery", "shared", "admin")
+
 st.set_page_config(page_title="ChatCanvas", page_icon="🎨", layout="wide")
 
 
@@ -93,18 +96,21 @@ settings = resolve_settings(
 )
 user = signed_in_user() if settings.mode is Mode.SHARED else None
 if settings.mode is Mode.SHARED and (user is None or not may_use(user, settings.access)):
-    # Nothing of the app runs for this visitor: one page, no navigation, no stores.
+    # Nothing of the app runs for this visitor: one page, no navigation, no stores. It answers
+    # at every address of the app too, so a bookmark or a share link gets it rather than
+    # Streamlit's "Page not found" over it (which leaves the sign-in button inert).
     if user is None:
-        gate = st.Page(
-            lambda: sign_in_page(t, auth_providers()),
-            title=t("auth.page_title"),
-            url_path="sign-in",
+        gate, title, path = (
+            (lambda: sign_in_page(t, auth_providers())),
+            "auth.page_title",
+            "sign-in",
         )
     else:
-        gate = st.Page(
-            lambda: refusal_page(t, user), title=t("auth.refused_title"), url_path="refused"
-        )
-    st.navigation([gate], position="hidden").run()
+        gate, title, path = (lambda: refusal_page(t, user)), "auth.refused_title", "refused"
+    gates = [st.Page(gate, title=t(title), url_path=path)] + [
+        st.Page(gate, title=t(title), url_path=other, visibility="hidden") for other in APP_PATHS
+    ]
+    st.navigation(gates, position="hidden").run()
     st.stop()
 
 catalog = load_catalog()

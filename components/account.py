@@ -14,6 +14,8 @@ def sign_in_page(t: Translator, providers: list[str | None]) -> None:
     configured provider (``None`` is the single provider of a flat ``[auth]`` section)."""
     st.title(t("auth.sign_in_title"))
     st.write(t("auth.sign_in_intro"))
+    if st.query_params.get("token"):  # a share link: signing in lands on the home page
+        st.info(t("auth.shared_link"), icon=":material/link:")
     for index, provider in enumerate(providers):
         label = t("auth.sign_in_with", provider=provider) if provider else t("auth.sign_in")
         if st.button(

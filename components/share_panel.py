@@ -39,7 +39,11 @@ def share_panel(ctx: AppContext, kind: ShareKind, target_id: str | None) -> None
     t = ctx.t
     links = ctx.shares.links(kind)
     new_key = NEW_LINK.format(kind=kind, target=target_id)
-    with st.expander(t("shares.panel", count=len(links)), icon=":material/share:"):
+    # A key of its own: the label counts the links, and a changed label would otherwise make
+    # a new, closed panel right after "Share" or "Revoke", hiding the new link.
+    with st.expander(
+        t("shares.panel", count=len(links)), key=f"share_panel_{kind}", icon=":material/share:"
+    ):
         st.caption(t("shares.who_can_open"))
         if target_id is not None:
             st.button(

@@ -147,23 +147,25 @@ def oidc_provider():
 
 SHARED_DOMAIN = "team.example"  # ALLOWED_DOMAINS of the shared test deployment
 SHARED_ADMIN = "boss@team.example"  # its ADMIN_EMAILS
+LIMITS = ("DAILY_BUDGET_USD", "MAX_LANES", "MAX_IMAGES_PER_LANE", "KARLO_MONTHLY_IMAGES")
 
 
-@pytest.fixture(scope="module")
-def shared_app(fake_openai, fake_karlo, oidc_provider, tmp_path_factory):
-    """The app in shared mode: every setting, and ``[auth]`` for st.login against the OpenID
-    Connect mock, in a secrets file of its own (``--secrets.files``), so the repository's
-    .streamlit/ is neither read nor touched."""
-    data = tmp_path_factory.mktemp("e2e-shared")
+def start_shared_app(
+    data: Path, provider: OidcProvider, fake_openai, fake_karlo, **more_settings: str
+) -> RunningApp:
+    """The app in shared mode, started: every setting, and ``[auth]`` for st.login against
+    the OpenID Connect mock, in a secrets file of its own (``--secrets.files``), so the
+    repository's .streamlit/ is neither read nor touched. ``more_settings`` (e.g. limits)
+    go into the same file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "KAKAO_"))}
-    for name in ("DATABASE_URL", "ALLOWED_EMAILS", "ALLOWED_DOMAINS", "ADMIN_EMAILS"):
+    for name in ("DATABASE_URL", "ALLOWED_EMAILS", "ALLOWED_DOMAINS", "ADMIN_EMAILS", *LIMITS):
         env.pop(name, None)
     env.update(CHATCANVAS_SKIP_DOTENV="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     app = RunningApp(env, data / "streamlit.log")
     secrets = write_secrets(
         data / "secrets.toml",
         app_port=app.port,
-        provider=oidc_provider,
+        provider=provider,
         settings={
             "OPENAI_API_KEY": FAKE_KEY,
             "OPENAI_BASE_URL": fake_openai.base_url,
@@ -172,10 +174,20 @@ def shared_app(fake_openai, fake_karlo, oidc_provider, tmp_path_factory):
             "DATABASE_URL": f"sqlite:///{data}/chatcanvas.db",
             "ALLOWED_DOMAINS": SHARED_DOMAIN,
             "ADMIN_EMAILS": SHARED_ADMIN,
+            **more_settings,
         },
     )
     app.args = ["--secrets.files", str(secrets)]
     app.start()
+    return app
+
+
+@pytest.fixture(scope="module")
+def shared_app(fake_openai, fake_karlo, oidc_provider, tmp_path_factory):
+    """The app in shared mode with the default limits (see :func:`start_shared_app`)."""
+    app = start_shared_app(
+        tmp_path_factory.mktemp("e2e-shared"), oidc_provider, fake_openai, fake_karlo
+    )
     yield app
     app.stop()
 
