@@ -13,10 +13,15 @@ points st.login at a real OpenID Connect provider on 127.0.0.1 (tests/e2e/oidc.p
 session signs in as a different person before anything is timed. Its limits do not interfere
 (DAILY_BUDGET_USD = 0: unlimited). The minimal app is the baseline and has no sign-in.
 
+All browser pages run on the same machine as the servers, so a page's rendering work competes
+with the server for the CPUs (users of a deployment each render in their own browser): on a
+small machine, a page with more on it than the minimal app's pays for that twice.
+
 Memory: the server's resident set (VmRSS) once N sessions are open and have each sent their
 messages, minus its resident set before any of them was opened, divided by N. The server has
-already served the warm-up and single-session runs by then, so imports and caches are not
-counted as per-session cost.
+served one warm-up session (one message) before, so imports and caches are not counted as
+per-session cost. Memory the allocator freed earlier is reused first, so a figure near zero
+(even slightly negative) means a session costs less than that noise, about 1 MB / N.
 
 Targets: ChatCanvas p95 under load at most 1.1x the minimal app's p95; at most 20 MB of
 server memory per open session.
