@@ -3,6 +3,7 @@ run's services for the owner, sidebar, st.navigation over app_pages/."""
 
 from __future__ import annotations
 
+import gc
 import os
 from datetime import date
 from pathlib import Path
@@ -73,6 +74,16 @@ def auth_providers() -> list[str | None]:
     section = st.secrets.get("auth", {})
     named = [k for k, v in section.items() if hasattr(v, "keys") and "client_id" in v]
     return ([None] if "client_id" in section or not named else []) + named
+
+
+@st.cache_resource(show_spinner=False)
+def freeze_long_lived_objects() -> None:
+    """Once per process, after the first whole run: Streamlit collects garbage across every
+    generation after each run (runner.postScriptGC), and that pause, which holds every
+    session still, grows with each object the process tracks: mostly modules, classes and
+    caches that live as long as the process. Frozen, they are skipped; what runs leave behind
+    is still collected."""
+    gc.freeze()
 
 
 def read_environment() -> dict[str, str]:
@@ -182,3 +193,4 @@ if user is not None:
 connection_panel()
 budget_caption(services.budget, t)
 page.run()
+freeze_long_lived_objects()

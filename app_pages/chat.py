@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from components import state as K
@@ -15,11 +17,12 @@ from components.transcript import render_transcript, write_markdown_stream
 from components.usage import format_cost
 from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_user_text
-from services.chat_turns import settle
+from services.chat_turns import PendingReply, settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
 from services.shares import ShareKind
 from services.storage import Conversation
+from services.storage.conversations import ConversationTotals, StoredMessage
 
 PAGE = 30  # messages drawn at once; older ones behind "show earlier"
 PRESETS = ("assistant", "visual_describer", "image_prompt_writer", "translator", "custom")
@@ -123,86 +126,101 @@ def conversation_settings(spec: ModelSpec, options: ChatOptions) -> dict:
     }
 
 
-def run_turn(
+@dataclass
+class Turn:
+    """A turn begun before the rest of the page is drawn, so the model is already working
+    while the sidebar and the transcript are drawn."""
+
+    action: tuple
+    pending: PendingReply | None = None
+    refused: ChatCanvasError | None = None  # the text was refused: nothing stored, nothing sent
+
+
+def begin_turn(
     ctx: AppContext,
     conversation: Conversation | None,
     action: tuple,
     spec: ModelSpec,
     options: ChatOptions,
-) -> None:
-    """Run one turn (send, retry, regenerate, edit), streaming into the page; then rerun."""
-    t, store, turns = ctx.t, ctx.conversations, ctx.turns
+) -> Turn:
+    """Store the turn and open the reply's stream (send, retry, regenerate, edit). A failure
+    before the stream opens is remembered for the message it concerns, and the page reruns."""
+    store, turns = ctx.conversations, ctx.turns
     kind = action[0]
     if kind in ("send", "edit"):
         try:
             check_user_text(action[1])
         except ChatCanvasError as err:
-            show_error(err, t)  # nothing stored, nothing sent
-            return
+            return Turn(action, refused=err)
     if conversation is None:
         if kind != "send":
-            return
+            return Turn(action)
         conversation = store.create(**conversation_settings(spec, options))
         open_conversation(conversation.id)
     else:
         store.update(conversation.id, **conversation_settings(spec, options))
         conversation = store.get(conversation.id)
-    if kind == "send":
+    try:
+        if kind == "send":
+            pending = turns.send(conversation, action[1], spec.id, options)
+        elif kind == "edit":
+            pending = turns.edit_last(conversation, action[1], spec.id, options)
+        elif kind == "regenerate":
+            pending = turns.regenerate(conversation, spec.id, options)
+        else:
+            pending = turns.reply(conversation, spec.id, options)
+    except ChatCanvasError as err:  # raised before the stream opened: nothing to finish
+        failed = store.messages(conversation.id, last=1)
+        message_id = failed[0].id if failed else None
+        st.session_state[K.CHAT_ERROR] = {"message_id": message_id, "error": err}
+        st.rerun()
+    return Turn(action, pending)
+
+
+def show_turn(ctx: AppContext, turn: Turn) -> None:
+    """Draw the turn under the transcript: the user's message, the streamed reply with Stop;
+    then rerun."""
+    if turn.refused is not None:
+        show_error(turn.refused, ctx.t)
+        return
+    if turn.pending is None:
+        return
+    if turn.action[0] == "send":
         with st.chat_message("user"):
-            st.markdown(without_remote_images(action[1]))
+            st.markdown(without_remote_images(turn.action[1]))
     with st.chat_message("assistant"):
-        stop_slot = st.empty()
-        pending, completed = None, False
-        try:
-            with st.spinner(""):
-                if kind == "send":
-                    pending = turns.send(conversation, action[1], spec.id, options)
-                elif kind == "edit":
-                    pending = turns.edit_last(conversation, action[1], spec.id, options)
-                elif kind == "regenerate":
-                    pending = turns.regenerate(conversation, spec.id, options)
-                else:
-                    pending = turns.reply(conversation, spec.id, options)
-            stop_slot.button(t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
-            write_markdown_stream(pending)
-            completed = True
-        except ChatCanvasError as err:  # raised before the stream opened: nothing to finish
-            failed = store.messages(conversation.id, last=1)
-            message_id = failed[0].id if failed else None
-            st.session_state[K.CHAT_ERROR] = {"message_id": message_id, "error": err}
-        finally:
-            # Runs also when Stop (or leaving the page) interrupts the script mid-stream.
-            if pending is not None:
-                pending.finish(stopped=not completed)
+        st.button(ctx.t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
+        write_markdown_stream(turn.pending)
+    turn.pending.finish()
     st.rerun()
 
 
-ctx = app_context()
-t = ctx.t
-ensure_models_listed()
-conversation = current_conversation(ctx)
-if conversation is not None:
-    # An interrupted run may still be writing this conversation's reply: let it land first.
-    settle(conversation.id, cancel=bool(st.session_state.get("chat_stop")))
-conversation_list(ctx, conversation)
-load_conversation_settings(ctx, conversation)
+@dataclass
+class Shown:
+    """What the transcript shows, read before a turn stores anything: the turn itself is
+    drawn under it."""
 
-st.subheader(
-    escape_markdown(conversation.title) if conversation and conversation.title else t("chat.title")
-)
-spec, options = settings_panel(ctx, conversation)
-share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
+    totals: ConversationTotals
+    messages: list[StoredMessage]
+    shown: int
 
-if not ctx.settings.openai_api_key:
-    show_error(ChatCanvasError(ErrorKind.NO_KEY), t)
 
-action = st.session_state.pop(K.CHAT_ACTION, None)
-prompt = st.chat_input(t("chat.input_placeholder"), key="chat_input")
-if prompt is not None:
-    action = ("send", prompt)
-
-if conversation is not None:
+def read_transcript(ctx: AppContext, conversation: Conversation | None) -> Shown | None:
+    if conversation is None:
+        return None
+    shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
     totals = ctx.conversations.totals(conversation.id)
+    return Shown(totals, ctx.conversations.messages(conversation.id, last=shown), shown)
+
+
+def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
+    """The open conversation's totals and its newest messages (older ones on request)."""
+    t = ctx.t
+    if shown is None:
+        if not busy:
+            st.info(t("chat.welcome"))
+        return
+    totals = shown.totals
     cost = format_cost(totals.cost_usd, t)
     if totals.cost_incomplete:
         cost = t("chat.cost_lower_bound", cost=cost)
@@ -215,17 +233,44 @@ if conversation is not None:
             cost=cost,
         )
     )
-    shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
-    hidden = totals.messages - shown
+    hidden = totals.messages - shown.shown
     if hidden > 0 and st.button(
         t("chat.show_earlier", count=min(hidden, PAGE)), key="chat_show_earlier"
     ):
-        st.session_state[K.CHAT_SHOWN] = shown + PAGE
+        st.session_state[K.CHAT_SHOWN] = shown.shown + PAGE
         st.rerun()
-    messages = ctx.conversations.messages(conversation.id, last=shown)
-    render_transcript(ctx, messages, busy=action is not None)
-elif action is None:
-    st.info(t("chat.welcome"))
+    render_transcript(ctx, shown.messages, busy=busy)
 
-if action is not None:
-    run_turn(ctx, conversation, action, spec, options)
+
+ctx = app_context()
+t = ctx.t
+ensure_models_listed()
+conversation = current_conversation(ctx)
+if conversation is not None:
+    # An interrupted run may still be writing this conversation's reply: let it land first.
+    settle(conversation.id, cancel=bool(st.session_state.get("chat_stop")))
+load_conversation_settings(ctx, conversation)
+
+st.subheader(
+    escape_markdown(conversation.title) if conversation and conversation.title else t("chat.title")
+)
+spec, options = settings_panel(ctx, conversation)
+# chat_input is pinned under the page wherever it is called: read it before drawing the rest
+action = st.session_state.pop(K.CHAT_ACTION, None)
+prompt = st.chat_input(t("chat.input_placeholder"), key="chat_input")
+if prompt is not None:
+    action = ("send", prompt)
+shown = read_transcript(ctx, conversation)
+turn = begin_turn(ctx, conversation, action, spec, options) if action is not None else None
+try:
+    conversation_list(ctx, conversation)
+    share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
+    if not ctx.settings.openai_api_key:
+        show_error(ChatCanvasError(ErrorKind.NO_KEY), t)
+    transcript(ctx, shown, busy=turn is not None)
+    if turn is not None:
+        show_turn(ctx, turn)
+finally:
+    # Runs also when Stop (or leaving the page) interrupts the script mid-stream.
+    if turn is not None and turn.pending is not None and not turn.pending.done.is_set():
+        turn.pending.finish(stopped=True)

@@ -8,6 +8,21 @@ the server's memory per open session after each session has sent a message. Time
 inside each page (keydown of Enter to the first reply text), so the Python driver's own
 pace does not count.
 
+ChatCanvas runs in shared mode, as deployed for a team: `[auth]` in a secrets file of its own
+points st.login at a real OpenID Connect provider on 127.0.0.1 (tests/e2e/oidc.py), and each
+session signs in as a different person before anything is timed. Its limits do not interfere
+(DAILY_BUDGET_USD = 0: unlimited). The minimal app is the baseline and has no sign-in.
+
+All browser pages run on the same machine as the servers, so a page's rendering work competes
+with the server for the CPUs (users of a deployment each render in their own browser): on a
+small machine, a page with more on it than the minimal app's pays for that twice.
+
+Memory: the server's resident set (VmRSS) once N sessions are open and have each sent their
+messages, minus its resident set before any of them was opened, divided by N. The server has
+served one warm-up session (one message) before, so imports and caches are not counted as
+per-session cost. Memory the allocator freed earlier is reused first, so a figure near zero
+(even slightly negative) means a session costs less than that noise, about 1 MB / N.
+
 Targets: ChatCanvas p95 under load at most 1.1x the minimal app's p95; at most 20 MB of
 server memory per open session.
 
@@ -17,6 +32,8 @@ Run: .venv/bin/python -m bench.bench_sessions [--sessions 10] [--rounds 3]
 from __future__ import annotations
 
 import argparse
+import itertools
+import logging
 import os
 import statistics
 import subprocess
@@ -24,6 +41,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,33 +53,55 @@ from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI  # noqa: E402
 
 INPUT = '[data-testid="stChatInput"] textarea'
 ASSISTANT = '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatarAssistant"])'
-# Records, inside the page, when Enter is pressed and when a new reply first shows text.
-ARM = """([input, assistant]) => {
+# Records, inside the page, when Enter is pressed and when this round's reply first shows text.
+# The fake's reply names how many user messages it saw ("Fake <model> reply #3: ..."): the
+# reply of this round is the message that comes to hold that marker, and its time is when that
+# message first showed any reply text. (Redrawn copies of earlier replies do not count.)
+ARM = """([input, assistant, marker]) => {
+  if (window.__watch) window.__watch.disconnect();  // the previous round's
   window.__t0 = null; window.__t1 = null;
-  const before = document.querySelectorAll(assistant).length;
+  const firstText = new WeakMap();
   document.querySelector(input).addEventListener('keydown', e => {
     if (e.key === 'Enter' && window.__t0 === null) window.__t0 = performance.now();
   }, {capture: true, once: true});
   const seen = () => {
-    const all = document.querySelectorAll(assistant);
-    if (window.__t1 === null && all.length > before && all[all.length - 1].innerText.includes('Fake'))
-      window.__t1 = performance.now();
+    if (window.__t0 === null || window.__t1 !== null) return;
+    const now = performance.now();
+    for (const node of document.querySelectorAll(assistant)) {
+      const text = node.innerText;
+      if (!text.includes('Fake')) continue;
+      if (!firstText.has(node)) firstText.set(node, now);
+      if (text.includes(marker)) window.__t1 = firstText.get(node);
+    }
   };
-  new MutationObserver(seen).observe(document.body, {subtree: true, childList: true, characterData: true});
+  window.__watch = new MutationObserver(seen);
+  window.__watch.observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
+# The script is idle: Streamlit marks its root element while a run is going on.
+IDLE = """() => document.querySelector('[data-testid="stApp"]')
+  ?.getAttribute('data-test-script-state') === 'notRunning'"""
 
-SignIn = Callable[[object, int], None]
+SignIn = Callable[[object], None]  # takes a page showing the app's sign-in page
 
 
 class Server:
-    """`streamlit run SCRIPT` on a free port; its resident memory read from /proc."""
+    """`streamlit run SCRIPT` on ``port`` (a free one by default); its resident memory read
+    from /proc."""
 
-    def __init__(self, script: Path, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        script: Path,
+        env: dict[str, str],
+        log: Path,
+        *,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         args = [sys.executable, "-m", "streamlit", "run", str(script)]
         args += ["--server.port", str(self.port), "--server.address", "127.0.0.1"]
-        args += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        args += ["--server.headless", "true", "--browser.gatherUsageStats", "false", *extra_args]
         self.proc = subprocess.Popen(
             args, cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
         )
@@ -90,21 +130,23 @@ class Server:
 
 def open_sessions(browser, url: str, count: int, sign_in: SignIn | None) -> list:
     pages = []
-    for i in range(count):
+    for _ in range(count):
         page = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
         page.goto(url)
         if sign_in is not None:
-            sign_in(page, i)
+            sign_in(page)
         page.wait_for_selector(INPUT, timeout=60_000)
+        wait_idle(page)
         pages.append(page)
     return pages
 
 
-def send_together(pages: list, text: str) -> list[float]:
+def send_together(pages: list, text: str, turn: int) -> list[float]:
     """Type into every page, then press Enter in each as fast as the driver can; returns each
-    page's milliseconds from its Enter to its first reply text."""
+    page's milliseconds from its Enter to its first reply text. ``turn``: how many messages
+    each page's conversation holds with this one."""
     for page in pages:
-        page.evaluate(ARM, [INPUT, ASSISTANT])
+        page.evaluate(ARM, [INPUT, ASSISTANT, f" reply #{turn}:"])
         page.fill(INPUT, text)
     for page in pages:
         page.press(INPUT, "Enter")
@@ -112,10 +154,17 @@ def send_together(pages: list, text: str) -> list[float]:
     for page in pages:
         page.wait_for_function("() => window.__t1 !== null", timeout=120_000)
         results.append(page.evaluate("() => window.__t1 - window.__t0"))
-    # let every run finish storing its reply before the next round
     for page in pages:
-        page.wait_for_selector(f"{INPUT}:not([disabled])", timeout=120_000)
+        wait_idle(page)
     return results
+
+
+def wait_idle(page) -> None:
+    """Every run of this page has ended (the reply stored, the rerun after it drawn)."""
+    for _ in range(2):  # twice: a rerun may follow an idle moment
+        page.wait_for_function(IDLE, timeout=120_000)
+        page.wait_for_timeout(300)
+    page.wait_for_selector(f"{INPUT}:not([disabled])", timeout=120_000)
 
 
 def close(pages: list) -> None:
@@ -129,19 +178,22 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure(browser, server: Server, sessions: int, rounds: int, sign_in: SignIn | None) -> dict:
-    close(open_sessions(browser, server.url, 1, sign_in))  # warm-up: imports, caches
-    single = []
-    for _ in range(3):
-        pages = open_sessions(browser, server.url, 1, sign_in)
-        single += send_together(pages, "Imagine animals on Mars, alone")
-        close(pages)
+    # warm-up: imports, caches, the database, every element of the chat page once
+    warm = open_sessions(browser, server.url, 1, sign_in)
+    send_together(warm, "Imagine animals on Mars, warm-up", 1)
+    close(warm)
     rss_before = server.rss_mb()
     pages = open_sessions(browser, server.url, sessions, sign_in)
     loaded = []
     for r in range(rounds):
-        loaded += send_together(pages, f"Imagine animals on Mars, round {r + 1}")
-    per_session = (server.rss_mb() - rss_before) / sessions
+        loaded += send_together(pages, f"Imagine animals on Mars, round {r + 1}", r + 1)
+    per_session = (server.rss_mb() - rss_before) / sessions  # all N still open
     close(pages)
+    single = []
+    for _ in range(3):
+        pages = open_sessions(browser, server.url, 1, sign_in)
+        single += send_together(pages, "Imagine animals on Mars, alone", 1)
+        close(pages)
     return {
         "single": statistics.median(single),
         "p50": percentile(loaded, 0.50),
@@ -158,34 +210,72 @@ def report(name: str, figures: dict, sessions: int) -> None:
     )
 
 
-def run(sessions: int, rounds: int, sign_in_factory=None) -> None:
+def shared_chatcanvas(env: dict[str, str], tmp: Path, provider) -> tuple[Server, SignIn]:
+    """ChatCanvas in shared mode: its settings and ``[auth]`` (st.login against ``provider``)
+    in a secrets file of its own; every sign_in(page) signs in a new person."""
+    from tests.e2e.oidc import sign_in as provider_sign_in
+    from tests.e2e.oidc import write_secrets
+
+    port = free_port()
+    secrets = write_secrets(
+        tmp / "secrets.toml",
+        app_port=port,
+        provider=provider,
+        settings={
+            "OPENAI_API_KEY": FAKE_KEY,
+            "OPENAI_BASE_URL": env["OPENAI_BASE_URL"],
+            "DATABASE_URL": f"sqlite:///{tmp}/chatcanvas.db",
+            "DAILY_BUDGET_USD": "0",  # unlimited: the budget check runs, never refuses
+        },
+    )
+    app_env = {k: v for k, v in env.items() if not k.startswith(("OPENAI_", "DATABASE_"))}
+    for name in ("ALLOWED_EMAILS", "ALLOWED_DOMAINS", "ADMIN_EMAILS"):
+        app_env.pop(name, None)
+    server = Server(
+        ROOT / "app.py",
+        app_env,
+        tmp / "ChatCanvas.log",
+        port=port,
+        extra_args=("--secrets.files", str(secrets)),
+    )
+    people = itertools.count(1)
+
+    def sign_in(page) -> None:
+        n = next(people)
+        provider_sign_in(page, f"bench-user-{n}", f"user{n}@bench.example", f"Bench User {n}")
+
+    return server, sign_in
+
+
+def run(sessions: int, rounds: int) -> None:
     from playwright.sync_api import sync_playwright
 
+    from tests.e2e.oidc import OidcProvider
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's request log
+    warnings.filterwarnings("ignore", module="oidc_provider_mock")
     tmp = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
-    with FakeOpenAI(first_token_delay=0.3, token_delay=0.01) as fake:
+    with FakeOpenAI(first_token_delay=0.3, token_delay=0.01) as fake, OidcProvider() as provider:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "KAKAO_"))}
         env.update(
             OPENAI_API_KEY=FAKE_KEY,
             OPENAI_BASE_URL=fake.base_url,
-            DATABASE_URL=f"sqlite:///{tmp}/chatcanvas.db",
             MINIMAL_DB=str(tmp / "minimal.db"),
             CHATCANVAS_SKIP_DOTENV="1",
         )
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             results = {}
-            apps = [("minimal", ROOT / "bench" / "minimal_chat_app.py", None)]
-            apps.append(("ChatCanvas", ROOT / "app.py", sign_in_factory))
-            for name, script, factory in apps:
-                app_env, sign_in, cleanup = (
-                    factory(env, tmp) if factory else (env, None, lambda: None)
-                )
-                server = Server(script, app_env, tmp / f"{name}.log")
+            for name in ("minimal", "ChatCanvas"):
+                if name == "minimal":
+                    script = ROOT / "bench" / "minimal_chat_app.py"
+                    server, sign_in = Server(script, env, tmp / "minimal.log"), None
+                else:
+                    server, sign_in = shared_chatcanvas(env, tmp, provider)
                 try:
                     results[name] = measure(browser, server, sessions, rounds, sign_in)
                 finally:
                     server.stop()
-                    cleanup()
                 report(name, results[name], sessions)
             browser.close()
     ratio = results["ChatCanvas"]["p95"] / results["minimal"]["p95"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import streamlit as st
@@ -14,13 +15,22 @@ from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
 from services.storage import StoredMessage
 
+REDRAW_SECONDS = 0.1  # at most ten redraws a second while a reply streams
+
 
 def write_markdown_stream(chunks: Iterable[str]) -> str:
     """Like st.write_stream for a model's answer, but its images are shown as links (the
-    whole text so far is rewritten each time: an image's syntax can span chunks)."""
-    slot, text = st.empty(), ""
+    whole text so far is rewritten each time: an image's syntax can span chunks). The first
+    text is shown at once; then chunks that arrive within REDRAW_SECONDS of the last redraw
+    wait for the next one, as each redraw costs the browser a whole re-render of the text."""
+    slot, text, drawn, last = st.empty(), "", "", 0.0
     for chunk in chunks:
         text += chunk
+        now = time.monotonic()
+        if text and (not drawn or now - last >= REDRAW_SECONDS):
+            slot.markdown(without_remote_images(text))
+            drawn, last = text, now
+    if text != drawn:
         slot.markdown(without_remote_images(text))
     return text
 
