@@ -22,7 +22,8 @@ depends_on = None
 def upgrade() -> None:
     _studio()
     _conversations()
-    _comparisons()  # after the studio: images link to studio runs
+    _comparisons()
+    _images()  # last: images link to comparison runs, lanes and studio runs
 
 
 def _studio() -> None:
@@ -111,7 +112,7 @@ def _conversations() -> None:
 
 
 def _comparisons() -> None:
-    """Comparison runs, their lanes and images."""
+    """Comparison runs and their lanes."""
     op.create_table(
         "compare_runs",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -154,6 +155,9 @@ def _comparisons() -> None:
     op.create_index(op.f("ix_compare_lanes_owner_id"), "compare_lanes", ["owner_id"])
     op.create_index(op.f("ix_compare_lanes_run_id"), "compare_lanes", ["run_id"])
 
+
+def _images() -> None:
+    """Every generated image, linked to its run, lane and studio run."""
     op.create_table(
         "images",
         sa.Column("id", sa.String(length=32), nullable=False),
