@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
-import os
 import statistics
 import subprocess
 import sys
@@ -48,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, app_environment, free_port  # noqa: E402
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI  # noqa: E402
 
 INPUT = '[data-testid="stChatInput"] textarea'
@@ -256,12 +255,10 @@ def run(sessions: int, rounds: int) -> None:
     warnings.filterwarnings("ignore", module="oidc_provider_mock")
     tmp = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
     with FakeOpenAI(first_token_delay=0.3, token_delay=0.01) as fake, OidcProvider() as provider:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "KAKAO_"))}
-        env.update(
+        env = app_environment(
             OPENAI_API_KEY=FAKE_KEY,
             OPENAI_BASE_URL=fake.base_url,
             MINIMAL_DB=str(tmp / "minimal.db"),
-            CHATCANVAS_SKIP_DOTENV="1",
         )
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

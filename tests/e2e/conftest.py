@@ -121,17 +121,31 @@ def data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("e2e-data")
 
 
+LIMITS = ("DAILY_BUDGET_USD", "MAX_LANES", "MAX_IMAGES_PER_LANE", "KARLO_MONTHLY_IMAGES")
+HOST_SETTINGS = ("DATABASE_URL", "ALLOWED_EMAILS", "ALLOWED_DOMAINS", "ADMIN_EMAILS", *LIMITS)
+
+
+def app_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without the host's provider keys, deployment settings and
+    .env, plus ``settings``: what an app under test is started with."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "KAKAO_")) and k not in HOST_SETTINGS
+    }
+    env.update(CHATCANVAS_SKIP_DOTENV="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.update(settings)
+    return env
+
+
 @pytest.fixture(scope="module")
 def running_app(fake_openai, fake_karlo, data_dir):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "KAKAO_"))}
-    env.update(
+    env = app_environment(
         OPENAI_API_KEY=FAKE_KEY,
         OPENAI_BASE_URL=fake_openai.base_url,
         KAKAO_REST_API_KEY=FAKE_KAKAO_KEY,
         KARLO_BASE_URL=fake_karlo.base_url,
         DATABASE_URL=f"sqlite:///{data_dir}/chatcanvas.db",
-        CHATCANVAS_SKIP_DOTENV="1",
-        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
     app = RunningApp(env, data_dir / "streamlit.log")
     app.start()
@@ -147,7 +161,6 @@ def oidc_provider():
 
 SHARED_DOMAIN = "team.example"  # ALLOWED_DOMAINS of the shared test deployment
 SHARED_ADMIN = "boss@team.example"  # its ADMIN_EMAILS
-LIMITS = ("DAILY_BUDGET_USD", "MAX_LANES", "MAX_IMAGES_PER_LANE", "KARLO_MONTHLY_IMAGES")
 
 
 def start_shared_app(
@@ -157,11 +170,7 @@ def start_shared_app(
     the OpenID Connect mock, in a secrets file of its own (``--secrets.files``), so the
     repository's .streamlit/ is neither read nor touched. ``more_settings`` (e.g. limits)
     go into the same file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "KAKAO_"))}
-    for name in ("DATABASE_URL", "ALLOWED_EMAILS", "ALLOWED_DOMAINS", "ADMIN_EMAILS", *LIMITS):
-        env.pop(name, None)
-    env.update(CHATCANVAS_SKIP_DOTENV="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    app = RunningApp(env, data / "streamlit.log")
+    app = RunningApp(app_environment(), data / "streamlit.log")
     secrets = write_secrets(
         data / "secrets.toml",
         app_port=app.port,

@@ -3,13 +3,12 @@ no file under the data directory, no log line, no download and no page HTML."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import RunningApp, browser  # noqa: F401 - the browser fixture
+from tests.e2e.conftest import RunningApp, app_environment, browser  # noqa: F401 - the browser fixture
 from tests.fakes.karlo_server import FakeKarlo
 from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.openai_server import FakeOpenAI
@@ -32,14 +31,12 @@ def canary_app(tmp_path_factory):
         FakeKarlo(api_key=KAKAO_KEY) as karlo,
     ):
         openai_fake.reply = scripted
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "KAKAO_"))}
-        env.update(
+        env = app_environment(
             OPENAI_API_KEY=OPENAI_KEY,
             OPENAI_BASE_URL=openai_fake.base_url,
             KAKAO_REST_API_KEY=KAKAO_KEY,
             KARLO_BASE_URL=karlo.base_url,
             DATABASE_URL=f"sqlite:///{data}/chatcanvas.db",
-            CHATCANVAS_SKIP_DOTENV="1",
         )
         app = RunningApp(env, data / "streamlit.log")
         app.start()
