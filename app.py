@@ -7,6 +7,7 @@ import gc
 import os
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import streamlit as st
 from dotenv import dotenv_values
@@ -41,8 +42,59 @@ SETTING_NAMES = (
     "ADMIN_EMAILS",
 )
 
-# The url paths of the pages below, where the sign-in page also answers (see the gate).
-APP_PATHS = ("home", "chat", "studio", "compare", "gallery", "shared", "admin")
+
+class PageSpec(NamedTuple):
+    """One page of the navigation; the sign-in gate answers at every ``path`` too."""
+
+    script: str
+    title: str  # locale key
+    icon: str | None
+    path: str
+    shown: bool  # in the menu
+    admins_only: bool
+
+
+# Chat is served at "/" (the default page) and, through a hidden alias page, at "/chat".
+PAGES = tuple(
+    PageSpec(*spec)
+    for spec in (
+        ("app_pages/chat.py", "common.nav.chat", ":material/chat:", "home", True, False),
+        ("app_pages/chat_alias.py", "common.nav.chat", None, "chat", False, False),
+        (
+            "app_pages/studio.py",
+            "common.nav.studio",
+            ":material/auto_awesome:",
+            "studio",
+            True,
+            False,
+        ),
+        (
+            "app_pages/compare.py",
+            "common.nav.compare",
+            ":material/compare:",
+            "compare",
+            True,
+            False,
+        ),
+        (
+            "app_pages/gallery.py",
+            "common.nav.gallery",
+            ":material/photo_library:",
+            "gallery",
+            True,
+            False,
+        ),
+        ("app_pages/shared.py", "shares.page_title", None, "shared", False, False),
+        (
+            "app_pages/admin.py",
+            "admin.title",
+            ":material/admin_panel_settings:",
+            "admin",
+            True,
+            True,
+        ),
+    )
+)
 
 st.set_page_config(page_title="ChatCanvas", page_icon="🎨", layout="wide")
 
@@ -119,7 +171,8 @@ if settings.mode is Mode.SHARED and (user is None or not may_use(user, settings.
     else:
         gate, title, path = (lambda: refusal_page(t, user)), "auth.refused_title", "refused"
     gates = [st.Page(gate, title=t(title), url_path=path)] + [
-        st.Page(gate, title=t(title), url_path=other, visibility="hidden") for other in APP_PATHS
+        st.Page(gate, title=t(title), url_path=other, visibility="hidden")
+        for other in (spec.path for spec in PAGES)
     ]
     st.navigation(gates, position="hidden").run()
     st.stop()
@@ -145,48 +198,17 @@ st.session_state[K.APP_CONTEXT] = AppContext(
 )
 
 pages = [
-    # Chat is served at "/" and, through a hidden alias page, at "/chat".
     st.Page(
-        "app_pages/chat.py",
-        title=t("common.nav.chat"),
-        icon=":material/chat:",
-        url_path="home",
-        default=True,
-    ),
-    st.Page(
-        "app_pages/chat_alias.py", title=t("common.nav.chat"), url_path="chat", visibility="hidden"
-    ),
-    st.Page(
-        "app_pages/studio.py",
-        title=t("common.nav.studio"),
-        icon=":material/auto_awesome:",
-        url_path="studio",
-    ),
-    st.Page(
-        "app_pages/compare.py",
-        title=t("common.nav.compare"),
-        icon=":material/compare:",
-        url_path="compare",
-    ),
-    st.Page(
-        "app_pages/gallery.py",
-        title=t("common.nav.gallery"),
-        icon=":material/photo_library:",
-        url_path="gallery",
-    ),
-    st.Page(
-        "app_pages/shared.py", title=t("shares.page_title"), url_path="shared", visibility="hidden"
-    ),
-]
-if admin:  # for anyone else /admin is a page that does not exist
-    pages.append(
-        st.Page(
-            "app_pages/admin.py",
-            title=t("admin.title"),
-            icon=":material/admin_panel_settings:",
-            url_path="admin",
-        )
+        spec.script,
+        title=t(spec.title),
+        icon=spec.icon,
+        url_path=spec.path,
+        default=spec.path == "home",
+        visibility="visible" if spec.shown else "hidden",
     )
+    for spec in PAGES
+    if admin or not spec.admins_only  # for anyone else /admin is a page that does not exist
+]
 page = st.navigation(pages)
 if user is not None:
     account_panel(t, user)

@@ -43,14 +43,6 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
-def is_loopback_host(host: str, resolve: Resolver = resolve_host) -> bool:
-    """True when every address of ``host`` is a loopback address."""
-    addresses = resolve(host)
-    return bool(addresses) and all(
-        ipaddress.ip_address(a.split("%", 1)[0]).is_loopback for a in addresses
-    )
-
-
 def _refuse(reason: str) -> ChatCanvasError:
     return ChatCanvasError(ErrorKind.ADDRESS_REFUSED, reason)
 

@@ -168,39 +168,33 @@ def check_template_import(db, payload: Any) -> None:
     assert all(s.model is None or isinstance(s.model, str) for s in template.steps)
 
 
+IMPORTERS = pytest.mark.parametrize(
+    ("check", "valid"),
+    [
+        (check_conversation_import, VALID_CONVERSATION),
+        (check_template_import, VALID_TEMPLATE),
+    ],
+    ids=["conversation", "template"],
+)
+
+
+@IMPORTERS
 @FUZZ
 @given(value=json_values)
-def test_conversation_import_of_any_json_value(db, value):
-    check_conversation_import(db, value)
-    check_conversation_import(db, json.dumps(value).encode())
+def test_import_of_any_json_value(db, check, valid, value):
+    check(db, value)
+    check(db, json.dumps(value).encode())
 
 
+@IMPORTERS
 @FUZZ
 @given(data=st.binary(max_size=200) | st.text(max_size=200))
-def test_conversation_import_of_any_bytes(db, data):
-    check_conversation_import(db, data)
+def test_import_of_any_bytes(db, check, valid, data):
+    check(db, data)
 
 
+@IMPORTERS
 @FUZZ
-@given(data=mutated(VALID_CONVERSATION))
-def test_conversation_import_of_a_mutated_export(db, data):
-    check_conversation_import(db, as_payload(data))
-
-
-@FUZZ
-@given(value=json_values)
-def test_template_import_of_any_json_value(db, value):
-    check_template_import(db, value)
-    check_template_import(db, json.dumps(value).encode())
-
-
-@FUZZ
-@given(data=st.binary(max_size=200) | st.text(max_size=200))
-def test_template_import_of_any_bytes(db, data):
-    check_template_import(db, data)
-
-
-@FUZZ
-@given(data=mutated(VALID_TEMPLATE))
-def test_template_import_of_a_mutated_export(db, data):
-    check_template_import(db, as_payload(data))
+@given(data=st.data())
+def test_import_of_a_mutated_export(db, check, valid, data):
+    check(db, as_payload(data.draw(mutated(valid))))
