@@ -13,7 +13,7 @@ import streamlit as st
 from dotenv import dotenv_values
 
 from components import state as K
-from components.account import account_panel, refusal_page, sign_in_page
+from components.account import account_panel, refusal_page, return_to_destination, sign_in_page
 from components.budget import budget_caption
 from components.context import AppContext
 from components.errors import show_error
@@ -212,6 +212,7 @@ pages = [
 page = st.navigation(pages)
 if user is not None:
     account_panel(t, user)
+    return_to_destination()
 connection_panel()
 budget_caption(services.budget, t)
 page.run()

@@ -6,6 +6,7 @@ image bytes or a whole gallery (those are read from the store, paginated).
 
 # owner: app.py (router)
 APP_CONTEXT = "app_context"  # AppContext for this rerun: settings, translator, stores, services
+SIGN_IN_RETURNED = "sign_in_returned"  # the address kept before sign-in was reopened (once)
 LANG = "lang"  # UI language widget ("en" | "ko")
 
 # owner: components/sidebar.py (connection panel); values live only in this browser session

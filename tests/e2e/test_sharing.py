@@ -121,7 +121,7 @@ def test_a_shared_conversation_is_read_only_and_stops_with_revoke(browser, share
         assert "Ada3" not in body  # Ada's name belongs to her sidebar, not to the link
 
         # Someone not signed in gets the sign-in page at the link (no "Page not found" over
-        # it), signs in, opens the link again and sees it.
+        # it), signs in and is brought back to the link (Streamlit itself returns to "/").
         cy = new_page(browser)
         try:
             cy.goto(link)
@@ -129,9 +129,8 @@ def test_a_shared_conversation_is_read_only_and_stops_with_revoke(browser, share
             assert "Venus" not in cy.inner_text("body")
             assert cy.locator("text=Page not found").count() == 0
             sign_in(cy, "cy3", f"cy3@{SHARED_DOMAIN}", "Cy")
-            cy.wait_for_selector(INPUT, timeout=LONG)
-            cy.goto(link)
             cy.wait_for_selector(f"{ASSISTANT} >> text=shared question about Venus", timeout=LONG)
+            assert cy.url == link
             assert_read_only(cy)
         finally:
             cy.context.close()

@@ -63,6 +63,21 @@ def test_sign_in_shows_the_name_and_sign_out(browser, shared_app):
         page.context.close()
 
 
+def test_signing_in_returns_to_the_address_opened_signed_out(browser, shared_app):
+    page = new_page(browser)
+    try:
+        page.goto(shared_app.url + "gallery")
+        sign_in(page, "dee", f"dee@{SHARED_DOMAIN}", "Dee")
+        page.wait_for_url(shared_app.url + "gallery", timeout=30_000)
+        page.wait_for_selector(f"{SIDEBAR} >> text=Dee", timeout=30_000)
+        page.reload()  # only once: later visits to "/" stay there
+        page.goto(shared_app.url)
+        wait_for_app(page)
+        assert page.url == shared_app.url
+    finally:
+        page.context.close()
+
+
 def test_someone_the_allow_list_does_not_name_is_refused(browser, shared_app):
     page = open_signed_in(browser, shared_app, "eve", "eve@elsewhere.example", "Eve")
     try:
