@@ -15,11 +15,10 @@ from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown
-from services.prompt_chain import DEFAULT_CHAIN_ID, ChainRun, TemplateInvalid, label
 from services.shares import ShareKind
 from services.storage.chains import ChainStore
 from services.storage.conversations import auto_title
-from services.studio_runs import settle
+from services.studio import DEFAULT_CHAIN_ID, ChainRun, TemplateInvalid, label, settle
 
 HISTORY = 10  # recent runs listed in the sidebar
 PERSIST = "session"  # the idea form survives a visit to another page

@@ -16,9 +16,8 @@ from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.markdown_safety import escape_markdown, without_remote_images
-from services.prompt_chain import ChainRun, StepResult, StepStatus, label
 from services.storage.chains import ChainStore
-from services.studio_runs import StreamingRun, settle
+from services.studio import ChainRun, StepResult, StepStatus, StreamingRun, label, settle
 
 ICONS = {
     StepStatus.PENDING: ":material/pending:",

@@ -15,9 +15,8 @@ from services.errors import ChatCanvasError
 from services.i18n import Translator
 from services.images import karlo_prompt_problems
 from services.images.translate import make_karlo_ready
-from services.prompt_chain import ChainRun, prompt_checks
 from services.storage.chains import ChainStore
-from services.studio_runs import settle
+from services.studio import ChainRun, prompt_checks, settle
 
 COMPARE_PAGE = "app_pages/compare.py"
 

@@ -19,14 +19,14 @@ from services.errors import ChatCanvasError
 from services.i18n import Translator
 from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB, refuse
 from services.markdown_safety import escape_markdown
-from services.prompt_chain import (
+from services.storage.chains import ChainStore
+from services.studio import (
     DEFAULT_CHAIN_ID,
     ChainStep,
     ChainTemplate,
     TemplateInvalid,
     label,
 )
-from services.storage.chains import ChainStore
 
 PICK_KEY = "studio_tpl_pick"
 COPY_SOURCE_KEY = "studio_tpl_copy_source"

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from services.prompt_chain import BUILTIN_CHAINS, ChainEngine, StepStatus
 from services.storage.chains import ChainStore
-from services.studio_runs import StreamingRun, _runs, settle
+from services.studio import BUILTIN_CHAINS, ChainEngine, StepStatus
+from services.studio.runs import StreamingRun, _runs, settle
 from tests.conftest import OWNER
 
 IDEA = "화성에 동물이 살았다면 어떤 모습이었을지 상상해줘"
