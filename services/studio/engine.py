@@ -121,7 +121,7 @@ class ChainEngine:
         that gives this prompt, so both boxes agree; a back-translation becomes stale.
         Raises ChatCanvasError EMPTY_INPUT for an empty prompt."""
         check_user_text(final.prompt)
-        final = FinalPrompt(final.prompt.strip(), _stripped(final.negative_prompt))
+        final = FinalPrompt(final.prompt.strip(), _negative(final.negative_prompt))
         if final == run.final and run.steps[-1].status == StepStatus.DONE:
             return
         self._edit(run, len(run.steps) - 1, final.as_answer(), final)
@@ -259,8 +259,9 @@ class ChainEngine:
         run.final_prompt, run.negative_prompt = prompt, negative
 
 
-def _stripped(text: str | None) -> str | None:
-    return text.strip() if text is not None else None
+def _negative(text: str | None) -> str | None:
+    """An emptied negative prompt is no negative prompt, as in a model's answer."""
+    return (text or "").strip() or None
 
 
 def placeholder_values(run: ChainRun, index: int) -> dict[str, str]:
