@@ -67,7 +67,9 @@ class StreamingRun:
     The run is stored when it starts (so a reload finds it), after each step, and on close;
     close stops a step still streaming (it becomes cancelled, its partial text kept)."""
 
-    def __init__(self, engine: ChainEngine, store: ChainStore, run: ChainRun, start_at: int):
+    def __init__(
+        self, engine: ChainEngine, store: ChainStore, run: ChainRun, start_at: int = 0
+    ) -> None:
         self.run = run
         self.done = threading.Event()
         self._store = store
