@@ -32,7 +32,7 @@ from services.i18n import Translator
 from services.import_rules import MAX_IMPORT_MB
 from services.markdown_safety import escape_markdown
 from services.storage.chains import ChainStore
-from services.studio import DEFAULT_CHAIN_ID, label
+from services.studio import DEFAULT_CHAIN_ID, ChainTemplate, label
 
 PERSIST = "session"
 
@@ -60,6 +60,30 @@ def template_editor(ctx: AppContext, chains: ChainStore) -> None:
     t = ctx.t
     everything = {c.id: c for c in chains.list_templates()}
     own = [c.id for c in everything.values() if not c.builtin]
+    _toolbar(chains, everything, t)
+    if st.session_state.get(PICK_KEY) not in own:
+        st.session_state.pop(PICK_KEY, None)
+    if own:
+        st.selectbox(
+            t("studio.templates.yours"),
+            own,
+            index=None,
+            key=PICK_KEY,
+            format_func=lambda cid: everything[cid].name,
+            placeholder=t("studio.templates.pick"),
+            on_change=open_picked,
+            args=(chains, t),
+        )
+    draft = st.session_state.get(K.STUDIO_DRAFT)
+    if draft is None:
+        st.caption(t("studio.templates.none") if not own else t("studio.templates.pick"))
+        return
+    with st.container(border=True):
+        _draft_editor(ctx, chains, draft)
+
+
+def _toolbar(chains: ChainStore, everything: dict[str, ChainTemplate], t: Translator) -> None:
+    """New template, copy of any chain, import from a file."""
     new, copy, imports = st.columns(3)
     new.button(
         t("studio.templates.new"),
@@ -95,25 +119,6 @@ def template_editor(ctx: AppContext, chains: ChainStore) -> None:
             args=(chains, t),
             max_upload_size=MAX_IMPORT_MB,
         )
-    if st.session_state.get(PICK_KEY) not in own:
-        st.session_state.pop(PICK_KEY, None)
-    if own:
-        st.selectbox(
-            t("studio.templates.yours"),
-            own,
-            index=None,
-            key=PICK_KEY,
-            format_func=lambda cid: everything[cid].name,
-            placeholder=t("studio.templates.pick"),
-            on_change=open_picked,
-            args=(chains, t),
-        )
-    draft = st.session_state.get(K.STUDIO_DRAFT)
-    if draft is None:
-        st.caption(t("studio.templates.none") if not own else t("studio.templates.pick"))
-        return
-    with st.container(border=True):
-        _draft_editor(ctx, chains, draft)
 
 
 def _draft_editor(ctx: AppContext, chains: ChainStore, draft: dict) -> None:
