@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from components import state as K
@@ -15,11 +17,17 @@ from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown
-from services.prompt_chain import DEFAULT_CHAIN_ID, ChainRun, TemplateInvalid, label
 from services.shares import ShareKind
 from services.storage.chains import ChainStore
 from services.storage.conversations import auto_title
-from services.studio_runs import settle
+from services.studio import (
+    DEFAULT_CHAIN_ID,
+    ChainRun,
+    ChainTemplate,
+    TemplateInvalid,
+    label,
+    settle,
+)
 
 HISTORY = 10  # recent runs listed in the sidebar
 PERSIST = "session"  # the idea form survives a visit to another page
@@ -104,23 +112,19 @@ def run_history(ctx: AppContext, chains: ChainStore, current: ChainRun | None) -
         )
 
 
-ctx = app_context()
-t = ctx.t
-chains = ctx.chains
-ensure_models_listed()
-run = current_run(ctx, chains)
-if run is not None:
-    load_run_settings(chains, run)
-    fill_boxes(run)
-run_history(ctx, chains, run)
+@dataclass(frozen=True)
+class IdeaForm:
+    """What the idea form holds on this run."""
 
-st.subheader(t("studio.title"))
-st.caption(t("studio.intro"))
-if not ctx.settings.openai_api_key:
-    show_error(ChatCanvasError(ErrorKind.NO_KEY), t)
-studio_tab, templates_tab = st.tabs([t("studio.run_tab"), t("studio.templates.title")])
+    idea: str
+    chain: ChainTemplate
+    model: str
+    back_translate: bool
 
-with studio_tab:
+
+def idea_form(ctx: AppContext, chains: ChainStore, run: ChainRun | None) -> IdeaForm:
+    """The idea, the chain and model to run it with, back-translation; warnings about the idea."""
+    t = ctx.t
     chain_by_id = {c.id: c for c in chains.list_templates()}
     chosen = st.session_state.get(K.STUDIO_CHAIN)
     # set on every run, so the picker shows the chain's name again after a language switch
@@ -155,41 +159,80 @@ with studio_tab:
         help=t("studio.back_translate_help"),
         persist_state=PERSIST,
     )
-    engine = ctx.chain_engine
-    chain = chain_by_id[chain_id]
-    if idea.strip():
-        try:
-            for problem in engine.check_idea(idea, chain, spec.id):
-                st.warning(problem.message(t), icon=":material/warning:")
-        except ChatCanvasError as err:
-            show_error(err, t, icon=":material/warning:")
+    form = IdeaForm(idea, chain_by_id[chain_id], spec.id, back_translate)
+    idea_warnings(ctx, form)
+    return form
 
+
+def idea_warnings(ctx: AppContext, form: IdeaForm) -> None:
+    if not form.idea.strip():
+        return
+    try:
+        for problem in ctx.chain_engine.check_idea(form.idea, form.chain, form.model):
+            st.warning(problem.message(ctx.t), icon=":material/warning:")
+    except ChatCanvasError as err:
+        show_error(err, ctx.t, icon=":material/warning:")
+
+
+def start_run(ctx: AppContext, form: IdeaForm) -> ChainRun | None:
+    """A new run of the form's idea, opened (None: what is wrong is shown, nothing sent)."""
+    try:
+        run = ctx.chain_engine.new_run(
+            form.idea, form.chain, model=form.model, back_translate=form.back_translate
+        )
+    except TemplateInvalid as err:  # a ChatCanvasError too, with the problems listed
+        for problem in err.problems:
+            st.error(problem.message(ctx.t), icon=":material/error:")
+        return None
+    except ChatCanvasError as err:
+        show_error(err, ctx.t)  # nothing sent, nothing stored
+        return None
+    open_run(run.id)
+    st.session_state[K.STUDIO_LOADED_RUN] = run.id
+    return run
+
+
+def run_view(
+    ctx: AppContext, chains: ChainStore, run: ChainRun, form: IdeaForm, start_at: int | None
+) -> None:
+    """The run on screen: streaming from ``start_at`` when asked, else its steps and prompt."""
+    language = ctx.t(f"studio.languages.{run.language or 'unknown'}")
+    st.caption(ctx.t("studio.language_detected", language=language))
+    if start_at is not None:
+        run.model = form.model  # a re-run uses the model picked now
+        run.back_translate = form.back_translate or start_at == len(run.steps)
+        stream_run(ctx, chains, run, start_at)
+        return
+    render_steps(ctx, chains, run, back_translate=form.back_translate)
+    if run.final_prompt:
+        final_prompt_panel(ctx, chains, run)
+
+
+ctx = app_context()
+t = ctx.t
+chains = ctx.chains
+ensure_models_listed()
+run = current_run(ctx, chains)
+if run is not None:
+    load_run_settings(chains, run)
+    fill_boxes(run)
+run_history(ctx, chains, run)
+
+st.subheader(t("studio.title"))
+st.caption(t("studio.intro"))
+if not ctx.settings.openai_api_key:
+    show_error(ChatCanvasError(ErrorKind.NO_KEY), t)
+studio_tab, templates_tab = st.tabs([t("studio.run_tab"), t("studio.templates.title")])
+
+with studio_tab:
+    form = idea_form(ctx, chains, run)
     action = st.session_state.pop(K.STUDIO_ACTION, None)
     if st.button(t("studio.run"), key="studio_run", type="primary", icon=":material/play_arrow:"):
-        try:
-            fresh_run = engine.new_run(idea, chain, model=spec.id, back_translate=back_translate)
-        except TemplateInvalid as err:  # a ChatCanvasError too, with the problems listed
-            for problem in err.problems:
-                st.error(problem.message(t), icon=":material/error:")
-        except ChatCanvasError as err:
-            show_error(err, t)  # nothing sent, nothing stored
-        else:
+        fresh_run = start_run(ctx, form)
+        if fresh_run is not None:
             run, action = fresh_run, ("run", 0)
-            open_run(run.id)
-            st.session_state[K.STUDIO_LOADED_RUN] = run.id
-
     if run is not None:
-        language = t(f"studio.languages.{run.language or 'unknown'}")
-        st.caption(t("studio.language_detected", language=language))
-    if run is not None and action is not None:
-        start_at = action[1]
-        run.model = spec.id  # a re-run uses the model picked now
-        run.back_translate = back_translate or start_at == len(run.steps)
-        stream_run(ctx, chains, run, start_at)
-    elif run is not None:
-        render_steps(ctx, chains, run, back_translate=back_translate)
-        if run.final_prompt:
-            final_prompt_panel(ctx, chains, run)
+        run_view(ctx, chains, run, form, action[1] if action else None)
     share_panel(ctx, ShareKind.STUDIO_RUN, run.id if run and chains.get_run(run.id) else None)
 
 with templates_tab:

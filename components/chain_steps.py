@@ -16,9 +16,15 @@ from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.markdown_safety import escape_markdown, without_remote_images
-from services.prompt_chain import ChainRun, StepResult, StepStatus, label
 from services.storage.chains import ChainStore
-from services.studio_runs import StreamingRun, settle
+from services.studio import (
+    ChainRun,
+    StepResult,
+    StepStatus,
+    StreamingRun,
+    edit_step_output,
+    label,
+)
 
 ICONS = {
     StepStatus.PENDING: ":material/pending:",
@@ -30,8 +36,8 @@ ICONS = {
 CANCEL_KEY = "studio_cancel"
 
 
-def output_key(run: ChainRun, index: int) -> str:
-    return K.STUDIO_STEP_OUTPUT.format(run=run.id, index=index)
+def output_key(run_id: str, index: int) -> str:
+    return K.STUDIO_STEP_OUTPUT.format(run=run_id, index=index)
 
 
 def step_title(run: ChainRun, index: int, t: Translator) -> str:
@@ -44,7 +50,7 @@ def step_title(run: ChainRun, index: int, t: Translator) -> str:
 def fill_boxes(run: ChainRun) -> None:
     """Put the run's answers and prompts into their boxes when the stored run changed since
     they were filled (or the boxes were dropped, e.g. after visiting another page)."""
-    boxes = {output_key(run, i): s.output for i, s in enumerate(run.steps)}
+    boxes = {output_key(run.id, i): s.output for i, s in enumerate(run.steps)}
     boxes[K.STUDIO_FINAL_PROMPT] = run.final_prompt
     boxes[K.STUDIO_NEGATIVE_PROMPT] = run.negative_prompt or ""
     shown = hash((run.id, *boxes.values()))
@@ -59,18 +65,14 @@ def request_run(start_at: int) -> None:
 
 
 def _save_edit(ctx: AppContext, chains: ChainStore, run_id: str, index: int) -> None:
-    settle(run_id, cancel=True)  # never edit under a run that is still being written
-    run = chains.get_run(run_id)
-    if run is None:
-        return
-    key = output_key(run, index)
+    key = output_key(run_id, index)
     try:
-        ctx.chain_engine.set_output(run, index, st.session_state.get(key, ""))
+        edit_step_output(ctx.chain_engine, chains, run_id, index, st.session_state.get(key, ""))
     except ChatCanvasError as err:
-        st.session_state[key] = run.steps[index].output  # an empty answer is not kept
+        run = chains.get_run(run_id)
+        if run is not None:  # an empty answer is not kept
+            st.session_state[key] = run.steps[index].output
         st.toast(error_text(err, ctx.t), icon=":material/error:")
-        return
-    chains.save_run(run)
 
 
 def _usage(result: StepResult, t: Translator) -> str:
@@ -120,7 +122,7 @@ def _step_card(ctx: AppContext, chains: ChainStore, run: ChainRun, index: int, s
     elif not back and (result.output or result.status != StepStatus.PENDING):
         st.text_area(
             t("studio.edit_output"),
-            key=output_key(run, index),
+            key=output_key(run.id, index),
             height=120,
             on_change=_save_edit,
             args=(ctx, chains, run.id, index),

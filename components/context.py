@@ -17,12 +17,12 @@ from services.i18n import Translator
 from services.identity import SignedInUser
 from services.images import ImageProvider
 from services.ledger import CostLedger
-from services.prompt_chain import ChainEngine
 from services.settings import Settings
 from services.shares import ShareService
 from services.storage import ConversationStore
 from services.storage.chains import ChainStore
 from services.storage.images import ImageStore
+from services.studio import ChainEngine
 
 
 @dataclass

@@ -10,36 +10,40 @@ from components.compare_view import show_run
 from components.context import AppContext
 from components.errors import error_text, show_error
 from components.lane_form import default_lanes
-from services.chat import check_user_text
 from services.errors import ChatCanvasError
 from services.i18n import Translator
-from services.images import karlo_prompt_problems
-from services.images.translate import make_karlo_ready
-from services.prompt_chain import ChainRun, prompt_checks
 from services.storage.chains import ChainStore
-from services.studio_runs import settle
+from services.studio import (
+    ChainRun,
+    CompareHandoff,
+    FinalPrompt,
+    compare_handoff,
+    edit_final_prompt,
+    prompt_checks,
+)
 
 COMPARE_PAGE = "app_pages/compare.py"
 
 
 def _save_prompt(ctx: AppContext, chains: ChainStore, run_id: str) -> None:
-    settle(run_id, cancel=True)
-    run = chains.get_run(run_id)
-    if run is None:
-        return
-    prompt = st.session_state.get(K.STUDIO_FINAL_PROMPT, "").strip()
-    negative = st.session_state.get(K.STUDIO_NEGATIVE_PROMPT, "").strip()
+    negative = st.session_state.get(K.STUDIO_NEGATIVE_PROMPT)
+    final = FinalPrompt(st.session_state.get(K.STUDIO_FINAL_PROMPT, ""), negative)
     try:
-        check_user_text(prompt)
+        edit_final_prompt(ctx.chain_engine, chains, run_id, final)
     except ChatCanvasError as err:
-        st.session_state[K.STUDIO_FINAL_PROMPT] = run.final_prompt  # an empty prompt is not kept
+        run = chains.get_run(run_id)
+        if run is not None:  # an empty prompt is not kept
+            st.session_state[K.STUDIO_FINAL_PROMPT] = run.final_prompt
         st.toast(error_text(err, ctx.t), icon=":material/error:")
-        return
-    # The final prompt is read from the last step's answer, so an edit here is an edit of that
-    # answer, written the way the prompt writers answer: one source of truth for both boxes.
-    answer = f"PROMPT: {prompt}\nNEGATIVE: {negative}" if negative else prompt
-    ctx.chain_engine.set_output(run, len(run.steps) - 1, answer)
-    chains.save_run(run)
+
+
+def _send_to_compare(handoff: CompareHandoff) -> None:
+    """Fill the Compare page's boxes with the run's prompt and open it."""
+    st.session_state[K.COMPARE_PROMPT] = handoff.prompt
+    st.session_state[K.COMPARE_NEGATIVE_PROMPT] = handoff.negative_prompt
+    st.session_state[K.COMPARE_KARLO_PROMPT] = handoff.english_prompt or ""
+    st.session_state[K.COMPARE_STUDIO_RUN_ID] = handoff.studio_run_id
+    st.switch_page(COMPARE_PAGE)
 
 
 def _checks(prompt: str, t: Translator) -> str:
@@ -73,9 +77,8 @@ def final_prompt_panel(ctx: AppContext, chains: ChainStore, run: ChainRun) -> No
             + t("studio.truncated", original=run.truncated_from, limit=limit)
         )
     st.caption(_checks(prompt, t))
-    negative = ""
     if run.negative_prompt is not None:
-        negative = st.text_area(
+        st.text_area(
             t("studio.negative_prompt"),
             key=K.STUDIO_NEGATIVE_PROMPT,
             height=68,
@@ -92,10 +95,7 @@ def final_prompt_panel(ctx: AppContext, chains: ChainStore, run: ChainRun) -> No
         disabled=not prompt.strip(),
         width="stretch",
     ):
-        st.session_state[K.COMPARE_PROMPT] = prompt
-        st.session_state[K.COMPARE_NEGATIVE_PROMPT] = negative
-        st.session_state[K.COMPARE_STUDIO_RUN_ID] = run.id
-        st.switch_page(COMPARE_PAGE)
+        _send_to_compare(compare_handoff(ctx.chat, run))
     generate = right.button(
         t("studio.generate_here"),
         key="studio_generate_here",
@@ -103,32 +103,25 @@ def final_prompt_panel(ctx: AppContext, chains: ChainStore, run: ChainRun) -> No
         disabled=not prompt.strip(),
         width="stretch",
     )
-    generated_here(ctx, run, prompt.strip(), negative.strip(), generate=generate)
+    generated_here(ctx, run, generate=generate)
 
 
-def generated_here(
-    ctx: AppContext, run: ChainRun, prompt: str, negative: str, *, generate: bool
-) -> None:
-    """Run the default lanes (GPT Image and Karlo) on the final prompt, right here; the result
-    is stored like any comparison, linked to this studio run, and shown until a new one."""
+def generated_here(ctx: AppContext, run: ChainRun, *, generate: bool) -> None:
+    """Run the default lanes (GPT Image and Karlo) on the run's final prompt, right here; the
+    result is stored like any comparison, linked to this studio run, and shown until a new one."""
     store = ctx.images
     made = st.session_state.setdefault(K.STUDIO_GENERATED, {})
     if generate:
-        karlo_prompt = None
-        if karlo_prompt_problems(prompt):
-            try:
-                karlo_prompt = make_karlo_ready(ctx.chat, run.model, prompt)
-            except ChatCanvasError:
-                karlo_prompt = None  # the Karlo lane then says why it cannot send this prompt
+        handoff = compare_handoff(ctx.chat, run, translate=True)
         try:
             run_comparison(
                 ctx,
                 default_lanes(ctx),
-                prompt=prompt,
-                negative_prompt=negative,
-                karlo_prompt=karlo_prompt,
+                prompt=handoff.prompt,
+                negative_prompt=handoff.negative_prompt,
+                karlo_prompt=handoff.english_prompt,
                 blind=False,
-                studio_run_id=run.id,
+                studio_run_id=handoff.studio_run_id,
                 on_stored=lambda compare_run_id: made.update({run.id: compare_run_id}),
             )
         except ChatCanvasError as err:  # a spending limit: nothing was sent

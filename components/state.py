@@ -32,7 +32,8 @@ CHAT_EDITING = "chat_editing"  # True while the last user message is being edite
 CHAT_SEARCH = "chat_search"
 CHAT_LIST_LIMIT = "chat_list_limit"
 
-# owner: app_pages/studio.py and components/chain_steps.py, final_prompt.py, template_editor.py
+# owner: app_pages/studio.py and components/chain_steps.py, final_prompt.py, template_editor.py,
+# template_draft.py
 STUDIO_IDEA = "studio_idea"
 STUDIO_CHAIN = "studio_chain"  # id of the chain a new run uses (built-in id or template id)
 STUDIO_MODEL = "studio_model"

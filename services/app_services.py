@@ -16,7 +16,6 @@ from services.chat import ChatService
 from services.chat_turns import ChatTurns
 from services.images import ImageProvider, make_provider
 from services.ledger import CostLedger
-from services.prompt_chain import ChainEngine
 from services.settings import Settings
 from services.shares import ShareService
 from services.storage import ConversationStore, Database, open_database
@@ -24,6 +23,7 @@ from services.storage.chains import ChainStore
 from services.storage.images import ImageStore
 from services.storage.usage import UsageStore
 from services.storage.users import UserStore
+from services.studio import ChainEngine
 
 
 @dataclass(frozen=True)

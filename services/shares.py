@@ -17,12 +17,12 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 
-from services.prompt_chain import ChainRun
 from services.storage.chains import ChainStore
 from services.storage.conversations import ConversationStore
 from services.storage.db import Database, utcnow
 from services.storage.images import CompareRun, ImageStore, StoredImage
 from services.storage.shares import ShareLinkRow
+from services.studio import ChainRun
 
 TOKEN_BYTES = 32  # 256 bits, well above the 128 the links must have
 MAX_TOKEN_CHARS = 100  # anything longer is not one of ours: answered without a lookup

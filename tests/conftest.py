@@ -13,9 +13,9 @@ import pytest
 from services.catalog import Catalog, load_catalog
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
-from services.prompt_chain import ChainEngine
 from services.settings import Secret, Settings
 from services.storage import ConversationStore, Database, open_database
+from services.studio import ChainEngine
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
 from tests.pg import (  # noqa: F401 - fixtures: a test asks for them by name
     database,

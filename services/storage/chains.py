@@ -19,19 +19,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services import import_rules as rules
 from services.errors import scrub
-from services.prompt_chain import (
-    BUILTIN_CHAINS,
-    MAX_MODEL_CHARS,
+from services.import_rules import MAX_MODEL_CHARS
+from services.storage.db import Base, Database, utcnow
+from services.studio.builtins import BUILTIN_CHAINS
+from services.studio.state import ChainRun
+from services.studio.templates import (
     MAX_NAME_CHARS,
     MAX_STEPS,
-    ChainRun,
     ChainStep,
     ChainTemplate,
     Problem,
     TemplateInvalid,
     validate_template,
 )
-from services.storage.db import Base, Database, utcnow
 
 TEMPLATE_EXPORT_FORMAT = "chatcanvas.chain.v1"
 _UNSET: Any = object()  # "not given" for optional fields whose None is a real value

@@ -12,10 +12,10 @@ from sqlalchemy import update
 
 from components import state as K
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
-from services.prompt_chain import BUILTIN_CHAINS, DEFAULT_CHAIN_ID, ChainRun, StepStatus
 from services.storage import ConversationStore, open_database
 from services.storage.chains import ChainStore
 from services.storage.images import CompareLaneRow, CompareRunRow, ImageRow, ImageStore
+from services.studio import BUILTIN_CHAINS, DEFAULT_CHAIN_ID, ChainRun, StepStatus
 from tests.app.conftest import new_app
 
 OWNER = "local"

@@ -320,3 +320,18 @@ def test_generate_here_runs_the_default_lanes_linked_to_the_run(app_env, monkeyp
         store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
         (thumb, *_) = store.list_thumbnails(limit=10)
         assert store.get_image(thumb.id).studio_run_id == at.query_params["run"]
+
+
+def test_an_edited_final_prompt_reaches_compare_as_typed(studio):
+    """A final prompt that looks like a prompt writer's labelled answer is not taken apart."""
+    typed = 'Poster:\nthe words "Negative: zero" in neon over a fox'
+    run_idea(studio)
+    studio.text_area(key="studio_final_prompt").set_value(typed).run()
+    reloaded = open_studio(run=studio.query_params["run"])
+    assert reloaded.text_area(key="studio_final_prompt").value == typed
+    assert not [a for a in reloaded.text_area if a.key == "studio_negative_prompt"]
+    reloaded.button(key="studio_send_to_compare").click().run()
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.text_area(key="compare_prompt").value == typed
+    assert reloaded.text_input(key="compare_negative_prompt").value == ""
+    assert reloaded.text_input(key="compare_karlo_prompt").value == ""

@@ -12,9 +12,9 @@ from sqlalchemy import func, select, update
 
 from services.errors import ChatCanvasError, ErrorKind
 from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB
-from services.prompt_chain import ChainStep, TemplateInvalid
 from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore, ChainTemplateRow
 from services.storage.conversations import EXPORT_FORMAT, ConversationRow, MessageRow
+from services.studio import ChainStep, TemplateInvalid
 
 ROOT = Path(__file__).resolve().parents[2]
 OWNER = "owner-a"

@@ -16,11 +16,11 @@ import pytest
 from services.errors import ChatCanvasError, ErrorKind
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
 from services.ledger import CostLedger
-from services.prompt_chain import ChainEngine, ChainStep
 from services.storage.chains import ChainStore
 from services.storage.conversations import EXPORT_FORMAT, ConversationStore
 from services.storage.db import Database
 from services.storage.images import ImageStore
+from services.studio import ChainEngine, ChainStep
 from tests.fakes.karlo_server import render_image
 
 MISSING = "0123456789abcdef0123456789abcdef"  # shaped like an id, owned by nobody

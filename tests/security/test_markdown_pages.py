@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from services.prompt_chain import ChainStep
 from services.storage import ConversationStore, open_database
 from services.storage.chains import ChainStore
+from services.studio import ChainStep
 from tests.app.conftest import app_env, fake_openai, new_app  # noqa: F401 (fixtures)
 from tests.fakes import openai_server
 from tests.security.test_markdown_safety import images, shown_text

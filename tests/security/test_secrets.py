@@ -10,10 +10,10 @@ from sqlalchemy import text
 
 from services.errors import ChatCanvasError, ErrorKind, scrub
 from services.images.base import ImageRequest
-from services.prompt_chain import BUILTIN_CHAINS
 from services.settings import Settings, resolve_settings
 from services.storage.chains import ChainStore
 from services.storage.images import ImageStore
+from services.studio import BUILTIN_CHAINS
 from tests.app.conftest import app_env, fake_openai, new_app  # noqa: F401 (fixtures)
 from tests.fakes import openai_server
 from tests.fakes.openai_server import FAKE_KEY

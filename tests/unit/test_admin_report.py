@@ -10,13 +10,13 @@ from sqlalchemy import update
 from services.admin_report import AdminReport, spend_by_owner_day
 from services.identity import SignedInUser
 from services.images.base import ImageRequest, ImageResult
-from services.prompt_chain import BUILTIN_CHAINS, DEFAULT_CHAIN_ID, ChainRun
 from services.settings import Access
 from services.storage.chains import ChainStore, StudioRunRow
 from services.storage.conversations import ConversationStore, MessageRow
 from services.storage.db import Database
 from services.storage.images import CompareLaneRow, CompareRunRow, ImageStore
 from services.storage.users import UserStore
+from services.studio import BUILTIN_CHAINS, DEFAULT_CHAIN_ID, ChainRun
 
 TODAY = date(2026, 11, 20)
 EARLIER = date(2026, 11, 3)

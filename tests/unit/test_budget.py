@@ -17,12 +17,11 @@ from services.chat_turns import ChatTurns
 from services.errors import ErrorKind
 from services.images import ImageRequest, KarloProvider, OpenAIImageProvider, run_lanes
 from services.images.translate import make_karlo_ready
-from services.prompt_chain import ChainEngine, builtin_chains
 from services.settings import Limits, Mode, Secret, Settings
 from services.storage import ConversationStore, Database
 from services.storage.chains import ChainStore
 from services.storage.usage import UsageEvent, UsageStore
-from services.studio_runs import StreamingRun
+from services.studio import ChainEngine, StreamingRun, builtin_chains
 from tests.conftest import OWNER, TEST_TIMEOUT
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 from tests.fakes.openai_server import FAKE_KEY

@@ -8,14 +8,14 @@ import pytest
 from sqlalchemy import inspect
 
 from services.errors import ChatCanvasError, ErrorKind
-from services.prompt_chain import (
+from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore
+from services.studio import (
     BUILTIN_CHAINS,
     ChainRun,
     ChainStep,
     StepStatus,
     TemplateInvalid,
 )
-from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore
 
 STEPS = (
     ChainStep("Describe", "Describe {idea} in {language}.", system_prompt="Be vivid."),

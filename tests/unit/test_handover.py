@@ -10,11 +10,11 @@ import pytest
 
 from services.identity import owner_id_for
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
-from services.prompt_chain import ChainStep
 from services.storage.chains import ChainStore
 from services.storage.conversations import ConversationStore
 from services.storage.handover import TargetHasData, hand_over, owned_tables
 from services.storage.images import ImageStore
+from services.studio import ChainStep
 from tests.fakes.karlo_server import render_image
 
 ROOT = Path(__file__).resolve().parents[2]

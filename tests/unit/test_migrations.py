@@ -15,7 +15,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
-from services.prompt_chain import ChainStep
 from services.storage.chains import ChainStore
 from services.storage.conversations import ConversationStore
 from services.storage.db import Base, Database, create_database_engine, open_database
@@ -28,6 +27,7 @@ from services.storage.migrate import (
     migration_connection,
     upgrade,
 )
+from services.studio import ChainStep
 from tests.fakes.karlo_server import render_image
 
 ROOT = Path(__file__).resolve().parents[2]

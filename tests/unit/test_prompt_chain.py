@@ -11,7 +11,7 @@ from services.catalog import load_catalog
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.images.karlo import MAX_PROMPT_CHARS
-from services.prompt_chain import (
+from services.studio import (
     BACK_TRANSLATION_SYSTEM,
     BUILTIN_CHAINS,
     IMAGINATIVE_SYSTEM,

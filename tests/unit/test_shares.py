@@ -8,7 +8,6 @@ import base64
 import pytest
 
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
-from services.prompt_chain import ChainEngine, builtin_chains
 from services.shares import (
     SharedComparison,
     SharedConversation,
@@ -21,6 +20,7 @@ from services.storage import ConversationStore
 from services.storage.chains import ChainStore
 from services.storage.images import ImageStore
 from services.storage.shares import ShareLinkRow
+from services.studio import ChainEngine, builtin_chains
 from tests.fakes.karlo_server import render_image
 
 OWNER, OTHER = "owner-a", "owner-b"

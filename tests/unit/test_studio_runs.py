@@ -7,9 +7,17 @@ import time
 
 import pytest
 
-from services.prompt_chain import BUILTIN_CHAINS, ChainEngine, StepStatus
+from services.errors import ChatCanvasError
 from services.storage.chains import ChainStore
-from services.studio_runs import StreamingRun, _runs, settle
+from services.studio import (
+    BUILTIN_CHAINS,
+    ChainEngine,
+    FinalPrompt,
+    StepStatus,
+    edit_final_prompt,
+    edit_step_output,
+)
+from services.studio.runs import StreamingRun, _runs, settle
 from tests.conftest import OWNER
 
 IDEA = "화성에 동물이 살았다면 어떤 모습이었을지 상상해줘"
@@ -104,3 +112,23 @@ def test_a_run_that_cannot_start_is_not_registered(engine, chains):
         StreamingRun(engine, chains, run, 2)  # steps 1 and 2 never ran
     assert run.id not in _runs
     assert chains.get_run(run.id) is None
+
+
+def test_edits_are_stored_as_typed_and_an_empty_one_changes_nothing(fake, engine, chains):
+    run = engine.new_run(IDEA, BUILTIN_CHAINS["tutorial"])
+    drive(StreamingRun(engine, chains, run))
+    typed = FinalPrompt("Cover:\na fox under a sign that says Negative: none", None)
+    assert edit_final_prompt(engine, chains, run.id, typed).final == typed
+    assert chains.get_run(run.id).final == typed
+    with pytest.raises(ChatCanvasError):
+        edit_final_prompt(engine, chains, run.id, FinalPrompt(" ", None))
+    assert chains.get_run(run.id).final == typed
+
+    edit_step_output(engine, chains, run.id, 1, "a violet fox")
+    stored = chains.get_run(run.id)
+    assert stored.steps[1].output == "a violet fox" and stored.steps[1].edited
+    assert stored.steps[2].stale and stored.steps[3].stale  # the steps after it ran before
+    with pytest.raises(ChatCanvasError):
+        edit_step_output(engine, chains, run.id, 1, "")
+    assert chains.get_run(run.id).steps[1].output == "a violet fox"
+    assert edit_final_prompt(engine, chains, "no-such-run", typed) is None

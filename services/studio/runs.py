@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from services.in_flight import InFlight
-from services.prompt_chain import ChainEngine, ChainRun, StepStream
-from services.storage.chains import ChainStore
+from services.studio.engine import ChainEngine
+from services.studio.parsing import FinalPrompt
+from services.studio.state import ChainRun
+from services.studio.stream import StepStream
+
+if TYPE_CHECKING:  # storage imports the studio's types: only a type here, no import cycle
+    from services.storage.chains import ChainStore
 
 _runs = InFlight()
 
@@ -26,6 +32,34 @@ def settle(run_id: str, *, cancel: bool = False, timeout: float = 10.0) -> bool:
     return _runs.settle(run_id, cancel=cancel, timeout=timeout)
 
 
+def edit_step_output(
+    engine: ChainEngine, store: ChainStore, run_id: str, index: int, text: str
+) -> ChainRun | None:
+    """Store the user's edit of step ``index``'s answer (after stopping a run still writing
+    it); returns the stored run, None when it is gone. Raises ChatCanvasError EMPTY_INPUT for
+    an empty text (nothing changed)."""
+    settle(run_id, cancel=True)  # never edit under a run that is still being written
+    run = store.get_run(run_id)
+    if run is not None:
+        engine.set_output(run, index, text)
+        store.save_run(run)
+    return run
+
+
+def edit_final_prompt(
+    engine: ChainEngine, store: ChainStore, run_id: str, final: FinalPrompt
+) -> ChainRun | None:
+    """Store the user's edit of the final prompt and negative prompt, as typed (see
+    :meth:`ChainEngine.set_final_prompt`); returns the stored run, None when it is gone.
+    Raises ChatCanvasError EMPTY_INPUT for an empty prompt (nothing changed)."""
+    settle(run_id, cancel=True)
+    run = store.get_run(run_id)
+    if run is not None:
+        engine.set_final_prompt(run, final)
+        store.save_run(run)
+    return run
+
+
 class StreamingRun:
     """A chain run from ``start_at``, stored as it goes. Iterate for the steps as they start
     (each is what ``st.write_stream`` takes); always call :meth:`close` in a ``finally``.
@@ -33,7 +67,9 @@ class StreamingRun:
     The run is stored when it starts (so a reload finds it), after each step, and on close;
     close stops a step still streaming (it becomes cancelled, its partial text kept)."""
 
-    def __init__(self, engine: ChainEngine, store: ChainStore, run: ChainRun, start_at: int):
+    def __init__(
+        self, engine: ChainEngine, store: ChainStore, run: ChainRun, start_at: int = 0
+    ) -> None:
         self.run = run
         self.done = threading.Event()
         self._store = store
