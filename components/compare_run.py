@@ -30,6 +30,15 @@ def lane_title(ctx: AppContext, index: int, lane: dict, *, position: int | None 
     return f"{ctx.t('images.lane', n=index + 1)} · {provider} · {escape_markdown(lane['model'])}"
 
 
+def outcome_label(ctx: AppContext, run: CompareRun) -> str:
+    """A voted run's verdict: the winning lane's full title, or "Tie" / "Both bad"."""
+    vote = run.outcome
+    lane = next((lane for lane in run.lanes if vote and lane.index == vote.lane), None)
+    if vote is None or lane is None:
+        return ctx.t(f"images.vote.{vote.kind}") if vote else ""
+    return lane_title(ctx, lane.index, {"provider": lane.provider, "model": lane.model})
+
+
 def display_order(run_id: str, count: int, *, blind: bool) -> list[int]:
     """Lane indexes in the order their columns are shown: shuffled (the same way for the
     same run) while blind, so 'Lane A' is not simply the first lane configured."""

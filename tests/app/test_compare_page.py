@@ -98,10 +98,12 @@ def test_vote_and_blind_mode(compare, app_env):
     compare.button(key="compare_vote_lane:1").click().run()
     assert "Your vote: Lane 2 · Kakao Karlo · karlo-v2.1" in texts(compare)
 
+    from services.leaderboard import leaderboard
     from services.storage import open_database
     from services.storage.images import ImageStore
 
-    board = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local").leaderboard()
+    store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    board = leaderboard(store.votes())
     winner = next(row for row in board if row.provider == "karlo")
     assert winner.wins == 1
 
