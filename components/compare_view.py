@@ -17,15 +17,15 @@ from services.votes import BOTH_BAD, TIE, VoteOutcome
 
 
 def rerun_with_same_seeds(run_id: str) -> None:
-    """Button callback: put each lane's stored seeds back in its seed field and run again."""
+    """Button callback: put each lane's first stored seed back in its seed field, and run
+    again with every image's seed of ``run_id`` (the page reads them from the stored run)."""
     ctx = app_context()
     run = ctx.images.get_run(run_id)
     lanes = st.session_state[K.COMPARE_LANES]
     for stored, lane in zip(run.lanes if run else (), lanes, strict=False):
         if stored.seeds:
             st.session_state[field_key(lane, "seed")] = stored.seeds[0]
-            lane["replay_seeds"] = list(stored.seeds)  # every image's seed, for the next run
-    st.session_state[K.COMPARE_AUTORUN] = True
+    st.session_state[K.COMPARE_AUTORUN] = run_id
 
 
 def show_run(
