@@ -8,6 +8,8 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
 
 from PIL import Image, PngImagePlugin
 
@@ -78,13 +80,24 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "image"
 
 
-def export_zip(store: ImageStore, image_ids: Iterable[str]) -> bytes:
-    """A ZIP of the images (original bytes) and ``lineage.json`` describing each file.
-    Unknown ids and other owners' ids are skipped. Loads one image at a time."""
+def export_zip(store: ImageStore, image_ids: Iterable[str] | None = None) -> bytes:
+    """A ZIP of the images (original bytes) and ``lineage.json`` describing each file; every
+    image of the store's owner when ``image_ids`` is None. Unknown ids and other owners' ids
+    are skipped. Loads one image at a time."""
     buffer = io.BytesIO()
+    write_zip(store, buffer, image_ids)
+    return buffer.getvalue()
+
+
+def write_zip(
+    store: ImageStore, target: str | Path | IO[bytes], image_ids: Iterable[str] | None = None
+) -> int:
+    """:func:`export_zip` written to a path or binary file (a terminal app's
+    ``gallery export --out FILE.zip``); returns how many images it holds."""
+    ids = store.image_ids() if image_ids is None else image_ids
     entries = []
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for n, image_id in enumerate(dict.fromkeys(image_ids), start=1):
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, image_id in enumerate(dict.fromkeys(ids), start=1):
             image = store.get_image(image_id)
             if image is None:
                 continue
@@ -95,4 +108,21 @@ def export_zip(store: ImageStore, image_ids: Iterable[str]) -> bytes:
             entries.append({"file": name, **lineage(image)})
         manifest = {"format": EXPORT_FORMAT, "exported_at": utcnow().isoformat(), "images": entries}
         archive.writestr("lineage.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-    return buffer.getvalue()
+    return len(entries)
+
+
+def write_pngs(store: ImageStore, image_ids: Iterable[str], directory: str | Path) -> list[Path]:
+    """Each image as a PNG with its lineage embedded, written into ``directory`` (made if
+    missing) as ``<provider>_<model>_<id8>.png``; unknown and other owners' ids are skipped.
+    Returns the paths written (a terminal app's ``compare --out DIR``)."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for image_id in dict.fromkeys(image_ids):
+        image = store.get_image(image_id)
+        if image is None:
+            continue
+        path = folder / f"{_safe(image.provider)}_{_safe(image.model)}_{image.id[:8]}.png"
+        path.write_bytes(png_with_lineage(store, image_id))
+        written.append(path)
+    return written

@@ -3,6 +3,7 @@ store hands out (see :mod:`services.storage.images`). Every row carries an owner
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.images.base import ImageRequest, ImageResult
+from services.images.thumbnails import make_thumbnail
 from services.storage.db import Base, utcnow
 from services.votes import VoteOutcome
 
@@ -248,3 +251,66 @@ def stored_lane(lane: CompareLaneRow, image_ids: tuple[str, ...]) -> StoredLane:
         error_kind=lane.error_kind,
         error_detail=lane.error_detail,
     )
+
+
+def lane_row(run: CompareRunRow, index: int, result: ImageResult) -> CompareLaneRow:
+    """The row of a lane that made images (in ``run``'s owner and time)."""
+    return CompareLaneRow(
+        run_id=run.id,
+        owner_id=run.owner_id,
+        lane_index=index,
+        provider=result.provider,
+        model=result.model,
+        params=dict(result.params),
+        seeds=list(result.seeds),
+        usage=dict(result.usage),
+        latency_ms=result.latency_ms,
+        cost_usd=result.cost_usd,
+        cost_is_estimate=result.cost_is_estimate,
+        image_count=len(result.images),
+        created_at=run.created_at,
+    )
+
+
+def image_rows(
+    run: CompareRunRow, index: int, request: ImageRequest, result: ImageResult
+) -> list[ImageRow]:
+    """One row per image of a lane, each with its thumbnail and its share of the cost."""
+    share = (
+        result.cost_usd / len(result.images)
+        if result.cost_usd is not None and result.images
+        else None
+    )
+    rows = []
+    for position, image in enumerate(result.images):
+        thumb, width, height = make_thumbnail(image.data)
+        rows.append(
+            ImageRow(
+                id=uuid.uuid4().hex,
+                owner_id=run.owner_id,
+                run_id=run.id,
+                lane_index=index,
+                position=position,
+                provider=result.provider,
+                model=result.model,
+                params=dict(result.params),
+                prompt=request.prompt,
+                negative_prompt=request.negative_prompt,
+                revised_prompt=image.revised_prompt,
+                seed=image.seed,
+                mime=image.mime_type,
+                width=width,
+                height=height,
+                data=image.data,
+                thumbnail=thumb,
+                thumb_mime="image/webp" if thumb else None,
+                latency_ms=result.latency_ms,
+                cost_usd=share,
+                cost_is_estimate=result.cost_is_estimate,
+                nsfw=image.nsfw,
+                nsfw_score=image.nsfw_score,
+                studio_run_id=run.studio_run_id,
+                created_at=run.created_at,
+            )
+        )
+    return rows

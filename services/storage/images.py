@@ -16,8 +16,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import delete, func, select, update
 
 from services.errors import ChatCanvasError, scrub
-from services.images.base import ImageRequest, ImageResult, LaneOutcome
-from services.images.thumbnails import make_thumbnail
+from services.images.base import ImageRequest, LaneOutcome
 from services.storage.db import Database, utcnow
 from services.storage.image_tables import (
     THUMB_COLUMNS,
@@ -29,6 +28,8 @@ from services.storage.image_tables import (
     ImageThumb,
     StoredImage,
     StoredLane,
+    image_rows,
+    lane_row,
     stored_image,
     stored_lane,
 )
@@ -113,8 +114,8 @@ class ImageStore:
                     )
                 )
                 return
-            s.add(self._lane_row(run, index, outcome))
-            s.add_all(self._image_rows(run, index, request, outcome))
+            s.add(lane_row(run, index, outcome))
+            s.add_all(image_rows(run, index, request, outcome))
 
     def save_run(
         self,
@@ -134,65 +135,6 @@ class ImageStore:
         found = self.get_run(run_id)
         assert found is not None
         return found
-
-    def _lane_row(self, run: CompareRunRow, index: int, result: ImageResult) -> CompareLaneRow:
-        return CompareLaneRow(
-            run_id=run.id,
-            owner_id=self.owner_id,
-            lane_index=index,
-            provider=result.provider,
-            model=result.model,
-            params=dict(result.params),
-            seeds=list(result.seeds),
-            usage=dict(result.usage),
-            latency_ms=result.latency_ms,
-            cost_usd=result.cost_usd,
-            cost_is_estimate=result.cost_is_estimate,
-            image_count=len(result.images),
-            created_at=run.created_at,
-        )
-
-    def _image_rows(
-        self, run: CompareRunRow, index: int, request: ImageRequest, result: ImageResult
-    ) -> list[ImageRow]:
-        share = (
-            result.cost_usd / len(result.images)
-            if result.cost_usd is not None and result.images
-            else None
-        )
-        rows = []
-        for position, image in enumerate(result.images):
-            thumb, width, height = make_thumbnail(image.data)
-            rows.append(
-                ImageRow(
-                    id=uuid.uuid4().hex,
-                    owner_id=self.owner_id,
-                    run_id=run.id,
-                    lane_index=index,
-                    position=position,
-                    provider=result.provider,
-                    model=result.model,
-                    params=dict(result.params),
-                    prompt=request.prompt,
-                    negative_prompt=request.negative_prompt,
-                    revised_prompt=image.revised_prompt,
-                    seed=image.seed,
-                    mime=image.mime_type,
-                    width=width,
-                    height=height,
-                    data=image.data,
-                    thumbnail=thumb,
-                    thumb_mime="image/webp" if thumb else None,
-                    latency_ms=result.latency_ms,
-                    cost_usd=share,
-                    cost_is_estimate=result.cost_is_estimate,
-                    nsfw=image.nsfw,
-                    nsfw_score=image.nsfw_score,
-                    studio_run_id=run.studio_run_id,
-                    created_at=run.created_at,
-                )
-            )
-        return rows
 
     def record_vote(self, run_id: str, outcome: VoteOutcome | str | None) -> None:
         """Set (or clear with None) a run's vote (text is parsed: "lane:N", "tie", "both_bad").
@@ -311,6 +253,22 @@ class ImageStore:
         stmt = self._filtered(select(func.count(ImageRow.id)), provider, model, text, since, until)
         with self.db.session() as s:
             return int(s.execute(stmt).scalar_one())
+
+    def image_ids(
+        self,
+        *,
+        provider: str | None = None,
+        model: str | None = None,
+        text: str | None = None,
+        since: date | datetime | None = None,
+        until: date | datetime | None = None,
+    ) -> list[str]:
+        """The ids of every image matching the filters of :meth:`list_thumbnails`, oldest
+        first (what an export of the whole gallery reads, one image at a time)."""
+        stmt = self._filtered(select(ImageRow.id), provider, model, text, since, until)
+        stmt = stmt.order_by(ImageRow.created_at, ImageRow.lane_index, ImageRow.position)
+        with self.db.session() as s:
+            return list(s.scalars(stmt))
 
     def get_image(self, image_id: str) -> StoredImage | None:
         """One image with its bytes and lineage, or None (also for another owner's id)."""

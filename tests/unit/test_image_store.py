@@ -18,6 +18,8 @@ from services.gallery_export import (
     lineage,
     png_with_lineage,
     read_png_lineage,
+    write_pngs,
+    write_zip,
 )
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
 from services.leaderboard import leaderboard
@@ -243,6 +245,23 @@ def test_png_with_lineage_round_trip(store):
     assert found["run_id"] == run.id and found["lane_index"] == 1
     with pytest.raises(KeyError):
         png_with_lineage(store, "missing")
+
+
+def test_whole_gallery_to_a_file_and_pngs_to_a_folder(store, db, tmp_path):
+    run = duel(store, result(n=2), karlo_result())
+    ids = [i for lane in run.lanes for i in lane.image_ids]
+    assert store.image_ids() == ids and store.image_ids(provider="karlo") == ids[2:]
+    assert ImageStore(db, "someone-else").image_ids() == []
+    assert write_zip(store, tmp_path / "all.zip") == 3
+    manifest = json.loads(zipfile.ZipFile(tmp_path / "all.zip").read("lineage.json"))
+    assert [e["id"] for e in manifest["images"]] == ids
+    assert zipfile.ZipFile(io.BytesIO(export_zip(store))).namelist() == [
+        *(e["file"] for e in manifest["images"]),
+        "lineage.json",
+    ]
+    paths = write_pngs(store, [ids[2], "missing"], tmp_path / "out")
+    assert [p.suffix for p in paths] == [".png"] and paths[0].name.startswith("karlo_karlo-v2.1_")
+    assert read_png_lineage(paths[0].read_bytes()) == lineage(store.get_image(ids[2]))
 
 
 def test_png_without_lineage_reads_none():
