@@ -12,7 +12,7 @@ import streamlit as st
 from components import state as K
 from components.context import AppContext
 from components.image_card import from_outcome, image_card
-from components.lane_form import lane_spec
+from components.lane_form import lane_from_widgets
 from services.comparison import ComparisonSpec, LaneSpec, same_seed_lanes
 from services.images.base import LaneOutcome
 from services.markdown_safety import escape_markdown
@@ -62,7 +62,7 @@ def comparison_spec(
 ) -> ComparisonSpec:
     """What the lane editors describe; with ``same_seeds_as``, each lane replays the seeds
     of that stored run's lane (a same-seed re-run)."""
-    specs = tuple(lane_spec(ctx, lane) for lane in lanes)
+    specs = tuple(lane_from_widgets(ctx, lane) for lane in lanes)
     if same_seeds_as is not None:
         specs = same_seed_lanes(specs, same_seeds_as)
     return ComparisonSpec(

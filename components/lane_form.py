@@ -2,7 +2,7 @@
 
 A lane is a small dict in session state ({"id", "provider", "model"}); its parameter widgets
 are keyed by the lane's id, so lanes can be reordered, duplicated and removed freely.
-:func:`lane_spec` reads them back as the typed :class:`LaneSpec` the comparison service runs.
+:func:`lane_from_widgets` reads them back as the typed :class:`LaneSpec` the comparison service runs.
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def _size_widgets(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:
             st.caption(help_text)
 
 
-def lane_spec(ctx: AppContext, lane: dict) -> LaneSpec:
+def lane_from_widgets(ctx: AppContext, lane: dict) -> LaneSpec:
     """The lane its widgets describe (read from session state)."""
     caps = ctx.image_provider(lane["provider"]).capabilities(lane["model"])
 
