@@ -2,7 +2,8 @@
 
 A lane is a small dict in session state ({"id", "provider", "model"}); its parameter widgets
 are keyed by the lane's id, so lanes can be reordered, duplicated and removed freely.
-:func:`lane_from_widgets` reads them back as the typed :class:`LaneSpec` the comparison service runs.
+:func:`lane_from_widgets` reads them back as the typed :class:`LaneSpec` the comparison
+service runs.
 """
 
 from __future__ import annotations
