@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import run_comparison
+from components.compare_run import comparison_spec, show_comparison
 from components.compare_view import show_run
 from components.context import AppContext, app_context
 from components.errors import show_error
@@ -13,7 +13,7 @@ from components.lane_form import default_lanes, duplicate_lane, lane_form, new_l
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from services.errors import ChatCanvasError
-from services.images import karlo_prompt_problems
+from services.images import english_only, karlo_prompt_problems
 from services.images.karlo import MAX_PROMPT_CHARS
 from services.images.translate import make_karlo_ready
 from services.markdown_safety import escape_markdown
@@ -144,8 +144,8 @@ negative_prompt = st.text_input(
     help=t("images.params.negative_prompt_help"),
     persist_state="session",
 )
-karlo_prompt = (
-    karlo_panel(ctx, prompt) if any(lane["provider"] == "karlo" for lane in lanes) else None
+english_prompt = (
+    karlo_panel(ctx, prompt) if any(english_only(lane["provider"]) for lane in lanes) else None
 )
 
 lane_editors(ctx, lanes)
@@ -158,7 +158,7 @@ if left.button(
     disabled=max_lanes is not None and len(lanes) >= max_lanes,
     help=t("budget.max_lanes_help", allowed=max_lanes) if max_lanes else None,
 ):
-    lanes.append(new_lane(ctx, "openai"))
+    lanes.append(new_lane(ctx))
     st.rerun()
 blind = middle.toggle(
     t("compare.blind_short"), key=K.COMPARE_BLIND, help=t("images.blind"), persist_state="session"
@@ -171,19 +171,25 @@ clicked = right.button(
     width="stretch",
 )
 
-if clicked or st.session_state.pop(K.COMPARE_AUTORUN, False):
+replay = st.session_state.pop(K.COMPARE_AUTORUN, None)  # a stored run's id: same seeds
+if clicked or replay:
     if not prompt.strip():
         st.warning(t("errors.empty_input"))
     else:
+        spec = comparison_spec(
+            ctx,
+            lanes,
+            prompt=prompt.strip(),
+            negative_prompt=negative_prompt.strip(),
+            english_prompt=english_prompt,
+            blind=blind,
+            studio_run_id=st.session_state.get(K.COMPARE_STUDIO_RUN_ID),
+            same_seeds_as=None if clicked else store.get_run(replay),
+        )
         try:
-            run_comparison(
+            show_comparison(
                 ctx,
-                lanes,
-                prompt=prompt.strip(),
-                negative_prompt=negative_prompt.strip(),
-                karlo_prompt=karlo_prompt,
-                blind=blind,
-                studio_run_id=st.session_state.get(K.COMPARE_STUDIO_RUN_ID),
+                spec,
                 on_stored=lambda run_id: st.session_state.update({K.COMPARE_LAST_RUN: run_id}),
             )
         except ChatCanvasError as err:  # a spending limit: nothing was sent

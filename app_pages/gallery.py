@@ -22,7 +22,9 @@ from components.gallery_costs import cost_overview
 from components.gallery_detail import image_detail
 from components.gallery_labels import provider_label
 from services.i18n import LANGUAGES, Translator
-from services.storage.images import ImageStore, LeaderboardRow
+from services.leaderboard import LeaderboardRow
+from services.leaderboard import leaderboard as ranked
+from services.storage.images import ImageStore
 
 
 def keep_tab_across_languages(keys: tuple[str, ...], labels: list[str]) -> None:
@@ -55,7 +57,7 @@ def images_tab(ctx: AppContext, store: ImageStore) -> None:
 
 def leaderboard_tab(ctx: AppContext, store: ImageStore) -> None:
     t = ctx.t
-    rows = store.leaderboard()
+    rows = ranked(store.votes())
     if not rows:
         st.info(t("images.leaderboard.empty"))
         return

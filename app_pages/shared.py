@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.compare_run import display_order, lane_title
+from components.compare_run import display_order, lane_title, outcome_label
 from components.context import app_context
 from components.image_card import from_stored, image_card
 from components.usage import format_cost
@@ -67,10 +67,5 @@ elif isinstance(shared, SharedComparison):
             image_card(ctx, title, from_stored(shared, lane), hide_details=hidden)
     if compare_run.outcome is None:
         st.caption(t("shares.not_voted"))
-    elif compare_run.outcome.startswith("lane:"):
-        winner = int(compare_run.outcome.split(":")[1])
-        lane = lanes[winner]
-        label = lane_title(ctx, winner, {"provider": lane.provider, "model": lane.model})
-        st.success(t("shares.voted", outcome=label))
     else:
-        st.success(t("shares.voted", outcome=t(f"images.vote.{compare_run.outcome}")))
+        st.success(t("shares.voted", outcome=outcome_label(ctx, compare_run)))

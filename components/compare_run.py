@@ -1,22 +1,23 @@
-"""Run a comparison: every lane at once, each drawn in its own container as it finishes,
-then the whole run stored (images, lineage, costs) for votes and the gallery."""
+"""A comparison on screen while it runs: the lanes the editors describe are handed to the
+comparison service (services/comparison.py), which runs and stores them; this module draws
+one column per lane and each lane's images or error as it finishes."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
 from components import state as K
 from components.context import AppContext
 from components.image_card import from_outcome, image_card
-from components.lane_form import lane_request
-from services.images import ImageRequest, run_lanes
+from components.lane_form import lane_from_widgets
+from services.comparison import ComparisonSpec, LaneSpec, same_seed_lanes
 from services.images.base import LaneOutcome
 from services.markdown_safety import escape_markdown
 from services.storage.images import CompareRun
-from services.storage.lane_keeper import LaneKeeper, UnsavedLane
+from services.storage.lane_keeper import UnsavedLane
 
 UNSAVED_RUNS_KEPT = 4  # runs whose refused images stay downloadable (bounds session memory)
 
@@ -30,6 +31,15 @@ def lane_title(ctx: AppContext, index: int, lane: dict, *, position: int | None 
     return f"{ctx.t('images.lane', n=index + 1)} · {provider} · {escape_markdown(lane['model'])}"
 
 
+def outcome_label(ctx: AppContext, run: CompareRun) -> str:
+    """A voted run's verdict: the winning lane's full title, or "Tie" / "Both bad"."""
+    vote = run.outcome
+    lane = next((lane for lane in run.lanes if vote and lane.index == vote.lane), None)
+    if vote is None or lane is None:
+        return ctx.t(f"images.vote.{vote.kind}") if vote else ""
+    return lane_title(ctx, lane.index, {"provider": lane.provider, "model": lane.model})
+
+
 def display_order(run_id: str, count: int, *, blind: bool) -> list[int]:
     """Lane indexes in the order their columns are shown: shuffled (the same way for the
     same run) while blind, so 'Lane A' is not simply the first lane configured."""
@@ -39,62 +49,70 @@ def display_order(run_id: str, count: int, *, blind: bool) -> list[int]:
     return order
 
 
-def run_comparison(
+def comparison_spec(
     ctx: AppContext,
     lanes: list[dict],
     *,
     prompt: str,
     negative_prompt: str,
-    karlo_prompt: str | None,
+    english_prompt: str | None,
     blind: bool,
     studio_run_id: str | None = None,
-    on_stored: Callable[[str], None] | None = None,
+    same_seeds_as: CompareRun | None = None,
+) -> ComparisonSpec:
+    """What the lane editors describe; with ``same_seeds_as``, each lane replays the seeds
+    of that stored run's lane (a same-seed re-run)."""
+    specs = tuple(lane_from_widgets(ctx, lane) for lane in lanes)
+    if same_seeds_as is not None:
+        specs = same_seed_lanes(specs, same_seeds_as)
+    return ComparisonSpec(
+        prompt,
+        specs,
+        negative_prompt=negative_prompt,
+        english_prompt=english_prompt,
+        blind=blind,
+        studio_run_id=studio_run_id,
+    )
+
+
+def show_comparison(
+    ctx: AppContext, spec: ComparisonSpec, *, on_stored: Callable[[str], None] | None = None
 ) -> CompareRun:
-    """Generate with every lane concurrently; the wall time is the slowest lane's. Each lane's
-    container (key ``compare_lane_<i>``) shows a spinner, then its images or its error.
-    Each lane is stored as it ends; ``on_stored(run_id)`` is told the run's id before the
-    lanes start, so a page interrupted mid-run can still show what was made. Raises
-    LimitExceeded (nothing stored, nothing sent) when the run would pass a spending limit."""
-    requests: list[ImageRequest] = []
-    for lane in lanes:
-        sent = karlo_prompt if lane["provider"] == "karlo" and karlo_prompt else prompt
-        requests.append(lane_request(ctx, lane, sent, negative_prompt))
-    # the spending limits are checked for the whole run before anything is stored or sent
-    guarded = ctx.budget.guard_lanes(
-        [
-            (ctx.image_provider(lane["provider"]), request)
-            for lane, request in zip(lanes, requests, strict=True)
-        ]
-    )
-    store = ctx.images
-    run_id = store.start_run(
-        prompt, negative_prompt=negative_prompt, blind=blind, studio_run_id=studio_run_id
-    )
-    if on_stored is not None:
-        on_stored(run_id)
-    titles, slots = _lane_slots(ctx, lanes, display_order(run_id, len(lanes), blind=blind), blind)
+    """Run ``spec`` through the comparison service and draw it: one column per lane (key
+    ``compare_lane_<i>``) with a progress bar, then its images or its error as it ends.
+    ``on_stored(run_id)`` is told the run's id before the lanes start. Raises LimitExceeded
+    (nothing stored, nothing sent)."""
+    blind = spec.blind
+    titles: dict[int, str] = {}
+    slots: dict[int, object] = {}
+
+    def started(run_id: str) -> None:
+        if on_stored is not None:
+            on_stored(run_id)
+        order = display_order(run_id, len(spec.lanes), blind=blind)
+        drawn = _lane_slots(ctx, spec.lanes, order, blind)
+        titles.update(drawn[0])
+        slots.update(drawn[1])
 
     def show(index: int, outcome: LaneOutcome) -> None:
         with slots[index].container():
             image_card(ctx, titles[index], from_outcome(outcome), hide_details=blind)
 
-    keeper = LaneKeeper(store, run_id, requests)
-    run_lanes(guarded, on_done=show, keep=keeper)
-    _hold_unsaved(run_id, keeper)
-    found = store.get_run(run_id)
-    assert found is not None
-    return found
+    result = ctx.comparisons.run(spec, on_started=started, on_lane=show)
+    _hold_unsaved(result.run.id, result.unsaved)
+    return result.run
 
 
 def _lane_slots(
-    ctx: AppContext, lanes: list[dict], order: list[int], blind: bool
+    ctx: AppContext, lanes: tuple[LaneSpec, ...], order: list[int], blind: bool
 ) -> tuple[dict[int, str], dict[int, object]]:
     """One column per lane in display order, each showing its title and a progress bar until
     its result replaces it; returns the titles and the replaceable slots by lane index."""
     titles: dict[int, str] = {}
     slots: dict[int, object] = {}
     for position, (column, index) in enumerate(zip(st.columns(len(lanes)), order, strict=True)):
-        titles[index] = lane_title(ctx, index, lanes[index], position=position if blind else None)
+        lane = {"provider": lanes[index].provider, "model": lanes[index].model}
+        titles[index] = lane_title(ctx, index, lane, position=position if blind else None)
         with column, st.container(key=f"compare_lane_{index}", border=True):
             slots[index] = st.empty()
             with slots[index].container():
@@ -103,11 +121,11 @@ def _lane_slots(
     return titles, slots
 
 
-def _hold_unsaved(run_id: str, keeper: LaneKeeper) -> None:
+def _hold_unsaved(run_id: str, unsaved: Mapping[int, UnsavedLane]) -> None:
     """Keep the images the store refused downloadable for this session (last few runs)."""
-    if keeper.unsaved:
+    if unsaved:
         held = st.session_state.setdefault(K.COMPARE_UNSAVED, {})
-        held[run_id] = dict(keeper.unsaved)
+        held[run_id] = dict(unsaved)
         for old in list(held)[:-UNSAVED_RUNS_KEPT]:
             del held[old]
 

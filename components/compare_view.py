@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import display_order, lane_title, unsaved_lanes
+from components.compare_run import display_order, lane_title, outcome_label, unsaved_lanes
 from components.context import AppContext, app_context
 from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
@@ -13,18 +13,19 @@ from services.errors import ChatCanvasError
 from services.images.base import sniff_mime
 from services.storage.images import CompareRun, ImageStore
 from services.storage.lane_keeper import UnsavedLane
+from services.votes import BOTH_BAD, TIE, VoteOutcome
 
 
 def rerun_with_same_seeds(run_id: str) -> None:
-    """Button callback: put each lane's stored seeds back in its seed field and run again."""
+    """Button callback: put each lane's first stored seed back in its seed field, and run
+    again with every image's seed of ``run_id`` (the page reads them from the stored run)."""
     ctx = app_context()
     run = ctx.images.get_run(run_id)
     lanes = st.session_state[K.COMPARE_LANES]
     for stored, lane in zip(run.lanes if run else (), lanes, strict=False):
         if stored.seeds:
             st.session_state[field_key(lane, "seed")] = stored.seeds[0]
-            lane["replay_seeds"] = list(stored.seeds)  # every image's seed, for the next run
-    st.session_state[K.COMPARE_AUTORUN] = True
+    st.session_state[K.COMPARE_AUTORUN] = run_id
 
 
 def show_run(
@@ -62,12 +63,12 @@ def show_run(
         st.markdown(f"**{t('images.vote.question')}**")
         options = [
             (
-                f"lane:{lane.index}",
+                VoteOutcome.winner(lane.index),
                 titles[lane.index] if hidden else t("images.vote.lane", n=lane.index + 1),
             )
             for lane in voteable
         ]
-        options += [("tie", t("images.vote.tie")), ("both_bad", t("images.vote.both_bad"))]
+        options += [(TIE, t("images.vote.tie")), (BOTH_BAD, t("images.vote.both_bad"))]
         cols = st.columns(len(options))
         for col, (outcome, label) in zip(cols, options, strict=True):
             if col.button(label, key=f"compare_vote_{outcome}", width="stretch"):
@@ -75,7 +76,7 @@ def show_run(
                 st.toast(t("images.vote.recorded"))
                 st.rerun()
     elif run.outcome is not None:
-        st.success(t("compare.voted", outcome=_outcome_label(ctx, run)))
+        st.success(t("compare.voted", outcome=outcome_label(ctx, run)))
     if same_seeds and any(lane.seeds for lane in run.lanes):
         st.button(
             t("compare.same_seeds"),
@@ -84,14 +85,6 @@ def show_run(
             args=(run.id,),
             icon=":material/replay:",
         )
-
-
-def _outcome_label(ctx: AppContext, run: CompareRun) -> str:
-    if run.outcome and run.outcome.startswith("lane:"):
-        index = int(run.outcome.split(":")[1])
-        lane = next(lane for lane in run.lanes if lane.index == index)
-        return lane_title(ctx, index, {"provider": lane.provider, "model": lane.model})
-    return ctx.t(f"images.vote.{run.outcome}")
 
 
 def _unsaved_names(lane: UnsavedLane) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from services.budget import Budget
 from services.catalog import Catalog, LiveModel
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
+from services.comparison import ComparisonService
 from services.i18n import Translator
 from services.identity import SignedInUser
 from services.images import ImageProvider
@@ -54,6 +55,10 @@ class AppContext:
     @property
     def images(self) -> ImageStore:
         return self.services.images
+
+    @property
+    def comparisons(self) -> ComparisonService:
+        return self.services.comparisons
 
     @property
     def ledger(self) -> CostLedger:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import run_comparison
+from components.compare_run import show_comparison
 from components.compare_view import show_run
 from components.context import AppContext
 from components.errors import error_text, show_error
-from components.lane_form import default_lanes
+from services.comparison import ComparisonSpec
 from services.errors import ChatCanvasError
 from services.i18n import Translator
 from services.storage.chains import ChainStore
@@ -114,14 +114,15 @@ def generated_here(ctx: AppContext, run: ChainRun, *, generate: bool) -> None:
     if generate:
         handoff = compare_handoff(ctx.chat, run, translate=True)
         try:
-            run_comparison(
+            show_comparison(
                 ctx,
-                default_lanes(ctx),
-                prompt=handoff.prompt,
-                negative_prompt=handoff.negative_prompt,
-                karlo_prompt=handoff.english_prompt,
-                blind=False,
-                studio_run_id=handoff.studio_run_id,
+                ComparisonSpec(
+                    handoff.prompt,
+                    ctx.comparisons.default_lanes(),
+                    negative_prompt=handoff.negative_prompt,
+                    english_prompt=handoff.english_prompt,
+                    studio_run_id=handoff.studio_run_id,
+                ),
                 on_stored=lambda compare_run_id: made.update({run.id: compare_run_id}),
             )
         except ChatCanvasError as err:  # a spending limit: nothing was sent

@@ -15,6 +15,7 @@ import streamlit as st
 from components import state as K
 from components.context import AppContext
 from components.gallery_labels import plain, provider_label, shorten
+from services.gallery_export import export_zip
 from services.i18n import Translator
 from services.images import PROVIDERS
 from services.storage.images import ImageStore, ImageThumb
@@ -227,7 +228,7 @@ def selection_bar(ctx: AppContext, store: ImageStore, page_ids: list[str], total
             chosen = tuple(ids)
             st.download_button(
                 t("images.download_zip"),
-                data=lambda: store.export_zip(chosen),
+                data=lambda: export_zip(store, chosen),
                 file_name="chatcanvas-images.zip",
                 mime="application/zip",
                 key="gallery_export_zip",

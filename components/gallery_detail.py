@@ -9,6 +9,7 @@ from components import state as K
 from components.context import AppContext
 from components.gallery_labels import plain, provider_label, utc_time, vote_label
 from components.usage import format_cost
+from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
 from services.studio import label
 
@@ -109,7 +110,7 @@ def _compare_run(ctx: AppContext, store: ImageStore, image: StoredImage) -> None
         lines.append(f"- {line}")
     st.markdown("\n".join(lines))
     verdict = vote_label(run.outcome, t)
-    if run.outcome == f"lane:{image.lane_index}":
+    if run.outcome is not None and run.outcome.lane == image.lane_index:
         verdict += f" — {t('gallery.detail.this_image_won')}"
     st.caption(f"{t('gallery.detail.vote')}: {verdict}")
 
@@ -140,7 +141,7 @@ def _actions(ctx: AppContext, store: ImageStore, image: StoredImage) -> None:
     with st.container(horizontal=True):
         st.download_button(
             t("images.download_png"),
-            data=lambda: store.png_with_lineage(image_id),
+            data=lambda: png_with_lineage(store, image_id),
             file_name=f"chatcanvas-{image.provider}-{image_id[:8]}.png",
             mime="image/png",
             key="gallery_download_png",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from components.usage import format_cost
 from services.i18n import Translator
 from services.images import PROVIDERS
 from services.markdown_safety import escape_markdown
-
-_LANE_WON = re.compile(r"^lane:(\d+)$")
+from services.votes import VoteOutcome
 
 
 def provider_label(provider: str, t: Translator) -> str:
@@ -19,14 +17,13 @@ def provider_label(provider: str, t: Translator) -> str:
     return t(entry.label_key) if entry else provider
 
 
-def vote_label(outcome: str | None, t: Translator) -> str:
+def vote_label(outcome: VoteOutcome | None, t: Translator) -> str:
     """A comparison run's vote: "Lane 2 won", "Tie", "Both bad" or "Not voted yet"."""
-    if outcome in ("tie", "both_bad"):
-        return t(f"images.vote.{outcome}")
-    match = _LANE_WON.match(outcome or "")
-    if match:
-        return t("gallery.vote.lane_won", n=int(match.group(1)) + 1)
-    return t("gallery.vote.none")
+    if outcome is None:
+        return t("gallery.vote.none")
+    if outcome.lane is not None:
+        return t("gallery.vote.lane_won", n=outcome.lane + 1)
+    return t(f"images.vote.{outcome.kind}")
 
 
 def ledger_cost(cost: float, incomplete: bool, t: Translator) -> str:

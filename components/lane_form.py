@@ -2,6 +2,8 @@
 
 A lane is a small dict in session state ({"id", "provider", "model"}); its parameter widgets
 are keyed by the lane's id, so lanes can be reordered, duplicated and removed freely.
+:func:`lane_from_widgets` reads them back as the typed :class:`LaneSpec` the comparison
+service runs.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
-from services.images import PROVIDERS, ImageCapabilities, ImageRequest
+from services.comparison import LaneSpec
+from services.images import PROVIDERS, ImageCapabilities
 
 CUSTOM = "custom"
 
@@ -21,16 +24,18 @@ def field_key(lane: dict, field: str) -> str:
     return K.COMPARE_LANE_FIELD.format(lane=lane["id"], field=field)
 
 
-def new_lane(ctx: AppContext, provider: str) -> dict:
-    models = lane_models(ctx, provider)
-    default = ctx.catalog.default_image_model if provider == "openai" else None
+def new_lane(ctx: AppContext, provider: str | None = None) -> dict:
+    """A lane of ``provider`` (the first registered one by default) on its default model."""
+    entry = PROVIDERS[provider] if provider else next(iter(PROVIDERS.values()))
+    models = lane_models(ctx, entry.name)
+    default = entry.default_model_for(ctx.catalog)
     model = default if default in models else (models[0] if models else "")
-    return {"id": uuid.uuid4().hex[:8], "provider": provider, "model": model}
+    return {"id": uuid.uuid4().hex[:8], "provider": entry.name, "model": model}
 
 
 def default_lanes(ctx: AppContext) -> list[dict]:
-    """GPT Image against Karlo, the product's signature comparison."""
-    return [new_lane(ctx, "openai"), new_lane(ctx, "karlo")]
+    """One lane per provider: GPT Image against Karlo, the product's signature comparison."""
+    return [new_lane(ctx, name) for name in PROVIDERS]
 
 
 def duplicate_lane(lane: dict) -> dict:
@@ -43,8 +48,9 @@ def duplicate_lane(lane: dict) -> dict:
 
 
 def lane_models(ctx: AppContext, provider: str) -> list[str]:
-    """The provider's models; for OpenAI the catalog merged with the live list, retired last."""
-    if provider == "openai":
+    """The provider's models; from the catalog merged with the live list (retired last) for
+    a provider the catalog lists (OpenAI)."""
+    if PROVIDERS[provider].catalog_models:
         return [s.id for s in ctx.catalog.choices("image", ctx.today, ctx.live_models())]
     return ctx.image_provider(provider).models()
 
@@ -74,6 +80,16 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
     )
     caps = ctx.image_provider(lane["provider"]).capabilities(lane["model"])
     _size_widgets(ctx, lane, caps)
+    _count_and_seed(ctx, lane, caps)
+    _choice(ctx, lane, "quality", caps.qualities)
+    _choice(ctx, lane, "output_format", caps.output_formats)
+    with st.expander(t("compare.more_params")):
+        _more_params(ctx, lane, caps)
+    return caps
+
+
+def _count_and_seed(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:
+    t = ctx.t
     left, right = st.columns(2)
     with left:
         st.number_input(
@@ -95,23 +111,23 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
                 persist_state="session",
                 help=t("images.params.seed_help"),
             )
-    _choice(ctx, lane, "quality", caps.qualities)
-    _choice(ctx, lane, "output_format", caps.output_formats)
-    with st.expander(t("compare.more_params")):
-        for name, choices in caps.extras.items():
-            _choice(ctx, lane, name, choices)
-        for name, (low, high) in caps.ranges.items():
-            integral = float(low).is_integer() and float(high).is_integer()
-            st.number_input(
-                t(f"images.params.{name}"),
-                min_value=int(low) if integral else float(low),
-                max_value=int(high) if integral else float(high),
-                value=None,
-                key=field_key(lane, name),
-                persist_state="session",
-                placeholder=t("compare.provider_default"),
-            )
-    return caps
+
+
+def _more_params(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:
+    """The provider-specific choices and ranges, unset (the provider's default) until picked."""
+    for name, choices in caps.extras.items():
+        _choice(ctx, lane, name, choices)
+    for name, (low, high) in caps.ranges.items():
+        integral = float(low).is_integer() and float(high).is_integer()
+        st.number_input(
+            ctx.t(f"images.params.{name}"),
+            min_value=int(low) if integral else float(low),
+            max_value=int(high) if integral else float(high),
+            value=None,
+            key=field_key(lane, name),
+            persist_state="session",
+            placeholder=ctx.t("compare.provider_default"),
+        )
 
 
 def _choice(ctx: AppContext, lane: dict, name: str, choices: tuple) -> None:
@@ -181,8 +197,8 @@ def _size_widgets(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:
             st.caption(help_text)
 
 
-def lane_request(ctx: AppContext, lane: dict, prompt: str, negative_prompt: str) -> ImageRequest:
-    """The request this lane's widgets describe (read from session state)."""
+def lane_from_widgets(ctx: AppContext, lane: dict) -> LaneSpec:
+    """The lane its widgets describe (read from session state)."""
     caps = ctx.image_provider(lane["provider"]).capabilities(lane["model"])
 
     def value(field: str):
@@ -194,20 +210,15 @@ def lane_request(ctx: AppContext, lane: dict, prompt: str, negative_prompt: str)
         size = None
         width, height = value(f"width_{caps.model}"), value(f"height_{caps.model}")
     seed = value("seed")
-    # a same-seed re-run carries every image's seed once; otherwise the seed field's one
-    replay = tuple(lane.pop("replay_seeds", ()))
-    seeds = replay or ((int(seed),) if seed is not None else ())
-    extras = {name: value(name) for name in [*caps.extras, *caps.ranges] if value(name) is not None}
-    return ImageRequest(
-        prompt=prompt,
+    return LaneSpec(
+        provider=lane["provider"],
         model=lane["model"],
-        negative_prompt=negative_prompt if caps.negative_prompt else "",
         size=size,
         width=width,
         height=height,
-        count=len(replay) if replay else int(value("count") or 1),
-        seeds=seeds if caps.seeds else (),
+        count=int(value("count") or 1),
+        seeds=(int(seed),) if seed is not None else None,
         quality=value("quality"),
         output_format=value("output_format"),
-        extras=extras,
+        extras={name: value(name) for name in [*caps.extras, *caps.ranges]},
     )

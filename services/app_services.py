@@ -14,6 +14,7 @@ from services.budget import Budget
 from services.catalog import Catalog
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
+from services.comparison import ComparisonService
 from services.images import ImageProvider, make_provider
 from services.ledger import CostLedger
 from services.settings import Settings
@@ -42,6 +43,7 @@ class Services:
     users: UserStore
     budget: Budget
     shares: ShareService
+    comparisons: ComparisonService
 
     @property
     def owner_id(self) -> str:
@@ -78,4 +80,7 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
         users=UserStore(db),
         budget=budget,
         shares=ShareService(db, owner),
+        comparisons=ComparisonService(
+            images, budget, lambda name: make_provider(name, settings), catalog
+        ),
     )

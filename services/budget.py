@@ -29,6 +29,7 @@ from services.images.base import (
     ImageRequest,
     ImageResult,
 )
+from services.images.registry import PROVIDERS, is_free, quota_providers
 from services.settings import Mode, Settings
 from services.storage.db import utcnow
 from services.storage.usage import UsageEvent, UsageStore
@@ -42,7 +43,6 @@ DEFAULT_OUTPUT_TOKENS = 2_000
 # other sizes scale with their pixel count. ``auto`` may pick high: budget it as high.
 IMAGE_TOKENS_1024 = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 8320, "max": 8320}
 DEFAULT_IMAGE_PIXELS = 1536 * 1024  # "auto" may pick the largest standard size
-KEY_SETTING = {"openai": "OPENAI_API_KEY", "karlo": "KAKAO_REST_API_KEY"}
 
 
 class LimitKind(StrEnum):
@@ -142,7 +142,8 @@ class Budget:
     # -- who pays --------------------------------------------------------------------------
     def own_key(self, provider: str) -> bool:
         """True when the user typed this provider's key in the sidebar (their key pays)."""
-        return self.settings.sources.get(KEY_SETTING.get(provider, "")) == "sidebar"
+        entry = PROVIDERS.get(provider)  # the chat provider is also OpenAI's image entry
+        return entry is not None and self.settings.sources.get(entry.key_setting) == "sidebar"
 
     def limited(self, provider: str) -> bool:
         """Calls to ``provider`` are limited: shared mode, on the deployer's key."""
@@ -190,8 +191,8 @@ class Budget:
         return Estimate((prompt * price.input + output * price.output) / 1_000_000, unpriced)
 
     def image_estimate(self, provider: str, request: ImageRequest) -> Estimate:
-        """What ``request`` may cost: Karlo $0 (free quota), GPT Image by quality and size."""
-        if provider == "karlo":
+        """What ``request`` may cost: $0 on a free quota (Karlo), GPT Image by quality and size."""
+        if is_free(provider):
             return Estimate(0.0, False)
         spec = self.catalog.spec(request.model)
         price, unpriced = self._price(spec, "image")
@@ -248,18 +249,19 @@ class Budget:
                     asked=request.count,
                 )
         charged = [(p, r) for p, r in lanes if self.limited(p)]
-        self._check_karlo(sum(r.count for p, r in charged if p == "karlo"))
+        for entry in quota_providers():
+            self._check_quota(entry.name, sum(r.count for p, r in charged if p == entry.name))
         estimates = [self.image_estimate(p, r) for p, r in charged]
         total = Estimate(sum(e.usd for e in estimates), any(e.unpriced for e in estimates))
         self._check_usd(total)
 
-    def _check_karlo(self, images: int) -> None:
+    def _check_quota(self, provider: str, images: int) -> None:
         cap = self.settings.limits.karlo_monthly_images
         if images == 0 or cap <= 0:
             return
         now = self.clock()
         start = datetime.combine(now.date().replace(day=1), time.min)
-        used = self.usage.charged_images("karlo", start, next_month(now))
+        used = self.usage.charged_images(provider, start, next_month(now))
         if used + images > cap:
             raise LimitExceeded(
                 LimitKind.KARLO_MONTHLY,
@@ -314,7 +316,7 @@ class Budget:
     def record_images(self, provider: str, request: ImageRequest, result: ImageResult) -> None:
         """Record an image call that returned images."""
         count = len(result.images)
-        if provider == "karlo":
+        if is_free(provider):
             self.record("image", provider, result.model, 0.0, images=count)
         elif result.cost_usd is not None:
             self.record(

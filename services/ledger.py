@@ -14,10 +14,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
+from services.images.registry import PROVIDERS
 from services.storage.conversations import ConversationCost, ConversationStore
 from services.storage.images import CompareLaneRow, CompareRunRow, ImageStore
+from services.votes import VoteOutcome
 
-KARLO_FREE_MONTHLY = 500  # Kakao's free Karlo quota: images a month per app
+KARLO = PROVIDERS["karlo"]  # the provider with a monthly free quota the costs tab shows
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class RunCost:
     cost_usd: float
     unpriced: int  # lanes that made images without a known price
     has_estimate: bool
-    outcome: str | None  # "lane:N" | "tie" | "both_bad" | None (not voted)
+    outcome: VoteOutcome | None  # None: not voted
 
     @property
     def incomplete(self) -> bool:
@@ -91,7 +93,7 @@ class RunCost:
 @dataclass(frozen=True)
 class KarloQuota:
     used: int
-    free: int = KARLO_FREE_MONTHLY
+    free: int = KARLO.monthly_free_images or 0
 
     @property
     def share(self) -> float:
@@ -157,24 +159,7 @@ class CostLedger:
         self, limit: int = 10, since: date | None = None, until: date | None = None
     ) -> list[RunCost]:
         """The comparison runs that cost the most over the period, from their lanes."""
-        lane = CompareLaneRow
-        owner = self.images.owner_id
-        cost = func.coalesce(func.sum(lane.cost_usd), 0.0).label("cost")
-        per_run = (
-            select(
-                lane.run_id,
-                func.count(lane.id).label("lanes"),
-                func.coalesce(func.sum(lane.image_count), 0).label("images"),
-                cost,
-                func.count(lane.id)
-                .filter(lane.cost_usd.is_(None), lane.image_count > 0)
-                .label("unpriced"),
-                func.count(lane.id).filter(lane.cost_is_estimate.is_(True)).label("estimated"),
-            )
-            .where(lane.owner_id == owner)
-            .group_by(lane.run_id)
-            .subquery()
-        )
+        per_run = _lane_sums(self.images.owner_id)
         run = CompareRunRow
         stmt = (
             select(
@@ -189,7 +174,7 @@ class CostLedger:
                 run.outcome,
             )
             .join(per_run, per_run.c.run_id == run.id)
-            .where(run.owner_id == owner)
+            .where(run.owner_id == self.images.owner_id)
         )
         if since is not None:
             stmt = stmt.where(run.created_at >= datetime.combine(since, time.min))
@@ -212,11 +197,31 @@ class CostLedger:
                 cost_usd=float(cost_usd),
                 unpriced=int(unpriced),
                 has_estimate=bool(estimated),
-                outcome=outcome,
+                outcome=VoteOutcome.load(outcome),
             )
             for run_id, prompt, created_at, lanes, images, cost_usd, unpriced, estimated, outcome in rows
         ]
 
     def karlo_quota(self, today: date | None = None) -> KarloQuota:
         """Karlo images made this month (deleted ones too) beside the free quota."""
-        return KarloQuota(self.images.karlo_images_this_month(today))
+        return KarloQuota(self.images.images_this_month(KARLO.name, today))
+
+
+def _lane_sums(owner: str):
+    """Per run of ``owner``: lanes, images, cost, lanes unpriced and lanes estimated."""
+    lane = CompareLaneRow
+    return (
+        select(
+            lane.run_id,
+            func.count(lane.id).label("lanes"),
+            func.coalesce(func.sum(lane.image_count), 0).label("images"),
+            func.coalesce(func.sum(lane.cost_usd), 0.0).label("cost"),
+            func.count(lane.id)
+            .filter(lane.cost_usd.is_(None), lane.image_count > 0)
+            .label("unpriced"),
+            func.count(lane.id).filter(lane.cost_is_estimate.is_(True)).label("estimated"),
+        )
+        .where(lane.owner_id == owner)
+        .group_by(lane.run_id)
+        .subquery()
+    )

@@ -1,13 +1,10 @@
 """Image generation: one interface, one module per provider, one registry entry each.
 
 Adding a provider = a module with a class implementing :class:`ImageProvider` plus one entry
-in :data:`PROVIDERS`; pages list providers from here and never name one.
+in :data:`PROVIDERS` (``registry.py``); pages list providers from here and never name one.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from services.images.base import (
     GeneratedImage,
@@ -17,44 +14,19 @@ from services.images.base import (
     ImageResult,
     LaneOutcome,
     SizeRule,
-    error_message_key,
     run_lanes,
 )
 from services.images.karlo import KarloProvider, karlo_prompt_problems
 from services.images.openai_images import OpenAIImageProvider
-from services.settings import Settings
-
-
-@dataclass(frozen=True)
-class ProviderEntry:
-    """How to build a provider and how the UI names it (a locale key)."""
-
-    name: str
-    label_key: str
-    factory: Callable[[Settings], ImageProvider]
-    has_key: Callable[[Settings], bool]
-
-
-PROVIDERS: dict[str, ProviderEntry] = {
-    "openai": ProviderEntry(
-        "openai",
-        "images.providers.openai",
-        OpenAIImageProvider,
-        lambda s: bool(s.openai_api_key),
-    ),
-    "karlo": ProviderEntry(
-        "karlo",
-        "images.providers.karlo",
-        KarloProvider,
-        lambda s: bool(s.kakao_rest_api_key),
-    ),
-}
-
-
-def make_provider(name: str, settings: Settings) -> ImageProvider:
-    """The provider registered as ``name``, built for these settings (KeyError if unknown)."""
-    return PROVIDERS[name].factory(settings)
-
+from services.images.registry import (
+    PROVIDERS,
+    ProviderEntry,
+    english_only,
+    error_message_key,
+    is_free,
+    make_provider,
+    provider_entry,
+)
 
 __all__ = [
     "PROVIDERS",
@@ -68,8 +40,11 @@ __all__ = [
     "OpenAIImageProvider",
     "ProviderEntry",
     "SizeRule",
+    "english_only",
     "error_message_key",
+    "is_free",
     "karlo_prompt_problems",
     "make_provider",
+    "provider_entry",
     "run_lanes",
 ]

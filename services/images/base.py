@@ -267,18 +267,6 @@ def accepted_extras(caps: ImageCapabilities, extras: Mapping[str, object]) -> di
     return accepted
 
 
-def error_message_key(error: ChatCanvasError) -> str:
-    """The locale key that explains ``error`` to a person: image-specific texts where the
-    shared errors.json would say the wrong thing (a missing Kakao key is not an OpenAI key)."""
-    if error.provider == "karlo" and error.kind is ErrorKind.NO_KEY:
-        return "images.errors.karlo_no_key"
-    if error.provider == "karlo" and error.code in ("not_english", "too_long"):
-        return f"images.karlo_checks.{error.code}"
-    if error.provider == "karlo" and error.kind is ErrorKind.CONNECTION:
-        return "images.errors.karlo_connection"  # the shared text points at OPENAI_BASE_URL
-    return f"errors.{error.kind}"
-
-
 # -- lanes ------------------------------------------------------------------------------------
 
 LaneOutcome = ImageResult | ChatCanvasError

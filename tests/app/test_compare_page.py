@@ -51,6 +51,15 @@ def run(at, prompt: str):
     return at
 
 
+def latest_run(app_env):
+    """The newest comparison stored, read through the store as the gallery would."""
+    from services.storage import open_database
+    from services.storage.images import ImageStore
+
+    store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    return store.get_run(store.get_image(store.image_ids()[-1]).run_id)
+
+
 def lane_images(at, index: int) -> int:
     return len(at.get_by_key(f"compare_lane_{index}").image)
 
@@ -98,10 +107,12 @@ def test_vote_and_blind_mode(compare, app_env):
     compare.button(key="compare_vote_lane:1").click().run()
     assert "Your vote: Lane 2 · Kakao Karlo · karlo-v2.1" in texts(compare)
 
+    from services.leaderboard import leaderboard
     from services.storage import open_database
     from services.storage.images import ImageStore
 
-    board = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local").leaderboard()
+    store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    board = leaderboard(store.votes())
     winner = next(row for row in board if row.provider == "karlo")
     assert winner.wins == 1
 
@@ -123,28 +134,20 @@ def test_lanes_can_be_added_duplicated_reordered_removed(compare):
 
 
 def test_same_seeds_rerun(compare, fake_karlo, app_env):
-    from services.storage import open_database
-    from services.storage.images import ImageStore
-
     run(compare, "A koi pond")
-    store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
-    first = store.get_run(compare.session_state["compare_last_run"])
+    first = latest_run(app_env)
     karlo_seed = first.lanes[1].seeds[0]
     assert "seed" not in fake_karlo.t2i_calls()[-1].body  # the first run let Karlo choose
     compare.button(key="compare_same_seeds").click().run()
-    assert compare.session_state["compare_last_run"] != first.id
+    assert latest_run(app_env).id != first.id
     assert fake_karlo.t2i_calls()[-1].body["seed"] == [karlo_seed]
 
 
 def test_same_seeds_replays_every_image_of_a_lane(compare, fake_karlo, app_env):
-    from services.storage import open_database
-    from services.storage.images import ImageStore
-
     lane = compare.session_state["compare_lanes"][1]
     compare.number_input(key=f"compare_{lane['id']}_count").set_value(3).run()
     run(compare, "Three koi")
-    store = ImageStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
-    seeds = list(store.get_run(compare.session_state["compare_last_run"]).lanes[1].seeds)
+    seeds = list(latest_run(app_env).lanes[1].seeds)
     assert len(seeds) == 3
     compare.button(key="compare_same_seeds").click().run()
     assert fake_karlo.t2i_calls()[-1].body["seed"] == seeds

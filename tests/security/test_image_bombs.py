@@ -8,7 +8,8 @@ import pytest
 from services.errors import ChatCanvasError, ErrorKind
 from services.images import ImageRequest, KarloProvider, OpenAIImageProvider
 from services.images.base import checked_image
-from services.storage.images import ImageStore, make_thumbnail
+from services.images.thumbnails import make_thumbnail
+from services.storage.images import ImageStore
 from tests.fakes.karlo_server import render_image
 from tests.security.conftest import FAST, karlo_settings, openai_settings, run_and_store
 from tests.security.crafted import png_bomb

@@ -9,12 +9,15 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import pytest
 
 from services.errors import ChatCanvasError, ErrorKind
+from services.gallery_export import export_zip, png_with_lineage
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
+from services.leaderboard import leaderboard
 from services.ledger import CostLedger
 from services.storage.chains import ChainStore
 from services.storage.conversations import EXPORT_FORMAT, ConversationStore
@@ -109,7 +112,7 @@ def made(a: Owner, engine: ChainEngine) -> Made:
 
 def everything(who: Owner, made: Made) -> dict[str, Any]:
     """All of A's data as A sees it, to compare before and after B's attempts."""
-    zipped = zipfile.ZipFile(io.BytesIO(who.images.export_zip(made.images)))
+    zipped = zipfile.ZipFile(io.BytesIO(export_zip(who.images, made.images)))
     return {
         "conversations": who.conversations.list(),
         "export": who.conversations.export_json(made.conversation),
@@ -122,7 +125,7 @@ def everything(who: Owner, made: Made) -> dict[str, Any]:
         "thumbnails": who.images.list_thumbnails(),
         "image_bytes": [who.images.get_image(i).data for i in made.images],
         "zip": sorted(zipped.namelist()),
-        "leaderboard": who.images.leaderboard(),
+        "leaderboard": leaderboard(who.images.votes()),
         "days": who.ledger.days(),
         "top_runs": who.ledger.top_runs(),
         "top_conversations": who.ledger.top_conversations(),
@@ -160,15 +163,15 @@ def test_images_of_a_are_invisible_to_b(b: Owner, made: Made):
     store = b.images
     assert store.list_thumbnails() == [] and store.count() == 0
     assert store.list_thumbnails(text="fox") == [] and store.count(provider="karlo") == 0
-    assert store.leaderboard() == [] and store.cost_ledger() == []
-    assert store.karlo_images_this_month() == 0
+    assert leaderboard(store.votes()) == [] and store.cost_ledger() == []
+    assert store.images_this_month("karlo") == 0
     assert outcome(lambda: store.get_run(made.compare_run)) == outcome(
         lambda: store.get_run(MISSING)
     )
     for image_id in made.images:
-        for call in (store.get_image, store.png_with_lineage):
+        for call in (store.get_image, partial(png_with_lineage, store)):
             assert outcome(lambda c=call, i=image_id: c(i)) == outcome(lambda c=call: c(MISSING))
-    archive = zipfile.ZipFile(io.BytesIO(store.export_zip(made.images)))
+    archive = zipfile.ZipFile(io.BytesIO(export_zip(store, made.images)))
     assert archive.namelist() == ["lineage.json"]
     assert json.loads(archive.read("lineage.json"))["images"] == []
 

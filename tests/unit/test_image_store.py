@@ -12,15 +12,20 @@ from PIL import Image
 from sqlalchemy import event, update
 
 from services.errors import ChatCanvasError, ErrorKind
-from services.images.base import GeneratedImage, ImageRequest, ImageResult
-from services.storage.db import utcnow
-from services.storage.images import (
+from services.gallery_export import (
     LINEAGE_FORMAT,
-    CompareLaneRow,
-    ImageRow,
-    ImageStore,
+    export_zip,
+    lineage,
+    png_with_lineage,
     read_png_lineage,
+    write_pngs,
+    write_zip,
 )
+from services.images.base import GeneratedImage, ImageRequest, ImageResult
+from services.leaderboard import leaderboard
+from services.storage.db import utcnow
+from services.storage.images import CompareLaneRow, ImageRow, ImageStore
+from services.votes import VoteOutcome
 from tests.fakes.karlo_server import render_image
 
 OWNER = "owner-1"
@@ -201,7 +206,7 @@ def test_owners_are_isolated(store, db):
     assert other.delete([image_id]) == 0
     with pytest.raises(KeyError):
         other.record_vote(run.id, "lane:0")
-    archive = zipfile.ZipFile(io.BytesIO(other.export_zip([image_id])))
+    archive = zipfile.ZipFile(io.BytesIO(export_zip(other, [image_id])))
     assert archive.namelist() == ["lineage.json"]
     assert json.loads(archive.read("lineage.json"))["images"] == []
     assert store.get_image(image_id) is not None
@@ -214,10 +219,10 @@ def test_delete_keeps_costs_quota_and_votes(store):
     assert store.delete([*karlo_ids, "no-such-id"]) == 2
     assert store.get_image(karlo_ids[0]) is None
     assert store.count() == 1
-    assert store.karlo_images_this_month() == 2
+    assert store.images_this_month("karlo") == 2
     assert store.get_run(run.id).lanes[1].image_ids == ()
     assert sum(d.cost_usd for d in store.cost_ledger()) == pytest.approx(0.04)
-    assert {r.model: r.wins for r in store.leaderboard()}["karlo-v2.1"] == 1
+    assert {r.model: r.wins for r in leaderboard(store.votes())}["karlo-v2.1"] == 1
 
 
 # -- lineage and export -----------------------------------------------------------------------
@@ -226,20 +231,37 @@ def test_delete_keeps_costs_quota_and_votes(store):
 def test_png_with_lineage_round_trip(store):
     run = duel(store, result(), karlo_result(), prompt="빨간 여우, watercolor")
     karlo_id = run.lanes[1].image_ids[0]  # stored as WebP: converted to PNG
-    png = store.png_with_lineage(karlo_id)
+    png = png_with_lineage(store, karlo_id)
     with Image.open(io.BytesIO(png)) as pil:
         assert pil.format == "PNG"
         assert pil.size == (640, 480)
         assert pil.text["Description"] == "빨간 여우, watercolor"
         assert pil.text["Software"] == "ChatCanvas"
-    lineage = read_png_lineage(png)
-    assert lineage == store.get_image(karlo_id).lineage()
-    assert lineage["format"] == LINEAGE_FORMAT
-    assert lineage["provider"] == "karlo" and lineage["seed"] == 100
-    assert lineage["params"] == {"version": "v2.1"}
-    assert lineage["run_id"] == run.id and lineage["lane_index"] == 1
+    found = read_png_lineage(png)
+    assert found == lineage(store.get_image(karlo_id))
+    assert found["format"] == LINEAGE_FORMAT
+    assert found["provider"] == "karlo" and found["seed"] == 100
+    assert found["params"] == {"version": "v2.1"}
+    assert found["run_id"] == run.id and found["lane_index"] == 1
     with pytest.raises(KeyError):
-        store.png_with_lineage("missing")
+        png_with_lineage(store, "missing")
+
+
+def test_whole_gallery_to_a_file_and_pngs_to_a_folder(store, db, tmp_path):
+    run = duel(store, result(n=2), karlo_result())
+    ids = [i for lane in run.lanes for i in lane.image_ids]
+    assert store.image_ids() == ids and store.image_ids(provider="karlo") == ids[2:]
+    assert ImageStore(db, "someone-else").image_ids() == []
+    assert write_zip(store, tmp_path / "all.zip") == 3
+    manifest = json.loads(zipfile.ZipFile(tmp_path / "all.zip").read("lineage.json"))
+    assert [e["id"] for e in manifest["images"]] == ids
+    assert zipfile.ZipFile(io.BytesIO(export_zip(store))).namelist() == [
+        *(e["file"] for e in manifest["images"]),
+        "lineage.json",
+    ]
+    paths = write_pngs(store, [ids[2], "missing"], tmp_path / "out")
+    assert [p.suffix for p in paths] == [".png"] and paths[0].name.startswith("karlo_karlo-v2.1_")
+    assert read_png_lineage(paths[0].read_bytes()) == lineage(store.get_image(ids[2]))
 
 
 def test_png_without_lineage_reads_none():
@@ -249,7 +271,7 @@ def test_png_without_lineage_reads_none():
 def test_export_zip(store):
     run = duel(store, result(n=2), karlo_result())
     ids = [*run.lanes[0].image_ids, *run.lanes[1].image_ids, "missing"]
-    archive = zipfile.ZipFile(io.BytesIO(store.export_zip(ids)))
+    archive = zipfile.ZipFile(io.BytesIO(export_zip(store, ids)))
     names = archive.namelist()
     assert "lineage.json" in names
     manifest = json.loads(archive.read("lineage.json"))
@@ -270,7 +292,9 @@ def test_vote_validation(store):
     run = duel(store, result(), karlo_result())
     for outcome in ("lane:0", "lane:1", "tie", "both_bad", None):
         store.record_vote(run.id, outcome)
-        assert store.get_run(run.id).outcome == outcome
+        stored = store.get_run(run.id).outcome
+        assert (str(stored) if stored else None) == outcome
+        assert stored == (VoteOutcome.parse(outcome) if outcome else None)
     assert store.get_run(run.id).voted_at is None
     for bad in ("lane:2", "lane:-1", "lane:x", "draw", ""):
         with pytest.raises(ValueError):
@@ -287,7 +311,7 @@ def test_elo_and_counts(store):
     gpt, karlo = ("openai", "gpt-image-2"), ("karlo", "karlo-v2.1")
     first = duel(store, result(), karlo_result())
     store.record_vote(first.id, "lane:0")  # gpt beats karlo
-    board = {(r.provider, r.model): r for r in store.leaderboard()}
+    board = {(r.provider, r.model): r for r in leaderboard(store.votes())}
     assert board[gpt].elo == 1016.0 and board[karlo].elo == 984.0
 
     second = duel(store, result(), karlo_result())
@@ -298,8 +322,8 @@ def test_elo_and_counts(store):
 
     a, b = 1016.0, 984.0
     a, b = a + 32 * (0.5 - expected(a, b)), b + 32 * (0.5 - expected(b, a))
-    board = {(r.provider, r.model): r for r in store.leaderboard()}
-    top = store.leaderboard()[0]
+    board = {(r.provider, r.model): r for r in leaderboard(store.votes())}
+    top = leaderboard(store.votes())[0]
     assert (top.provider, top.model) == gpt
     assert board[gpt].elo == pytest.approx(round(a, 1))
     assert board[karlo].elo == pytest.approx(round(b, 1))
@@ -320,12 +344,12 @@ def test_elo_is_zero_sum_and_ignores_failed_and_mirror_lanes(store):
     store.record_vote(failed.id, "lane:0")  # the only image wins against nothing
     mirror = duel(store, result(), result())
     store.record_vote(mirror.id, "lane:1")  # same model both sides
-    assert store.leaderboard() == []
+    assert leaderboard(store.votes()) == []
 
     for k in range(6):
         run = duel(store, result(model="gpt-image-2.5-flare"), karlo_result())
         store.record_vote(run.id, "lane:0" if k % 3 else "lane:1")
-    rows = store.leaderboard()
+    rows = leaderboard(store.votes())
     assert sum(r.elo - 1000 for r in rows) == pytest.approx(0, abs=0.2)
     assert {r.model: (r.wins, r.losses) for r in rows} == {
         "gpt-image-2.5-flare": (4, 2),
@@ -336,7 +360,7 @@ def test_elo_is_zero_sum_and_ignores_failed_and_mirror_lanes(store):
 def test_leaderboard_is_per_owner(store, db):
     run = duel(store, result(), karlo_result())
     store.record_vote(run.id, "lane:0")
-    assert ImageStore(db, "someone-else").leaderboard() == []
+    assert leaderboard(ImageStore(db, "someone-else").votes()) == []
 
 
 # -- costs and quota ----------------------------------------------------------------------------
@@ -375,10 +399,10 @@ def test_karlo_images_this_month(store, db):
         s.execute(update(CompareLaneRow).values(created_at=last_month))
     duel(store, result(), karlo_result(n=1))
     duel(store, result(), ChatCanvasError(ErrorKind.QUOTA_EXCEEDED, provider="karlo"))
-    assert store.karlo_images_this_month() == 1
-    assert store.karlo_images_this_month(today=last_month.date()) == 3
-    assert store.karlo_images_this_month(today=date(2000, 1, 31)) == 3
-    assert ImageStore(db, "someone-else").karlo_images_this_month() == 0
+    assert store.images_this_month("karlo") == 1
+    assert store.images_this_month("karlo", today=last_month.date()) == 3
+    assert store.images_this_month("karlo", today=date(2000, 1, 31)) == 3
+    assert ImageStore(db, "someone-else").images_this_month("karlo") == 0
 
 
 def test_unreadable_bytes_are_kept_without_a_thumbnail(store):

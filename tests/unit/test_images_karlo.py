@@ -13,6 +13,7 @@ from PIL import Image
 from services.catalog import load_catalog
 from services.chat import ChatService
 from services.errors import ChatCanvasError, ErrorKind
+from services.i18n import load_strings
 from services.images import ImageRequest, KarloProvider, error_message_key, karlo_prompt_problems
 from services.images.translate import make_karlo_ready, shorten
 from services.settings import Secret, Settings
@@ -285,6 +286,17 @@ def test_wrong_key_is_invalid_key_and_never_shown(fake):
     err = error_of(provider, cat())
     assert err.kind is ErrorKind.INVALID_KEY and err.code == "-401"
     assert wrong not in str(err)
+
+
+def test_a_wrong_kakao_key_says_which_kakao_key_to_use(fake):
+    """Not OpenAI's 'belongs to the right project': Kakao has several keys per app."""
+    wrong = "fake-wrong-kakao-key-1234567890"
+    provider = KarloProvider(settings_for(fake, wrong), timeout=FAST, retry_backoff=0.01)
+    key = error_message_key(error_of(provider, cat()))
+    assert key == "images.errors.karlo_invalid_key"
+    en, ko = load_strings("en")[key], load_strings("ko")[key]
+    assert "REST API" in en and "JavaScript" in en and "Admin" in en and "project" not in en
+    assert "REST API" in ko and "JavaScript" in ko and "Admin" in ko
 
 
 def test_key_echoed_by_the_server_is_scrubbed(provider, fake):

@@ -11,8 +11,9 @@ from PIL import Image
 from sqlalchemy import update
 
 from services.errors import ChatCanvasError, ErrorKind
+from services.images import PROVIDERS
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
-from services.ledger import KARLO_FREE_MONTHLY, CostLedger, KarloQuota, totals
+from services.ledger import CostLedger, KarloQuota, totals
 from services.storage.conversations import ConversationStore, MessageRow
 from services.storage.db import Database
 from services.storage.images import CompareLaneRow, CompareRunRow, ImageRow, ImageStore
@@ -175,7 +176,7 @@ def test_top_runs_from_lanes_even_after_images_are_deleted(db, images, ledger):
     first = top[0]
     assert first.id == dear and first.lanes == 2 and first.images == 2
     assert first.cost_usd == pytest.approx(0.1)
-    assert first.outcome == "lane:0" and not first.incomplete
+    assert str(first.outcome) == "lane:0" and not first.incomplete
     assert top[1].id == cheap and top[1].outcome is None
 
 
@@ -207,7 +208,7 @@ def test_karlo_quota_counts_this_month_only(db, images, ledger):
     images.delete(images.get_run(this_month).lanes[0].image_ids[:1])  # still counts
 
     quota = ledger.karlo_quota(date(2026, 11, 20))
-    assert quota == KarloQuota(4, KARLO_FREE_MONTHLY)
+    assert quota == KarloQuota(4, PROVIDERS["karlo"].monthly_free_images)
     assert quota.share == pytest.approx(4 / 500)
     assert not quota.exceeded
     assert KarloQuota(650).share == 1.0 and KarloQuota(650).exceeded

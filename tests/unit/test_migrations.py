@@ -122,7 +122,7 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
     assert [m.content for m in chats.messages(conv)] == ["Where? 어디?", "Seongsan"]
     assert ChainStore(db, "local").get_template(template).default_model == "gpt-5"
     assert ChainStore(db, "local").get_run(run).idea == "a fox"
-    assert ImageStore(db, "local").get_run(compare).outcome == "lane:1"
+    assert str(ImageStore(db, "local").get_run(compare).outcome) == "lane:1"
     db.engine.dispose()
 
 

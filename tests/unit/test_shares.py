@@ -111,7 +111,7 @@ def test_a_studio_run_and_a_comparison_can_be_shared(db, chat):
     run_id, image_id = comparison_id(db)
     shared = ShareService(db, OTHER).open(owner.create(ShareKind.COMPARISON, run_id))
     assert isinstance(shared, SharedComparison)
-    assert shared.run.outcome == "lane:0"
+    assert str(shared.run.outcome) == "lane:0"
     assert shared.get_image(image_id).data.startswith(b"\x89PNG")
     # only this comparison's images are readable through it
     _, unrelated = comparison_id(db)

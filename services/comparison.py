@@ -1,0 +1,165 @@
+"""Comparisons: one prompt, several image lanes at once, each lane stored as it ends.
+
+A comparison is described by a :class:`ComparisonSpec` (what to send, lane by lane) and run
+by :class:`ComparisonService`: it builds each lane's request from the provider's
+capabilities, checks the spending limits for the whole run before anything is stored or
+sent, starts the stored run, runs the lanes concurrently, keeps each lane as it finishes and
+reports progress through callbacks. The web page and the terminal app only draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from services.budget import Budget
+from services.catalog import Catalog
+from services.images import PROVIDERS, ImageCapabilities, ImageProvider, ImageRequest, run_lanes
+from services.images.base import LaneOutcome
+from services.images.registry import english_only
+from services.storage.images import CompareRun, ImageStore
+from services.storage.lane_keeper import LaneKeeper, UnsavedLane
+
+
+@dataclass(frozen=True)
+class LaneSpec:
+    """One lane: a provider, a model and the parameters to send (None: the provider's
+    default). ``seeds``: one per image (a single seed with ``count > 1`` is expanded by
+    providers that take seeds); parameters the model does not take are left out."""
+
+    provider: str
+    model: str
+    size: str | None = None  # "WIDTHxHEIGHT" or a provider keyword such as "auto"
+    width: int | None = None  # a custom size: width and height win over ``size``
+    height: int | None = None
+    count: int = 1
+    seeds: tuple[int, ...] | None = None
+    quality: str | None = None
+    output_format: str | None = None
+    extras: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+    def with_seeds(self, seeds: Iterable[int]) -> LaneSpec:
+        """The same lane making one image per seed (a same-seed re-run)."""
+        kept = tuple(seeds)
+        return replace(self, seeds=kept, count=len(kept)) if kept else self
+
+
+@dataclass(frozen=True)
+class ComparisonSpec:
+    """A whole comparison. ``english_prompt`` is what English-only engines (Karlo) send
+    instead of ``prompt``, when given."""
+
+    prompt: str
+    lanes: tuple[LaneSpec, ...]
+    negative_prompt: str = ""
+    english_prompt: str | None = None
+    blind: bool = False
+    studio_run_id: str | None = None
+
+    def prompt_for(self, provider: str) -> str:
+        return (
+            self.english_prompt if english_only(provider) and self.english_prompt else self.prompt
+        )
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """The stored run, and the lanes the database refused (images held for download)."""
+
+    run: CompareRun
+    unsaved: Mapping[int, UnsavedLane]
+
+
+def lane_spec(text: str, model: str | None = None, *, catalog: Catalog | None = None) -> LaneSpec:
+    """A lane with the provider's defaults from ``"provider"`` or ``"provider:model"``
+    (e.g. ``"karlo"``, ``"openai:gpt-image-2"``); ``model`` wins over one in ``text``.
+    Raises ValueError for a provider that is not registered."""
+    name, _, named_model = text.strip().partition(":")
+    entry = PROVIDERS.get(name.strip().lower())
+    if entry is None:
+        raise ValueError(f"unknown image provider {name!r} (known: {', '.join(PROVIDERS)})")
+    chosen = model or named_model.strip() or entry.default_model_for(catalog)
+    return LaneSpec(provider=entry.name, model=chosen)
+
+
+def same_seed_lanes(lanes: Iterable[LaneSpec], run: CompareRun) -> tuple[LaneSpec, ...]:
+    """``lanes`` again with the seeds each image of ``run``'s lane of the same index used
+    (lanes whose stored lane had no seeds are left as they are)."""
+    stored = {lane.index: lane.seeds for lane in run.lanes}
+    return tuple(lane.with_seeds(stored.get(i, ())) for i, lane in enumerate(lanes))
+
+
+def build_request(spec: ComparisonSpec, lane: LaneSpec, caps: ImageCapabilities) -> ImageRequest:
+    """The request ``lane`` sends: the prompt for its provider, and only what its model takes."""
+    names = (*caps.extras, *caps.ranges)
+    return ImageRequest(
+        prompt=spec.prompt_for(lane.provider),
+        model=lane.model,
+        negative_prompt=spec.negative_prompt if caps.negative_prompt else "",
+        size=lane.size,
+        width=lane.width,
+        height=lane.height,
+        count=lane.count,
+        seeds=tuple(lane.seeds or ()) if caps.seeds else (),
+        quality=lane.quality,
+        output_format=lane.output_format,
+        extras={k: v for k, v in lane.extras.items() if k in names and v is not None},
+    )
+
+
+class ComparisonService:
+    """Runs comparisons for one owner: their image store, their budget, this run's keys."""
+
+    def __init__(
+        self,
+        store: ImageStore,
+        budget: Budget,
+        provider: Callable[[str], ImageProvider],
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.store = store
+        self.budget = budget
+        self.provider = provider
+        self.catalog = catalog
+
+    def lane(self, text: str, model: str | None = None) -> LaneSpec:
+        """:func:`lane_spec` with this run's catalog (the default OpenAI image model)."""
+        return lane_spec(text, model, catalog=self.catalog)
+
+    def default_lanes(self) -> tuple[LaneSpec, ...]:
+        """One lane per registered provider with its defaults: GPT Image against Karlo."""
+        return tuple(self.lane(name) for name in PROVIDERS)
+
+    def run(
+        self,
+        spec: ComparisonSpec,
+        *,
+        on_started: Callable[[str], None] | None = None,
+        on_lane: Callable[[int, LaneOutcome], None] | None = None,
+    ) -> ComparisonResult:
+        """Run every lane at once; the wall time is the slowest lane's. Raises LimitExceeded
+        (nothing stored, nothing sent) when the run would pass a spending limit. Then
+        ``on_started(run_id)`` is told the stored run's id before any lane starts (a caller
+        interrupted mid-run can still show what was made), and ``on_lane(index, outcome)``
+        each lane's result or error as it ends, in the caller's thread. Each lane is stored
+        from its own thread the moment it ends, before ``on_lane``."""
+        providers = [self.provider(lane.provider) for lane in spec.lanes]
+        requests = [
+            build_request(spec, lane, provider.capabilities(lane.model))
+            for lane, provider in zip(spec.lanes, providers, strict=True)
+        ]
+        guarded = self.budget.guard_lanes(list(zip(providers, requests, strict=True)))
+        run_id = self.store.start_run(
+            spec.prompt,
+            negative_prompt=spec.negative_prompt,
+            blind=spec.blind,
+            studio_run_id=spec.studio_run_id,
+        )
+        if on_started is not None:
+            on_started(run_id)
+        keeper = LaneKeeper(self.store, run_id, requests)
+        run_lanes(guarded, on_done=on_lane, keep=keeper)
+        found = self.store.get_run(run_id)
+        assert found is not None
+        return ComparisonResult(found, MappingProxyType(dict(keeper.unsaved)))
