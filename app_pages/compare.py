@@ -18,6 +18,7 @@ from services.images.karlo import MAX_PROMPT_CHARS
 from services.images.translate import make_karlo_ready
 from services.markdown_safety import escape_markdown
 from services.shares import ShareKind
+from services.storage.images import CompareRun, ImageStore
 
 
 def make_karlo_prompt() -> None:
@@ -33,6 +34,35 @@ def make_karlo_prompt() -> None:
         st.session_state[K.COMPARE_KARLO_ERROR] = err
         return
     st.session_state[K.COMPARE_KARLO_PROMPT] = english
+
+
+def open_comparison(run_id: str | None) -> None:
+    """Make ``run_id`` the stored comparison on screen (None: none). Its id lives in the URL,
+    so a reload, a bookmark or the gallery's "Open the comparison" reopens it."""
+    if run_id:
+        st.session_state[K.COMPARE_LAST_RUN] = run_id
+        st.query_params["run"] = run_id
+    else:
+        st.session_state.pop(K.COMPARE_LAST_RUN, None)
+        st.query_params.pop("run", None)
+
+
+def shown_run(ctx: AppContext, store: ImageStore) -> CompareRun | None:
+    """The comparison named in the URL, else the last one made in this session. Another
+    owner's id answers like a missing one. A run opened by its address (not made here) also
+    fills the prompt boxes with what it sent."""
+    wanted = st.query_params.get("run") or st.session_state.get(K.COMPARE_LAST_RUN)
+    if not wanted:
+        return None
+    found = store.get_run(wanted)
+    if found is None:
+        st.toast(ctx.t("compare.not_found"), icon=":material/warning:")
+    elif found.id != st.session_state.get(K.COMPARE_LAST_RUN):
+        st.session_state[K.COMPARE_PROMPT] = found.prompt
+        st.session_state[K.COMPARE_NEGATIVE_PROMPT] = found.negative_prompt or ""
+        st.session_state[K.COMPARE_STUDIO_RUN_ID] = found.studio_run_id
+    open_comparison(found.id if found else None)
+    return found
 
 
 def prompt_edited() -> None:
@@ -129,6 +159,7 @@ t = ctx.t
 ensure_models_listed()
 store = ctx.images
 lanes: list[dict] = st.session_state.setdefault(K.COMPARE_LANES, default_lanes(ctx))
+last = shown_run(ctx, store)
 
 st.subheader(t("common.nav.compare"))
 prompt = st.text_area(
@@ -190,14 +221,12 @@ if clicked or replay:
             show_comparison(
                 ctx,
                 spec,
-                on_stored=lambda run_id: st.session_state.update({K.COMPARE_LAST_RUN: run_id}),
+                on_stored=open_comparison,
             )
         except ChatCanvasError as err:  # a spending limit: nothing was sent
             show_error(err, t)
         else:
             st.rerun()
-elif st.session_state.get(K.COMPARE_LAST_RUN):
-    last = store.get_run(st.session_state[K.COMPARE_LAST_RUN])
-    if last is not None:
-        show_run(ctx, store, last, same_seeds=True)
-        share_panel(ctx, ShareKind.COMPARISON, last.id)
+elif last is not None:
+    show_run(ctx, store, last, same_seeds=True)
+    share_panel(ctx, ShareKind.COMPARISON, last.id)

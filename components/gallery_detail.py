@@ -113,6 +113,12 @@ def _compare_run(ctx: AppContext, store: ImageStore, image: StoredImage) -> None
     if run.outcome is not None and run.outcome.lane == image.lane_index:
         verdict += f" — {t('gallery.detail.this_image_won')}"
     st.caption(f"{t('gallery.detail.vote')}: {verdict}")
+    st.page_link(
+        "app_pages/compare.py",
+        label=t("gallery.detail.open_comparison"),
+        icon=":material/compare:",
+        query_params={"run": run.id},
+    )
 
 
 def _studio_run(ctx: AppContext, studio_run_id: str) -> None:
@@ -129,6 +135,12 @@ def _studio_run(ctx: AppContext, studio_run_id: str) -> None:
             st.code(result.output or "—", language=None, wrap_lines=True)
         st.markdown(f"**{t('gallery.detail.final_prompt')}**")
         st.code(run.final_prompt or "—", language=None, wrap_lines=True)
+        st.page_link(
+            "app_pages/studio.py",
+            label=t("gallery.detail.open_studio_run"),
+            icon=":material/auto_awesome:",
+            query_params={"run": run.id},
+        )
 
 
 def _ask_delete() -> None:

@@ -191,3 +191,25 @@ def test_editing_the_prompt_drops_an_old_karlo_translation(compare, fake_openai,
     assert compare.text_input(key="compare_karlo_prompt").value == ""
     compare.button(key="compare_run").click().run()
     assert fake_karlo.t2i_calls()[-1].body["prompt"] == "A whale in the sky"
+
+
+def test_a_comparison_has_an_address_that_reopens_it(compare, app_env):
+    run(compare, "a lighthouse at dusk")
+    stored = latest_run(app_env)
+    assert compare.query_params["run"] == stored.id
+    # a new session (a reload, a bookmark, the gallery's link) opens the stored run whole
+    at = new_app(run=stored.id).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception, at.exception
+    assert at.text_area(key="compare_prompt").value == "a lighthouse at dusk"
+    assert "Lane 2 · Kakao Karlo" in texts(at)
+    assert at.button(key="share_create_comparison")  # so it can be shared from here
+
+
+def test_an_unknown_comparison_address_says_so(compare):
+    at = new_app(run="0" * 32).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception, at.exception
+    assert "That comparison does not exist" in " ".join(str(t.value) for t in at.toast)
+    assert "run" not in at.query_params
+    assert not [b for b in at.button if b.key == "share_create_comparison"]

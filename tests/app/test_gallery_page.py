@@ -231,6 +231,13 @@ def test_detail_view_shows_the_lineage(seed):
     assert any(b.key == "gallery_download_png" for b in at.get("download_button"))
     # the session keeps the id, never the bytes
     assert at.session_state[K.GALLERY_OPEN] == karlo_image
+    # the lineage links to its comparison (to see it whole, or share it) and its studio run
+    links = {link.proto.label: link.proto for link in at.get("page_link")}
+    assert "compare" in links["Open the comparison (to see it whole or share it)"].page
+    assert (
+        f"run={run_id}" in links["Open the comparison (to see it whole or share it)"].query_string
+    )
+    assert f"run={studio.id}" in links["Open this run in the Prompt Studio"].query_string
 
 
 def test_delete_from_the_detail_view_asks_first(seed):

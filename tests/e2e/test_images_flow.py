@@ -64,6 +64,12 @@ def test_deep_link_on_a_fresh_server_and_a_comparison_into_the_gallery(
     dialog = page.get_by_role("dialog")
     dialog.wait_for(timeout=20_000)
     dialog.get_by_text("A red fox in a snowy forest, watercolor").first.wait_for(timeout=20_000)
+    # From the lineage to the whole comparison, at an address of its own, with its vote
+    dialog.get_by_role("link", name=re.compile("Open the comparison")).click()
+    page.wait_for_url(re.compile(r"/compare\?run=[0-9a-f]+"), timeout=20_000)
+    page.wait_for_selector(f"{LANE.format(1)} img", timeout=30_000)
+    page.wait_for_selector("text=Your vote: Lane 2", timeout=20_000)
+    assert page.locator(PROMPT_BOX).input_value() == "A red fox in a snowy forest, watercolor"
 
 
 def test_a_terminated_karlo_key_leaves_the_other_lane(page, running_app, fake_karlo):
