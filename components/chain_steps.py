@@ -12,13 +12,13 @@ from components import state as K
 from components.context import AppContext
 from components.errors import error_text, show_error
 from components.transcript import write_markdown_stream
-from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.markdown_safety import escape_markdown, without_remote_images
 from services.prompt_chain import ChainRun, StepResult, StepStatus, label
 from services.storage.chains import ChainStore
 from services.studio_runs import StreamingRun, settle
+from services.wording import format_cost, format_tokens
 
 ICONS = {
     StepStatus.PENDING: ":material/pending:",

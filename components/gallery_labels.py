@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from components.usage import format_cost
 from services.i18n import Translator
 from services.images import PROVIDERS
 from services.markdown_safety import escape_markdown
+from services.wording import format_cost
 
 _LANE_WON = re.compile(r"^lane:(\d+)$")
 

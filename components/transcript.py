@@ -10,10 +10,10 @@ import streamlit as st
 from components import state as K
 from components.context import AppContext
 from components.errors import show_error
-from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
 from services.storage import MessageStatus, StoredMessage
+from services.wording import format_cost, format_tokens
 
 REDRAW_SECONDS = 0.1  # at most ten redraws a second while a reply streams
 
