@@ -1,0 +1,53 @@
+"""``chatcanvas gallery export --out FILE.zip``: every image of the gallery (or those whose
+prompt matches ``--text``) with their lineage, as the web app's gallery exports them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from chatcanvas.session import Refusal, Session
+from services.storage.images import ImageStore
+
+PAGE = 200  # image ids read at a time
+
+
+def gallery_ids(images: ImageStore, text: str | None) -> list[str]:
+    ids: list[str] = []
+    while True:
+        page = images.list_thumbnails(limit=PAGE, offset=len(ids), text=text)
+        ids += [thumb.id for thumb in page]
+        if len(page) < PAGE:
+            return ids
+
+
+def export_gallery(images: ImageStore, ids: list[str]) -> bytes:
+    """The one call to the gallery's ZIP export (images and ``lineage.json``)."""
+    return images.export_zip(ids)
+
+
+def command(t) -> click.Group:
+    @click.group("gallery", help=t("cli.gallery.help"))
+    def gallery() -> None:
+        pass
+
+    @gallery.command("export", help=t("cli.gallery.export_help"))
+    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--text", help=t("cli.gallery.text"))
+    @click.pass_obj
+    def export(session: Session, out: Path, text: str | None) -> None:
+        images = session.services.images
+        ids = gallery_ids(images, text)
+        if not ids:
+            raise Refusal(session.t("cli.gallery.empty"))
+        data = export_gallery(images, ids)
+        try:
+            out.write_bytes(data)
+        except OSError as exc:
+            raise Refusal(
+                session.t("cli.gallery.not_written", path=out, reason=exc.strerror)
+            ) from None
+        session.note("cli.gallery.exported", count=len(ids), path=out)
+
+    return gallery
