@@ -75,16 +75,20 @@ class Session:
 
     def note(self, key: str, **values: object) -> None:
         """A line for the person (on standard error, so standard output stays the answer)."""
-        self.err.print(self.t(key, **values), style="dim", markup=False, highlight=False)
+        self.err.print(
+            self.t(key, **values), style="dim", markup=False, highlight=False, soft_wrap=True
+        )
 
     def warn(self, text: str) -> None:
-        self.err.print(text, style="yellow", markup=False, highlight=False)
+        self.err.print(text, style="yellow", markup=False, highlight=False, soft_wrap=True)
 
     def report(self, err: ChatCanvasError) -> None:
         """The web app's sentence for ``err``, then the provider's own (scrubbed) words."""
-        self.err.print(error_text(err, self.t), style="bold red", markup=False, highlight=False)
+        self.err.print(
+            error_text(err, self.t), style="bold red", markup=False, highlight=False, soft_wrap=True
+        )
         if err.detail:
-            self.err.print(err.detail, style="dim", markup=False, highlight=False)
+            self.err.print(err.detail, style="dim", markup=False, highlight=False, soft_wrap=True)
 
 
 class Refusal(Exception):

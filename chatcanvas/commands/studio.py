@@ -72,9 +72,13 @@ def command(t) -> click.Command:
             session.report(failure)
             ctx.exit(EXIT_ERROR)
         session.out.rule(t("cli.studio.final"), align="left")
-        session.out.print(printable(run.final_prompt), markup=False, highlight=False)
+        session.out.print(
+            printable(run.final_prompt), markup=False, highlight=False, soft_wrap=True
+        )
         if run.negative_prompt:
             session.out.rule(t("cli.studio.negative"), align="left")
-            session.out.print(printable(run.negative_prompt), markup=False, highlight=False)
+            session.out.print(
+                printable(run.negative_prompt), markup=False, highlight=False, soft_wrap=True
+            )
 
     return studio
