@@ -20,6 +20,10 @@ from services.app_services import Services, build_services
 from services.catalog import load_catalog
 from services.i18n import Translator
 from services.settings import LOCAL_OWNER
+from tests.app.conftest import (  # noqa: F401 - fixtures: the web app beside the terminal
+    app_env,
+    fake_openai,
+)
 from tests.fakes.openai_server import FAKE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
