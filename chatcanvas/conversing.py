@@ -29,6 +29,12 @@ class ChatState:
     system_prompt: str
     options: ChatOptions
 
+    def stored_settings(self) -> dict:
+        """What the conversation row keeps of these settings, as the web app stores them."""
+        chosen = {"temperature": self.options.temperature, "max_tokens": self.options.max_tokens}
+        params = {k: v for k, v in chosen.items() if v is not None}
+        return {"model": self.model, "system_prompt": self.system_prompt, "params": params}
+
 
 def conversation_options(t):
     """``-m``, ``-s``, ``-c`` and ``--cid``, shared by ``ask`` and ``chat``."""
@@ -88,18 +94,7 @@ def send_turn(session: Session, state: ChatState, text: str) -> StoredMessage:
     stays stored, marked unanswered) and for empty or oversized text (nothing stored)."""
     store = session.services.conversations
     check_user_text(text)
-    settings = {
-        "model": state.model,
-        "system_prompt": state.system_prompt,
-        "params": {
-            k: v
-            for k, v in (
-                ("temperature", state.options.temperature),
-                ("max_tokens", state.options.max_tokens),
-            )
-            if v is not None
-        },
-    }
+    settings = state.stored_settings()
     if state.conversation is None:
         state.conversation = store.create(**settings)
         session.note("cli.conversation.browser", url=conversation_url(state.conversation.id))

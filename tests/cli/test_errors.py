@@ -114,3 +114,11 @@ def test_a_real_process_reports_in_korean_with_a_non_zero_status(fake, tmp_path)
     assert done.returncode == 1
     assert sentence(ErrorKind.NO_KEY, "ko") in done.stderr
     assert no_traceback(done.stderr)
+
+
+def test_the_key_reaches_neither_the_output_nor_the_database(terminal, fake):
+    fake.api_key = "sk-another-key-the-server-expects-0000"
+    result = terminal.invoke("chat", input="hello\n/cost\n/exit\n")
+    assert FAKE_KEY not in result.output
+    files = [p for p in terminal.tmp.iterdir() if p.name.startswith("chatcanvas.db")]
+    assert files and all(FAKE_KEY.encode() not in p.read_bytes() for p in files)
