@@ -4,12 +4,14 @@ when piped; never with control characters that could drive the terminal."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 
 from rich.console import Console
 from rich.live import Live
 from rich.markdown import Markdown
 
+REDRAWS_PER_SECOND = 10
 # C0 and C1 controls but newline and tab: a reply must not move the cursor, retitle the
 # window or hide text (escape sequences)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -31,9 +33,16 @@ def stream_text(console: Console, deltas: Iterable[str]) -> str:
         if text and not text.endswith("\n"):
             console.file.write("\n")
         return text
-    with Live(Markdown(""), console=console, refresh_per_second=10) as live:
-        for delta in deltas:
-            text += delta
+    parsed_at = 0.0
+    with Live(Markdown(""), console=console, refresh_per_second=REDRAWS_PER_SECOND) as live:
+        try:
+            for delta in deltas:
+                text += delta
+                # parsing the whole text again for every delta would grow with its square
+                if time.monotonic() - parsed_at >= 1 / REDRAWS_PER_SECOND:
+                    live.update(Markdown(printable(text)))
+                    parsed_at = time.monotonic()
+        finally:
             live.update(Markdown(printable(text)))
     return text
 
