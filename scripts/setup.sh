@@ -33,7 +33,8 @@ digest="$( { echo "pip==$PIP_VERSION"; cat requirements*.txt; cat pyproject.toml
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   .venv/bin/python -m pip install --quiet "pip==$PIP_VERSION"
   .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS"
-  # the project itself, for the `chatcanvas` command in .venv/bin (its dependencies are above)
-  .venv/bin/python -m pip install --quiet --no-deps -e .
+  # the project itself, for the `chatcanvas` command in .venv/bin (its dependencies are above);
+  # setuptools warns about every editable install: nothing to act on here
+  PYTHONWARNINGS=ignore .venv/bin/python -m pip install --quiet --no-deps -e .
   echo "$digest" > "$stamp"
 fi
