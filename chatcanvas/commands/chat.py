@@ -3,6 +3,8 @@ stored in the web app's database, continued with ``-c`` / ``--cid``."""
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from chatcanvas.chat_commands import run_command
@@ -16,6 +18,9 @@ from chatcanvas.conversing import (
 from chatcanvas.render import show_markdown
 from chatcanvas.session import Session
 from services.errors import ChatCanvasError
+
+with contextlib.suppress(ImportError):  # line editing and history at the prompt (not on Windows)
+    import readline  # noqa: F401
 
 SHOWN_ON_CONTINUE = 4  # the last messages shown when a conversation is continued
 
