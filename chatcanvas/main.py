@@ -13,7 +13,7 @@ import click
 
 from chatcanvas import commands
 from chatcanvas.session import Refusal, Session, chosen_language
-from services.errors import ChatCanvasError
+from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import LANGUAGES, Translator
 
 EXIT_ERROR = 1
@@ -27,8 +27,7 @@ class CommandLine(click.Group):
         try:
             return super().invoke(ctx)
         except ChatCanvasError as err:
-            session = ctx.find_object(Session) or Session(Translator(chosen_language()))
-            session.report(err)
+            _session(ctx).report(err)
             ctx.exit(EXIT_ERROR)
         except Refusal as refusal:
             click.echo(str(refusal), err=True)
@@ -36,6 +35,16 @@ class CommandLine(click.Group):
         except KeyboardInterrupt:
             click.echo(err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: usage errors and exits
+        except Exception as exc:  # a bug, a full disk: the sentence for the unknown, scrubbed
+            session = _session(ctx)
+            session.report(ChatCanvasError(ErrorKind.UNKNOWN, session.scrubbed(str(exc))))
+            ctx.exit(EXIT_ERROR)
+
+
+def _session(ctx: click.Context) -> Session:
+    return ctx.find_object(Session) or Session(Translator(chosen_language()))
 
 
 def build(t: Translator) -> click.Group:

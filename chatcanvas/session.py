@@ -73,6 +73,10 @@ class Session:
             detail = scrub(str(exc), settings.secrets())
             raise ChatCanvasError(ErrorKind.DATABASE, detail) from None
 
+    def scrubbed(self, text: str) -> str:
+        """``text`` without any key or database password of the settings."""
+        return scrub(text, local_settings().secrets())
+
     def note(self, key: str, **values: object) -> None:
         """A line for the person (on standard error, so standard output stays the answer)."""
         self.err.print(

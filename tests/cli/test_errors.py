@@ -122,3 +122,17 @@ def test_the_key_reaches_neither_the_output_nor_the_database(terminal, fake):
     assert FAKE_KEY not in result.output
     files = [p for p in terminal.tmp.iterdir() if p.name.startswith("chatcanvas.db")]
     assert files and all(FAKE_KEY.encode() not in p.read_bytes() for p in files)
+
+
+def test_anything_unexpected_is_a_sentence_without_a_traceback(terminal, monkeypatch):
+    from services.storage.conversations import ConversationStore
+
+    def broken(*args, **kwargs):
+        raise OSError(f"disk full while writing for {FAKE_KEY}")
+
+    monkeypatch.setattr(ConversationStore, "add_message", broken)
+    result = terminal.invoke("ask", "hi")
+    assert result.exit_code == 1
+    assert sentence(ErrorKind.UNKNOWN, "en") in result.stderr
+    assert "disk full" in result.stderr and FAKE_KEY not in result.output
+    assert no_traceback(result.output)
