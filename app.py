@@ -4,13 +4,10 @@ run's services for the owner, sidebar, st.navigation over app_pages/."""
 from __future__ import annotations
 
 import gc
-import os
 from datetime import date
-from pathlib import Path
 from typing import NamedTuple
 
 import streamlit as st
-from dotenv import dotenv_values
 
 from components import state as K
 from components.account import account_panel, refusal_page, return_to_destination, sign_in_page
@@ -20,27 +17,10 @@ from components.errors import show_error
 from components.sidebar import connection_panel, language_switch
 from services.app_services import build_services
 from services.catalog import load_catalog
+from services.config_sources import SETTING_NAMES, read_environment
 from services.errors import ChatCanvasError, ErrorKind, scrub
 from services.identity import SignedInUser, is_admin, may_use, user_from_claims
 from services.settings import LOCAL_OWNER, Mode, resolve_settings
-
-ROOT = Path(__file__).resolve().parent
-SETTING_NAMES = (
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "KAKAO_REST_API_KEY",
-    "KARLO_BASE_URL",
-    "DATABASE_URL",
-    "ALLOW_CUSTOM_BASE_URL",
-    "DAILY_BUDGET_USD",
-    "MAX_LANES",
-    "MAX_IMAGES_PER_LANE",
-    "KARLO_MONTHLY_IMAGES",
-    "ALLOWED_EMAILS",
-    "ALLOWED_DOMAINS",
-    "IMAGE_DOWNLOAD_HOSTS",
-    "ADMIN_EMAILS",
-)
 
 
 class PageSpec(NamedTuple):
@@ -136,14 +116,6 @@ def freeze_long_lived_objects() -> None:
     caches that live as long as the process. Frozen, they are skipped; what runs leave behind
     is still collected."""
     gc.freeze()
-
-
-def read_environment() -> dict[str, str]:
-    """The process environment over the values of .env (the environment wins)."""
-    dotenv = {} if os.environ.get("CHATCANVAS_SKIP_DOTENV") else dotenv_values(ROOT / ".env")
-    merged = {k: v for k, v in dotenv.items() if v is not None}
-    merged.update({k: v for k, v in os.environ.items() if k in SETTING_NAMES})
-    return merged
 
 
 t = language_switch()

@@ -14,7 +14,6 @@ from components.model_picker import model_picker
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.transcript import render_transcript, write_markdown_stream
-from components.usage import format_cost
 from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_user_text
 from services.chat_turns import PendingReply, settle
@@ -23,6 +22,7 @@ from services.markdown_safety import escape_markdown, without_remote_images
 from services.shares import ShareKind
 from services.storage import Conversation
 from services.storage.conversations import ConversationTotals, StoredMessage
+from services.wording import format_cost
 
 PAGE = 30  # messages drawn at once; older ones behind "show earlier"
 PRESETS = ("assistant", "visual_describer", "image_prompt_writer", "translator", "custom")

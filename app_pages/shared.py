@@ -11,8 +11,8 @@ import streamlit as st
 from components.compare_run import display_order, lane_title, outcome_label
 from components.context import app_context
 from components.image_card import from_stored, image_card
-from components.usage import format_cost
 from services.shares import SharedComparison, SharedConversation, SharedStudioRun
+from services.wording import format_cost
 
 ctx = app_context()
 t = ctx.t

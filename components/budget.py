@@ -2,46 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import streamlit as st
 
-from components.usage import format_cost
-from services.budget import Budget, LimitExceeded, LimitKind
+from services.budget import Budget
 from services.i18n import Translator
-from services.storage.db import utcnow
-
-
-def resets_text(resets_at: datetime, t: Translator, now: datetime | None = None) -> str:
-    """The daily reset: '00:00 UTC (in 5 h 12 min)'."""
-    now = now or utcnow()
-    minutes = max(int((resets_at - now).total_seconds() // 60) + 1, 1)
-    return t(
-        "budget.resets_in", time=f"{resets_at:%H:%M}", hours=minutes // 60, minutes=minutes % 60
-    )
-
-
-def limit_text(err: LimitExceeded, t: Translator) -> str:
-    """The refusal in the user's language: what is used, what is left, when it resets."""
-    if err.limit is LimitKind.DAILY_BUDGET:
-        text = t(
-            "budget.exceeded",
-            spent=format_cost(err.used, t),
-            budget=format_cost(err.allowed, t),
-            remaining=format_cost(err.remaining, t),
-            estimate=format_cost(err.asked, t),
-            resets=resets_text(err.resets_at, t) if err.resets_at else "",
-        )
-        return f"{text} {t('budget.unpriced_counted')}" if err.unpriced else text
-    if err.limit is LimitKind.KARLO_MONTHLY:
-        return t(
-            "budget.karlo_exceeded",
-            used=int(err.used),
-            cap=int(err.allowed),
-            asked=int(err.asked),
-            resets=t("budget.resets_on", date=f"{err.resets_at:%Y-%m-%d}") if err.resets_at else "",
-        )
-    return t(f"budget.{err.limit}", allowed=int(err.allowed), asked=int(err.asked))
+from services.wording import format_cost, resets_text
 
 
 def budget_caption(budget: Budget, t: Translator) -> None:

@@ -12,7 +12,6 @@ from components import state as K
 from components.context import AppContext
 from components.errors import error_text, show_error
 from components.transcript import write_markdown_stream
-from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.markdown_safety import escape_markdown, without_remote_images
@@ -25,6 +24,7 @@ from services.studio import (
     edit_step_output,
     label,
 )
+from services.wording import format_cost, format_tokens
 
 ICONS = {
     StepStatus.PENDING: ":material/pending:",

@@ -13,6 +13,7 @@ from services.errors import ChatCanvasError
 from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB, refuse
 from services.markdown_safety import escape_markdown
 from services.storage import Conversation
+from services.storage.conversation_files import export_json, export_markdown, import_json
 
 PAGE = 30
 IMPORT_KEY = "chat_import_file"
@@ -48,7 +49,7 @@ def _import(ctx: AppContext) -> None:
     try:
         if uploaded.size > MAX_IMPORT_BYTES:  # not even read into memory
             raise refuse("file", f"larger than {MAX_IMPORT_MB} MB")
-        conversation = ctx.conversations.import_json(uploaded.getvalue())
+        conversation = import_json(ctx.conversations, uploaded.getvalue())
     except ChatCanvasError as err:
         st.session_state[K.CHAT_ERROR] = None
         st.toast(error_text(err, ctx.t), icon="⚠️")
@@ -120,7 +121,7 @@ def _conversation_actions(ctx: AppContext, current: Conversation) -> None:
     slug = (current.title or "conversation")[:40]
     left.download_button(
         t("chat.export_md"),
-        data=lambda: store.export_markdown(current.id),  # built on click, not per rerun
+        data=lambda: export_markdown(store, current.id),  # built on click, not per rerun
         file_name=f"{slug}.md",
         mime="text/markdown",
         key="chat_export_md",
@@ -128,7 +129,7 @@ def _conversation_actions(ctx: AppContext, current: Conversation) -> None:
     )
     right.download_button(
         t("chat.export_json"),
-        data=lambda: json.dumps(store.export_json(current.id), ensure_ascii=False, indent=2),
+        data=lambda: json.dumps(export_json(store, current.id), ensure_ascii=False, indent=2),
         file_name=f"{slug}.json",
         mime="application/json",
         key="chat_export_json",

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.budget import limit_text
+from services import wording
 from services.budget import LimitExceeded
-from services.errors import ChatCanvasError, ErrorKind
+from services.errors import ChatCanvasError
 from services.i18n import Translator
 from services.markdown_safety import escape_markdown
 
 
 def error_text(err: ChatCanvasError, t: Translator) -> str:
-    if isinstance(err, LimitExceeded):
-        return limit_text(err, t)
-    if err.kind is ErrorKind.RATE_LIMIT and err.retry_after:
-        return t("errors.rate_limit_after", seconds=int(err.retry_after + 0.999))
-    if err.kind is ErrorKind.UNSUPPORTED_PARAMETER:
-        return t("errors.unsupported_parameter", param=escape_markdown(err.param or "?"))
-    if err.kind is ErrorKind.BAD_IMPORT:
-        return t("errors.bad_import", field=escape_markdown(err.param or "?"))
-    return t(f"errors.{err.kind}")
+    """The sentence for ``err``, its quoted values escaped for Markdown."""
+    return wording.error_text(err, t, quote=escape_markdown)
 
 
 def show_error(err: ChatCanvasError, t: Translator, *, icon: str = ":material/error:") -> None:

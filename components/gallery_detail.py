@@ -8,10 +8,10 @@ import streamlit as st
 from components import state as K
 from components.context import AppContext
 from components.gallery_labels import plain, provider_label, utc_time, vote_label
-from components.usage import format_cost
 from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
 from services.studio import label
+from services.wording import format_cost
 
 
 def close_detail() -> None:

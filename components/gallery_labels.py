@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from components.usage import format_cost
 from services.i18n import Translator
 from services.images import PROVIDERS
 from services.markdown_safety import escape_markdown
 from services.votes import VoteOutcome
+from services.wording import format_cost
 
 
 def provider_label(provider: str, t: Translator) -> str:

@@ -12,12 +12,12 @@ import streamlit as st
 
 from components.context import AppContext
 from components.errors import error_text
-from components.usage import format_cost
 from services.errors import ChatCanvasError, ErrorKind
 from services.images import ImageResult, error_message_key
 from services.images.base import LaneOutcome
 from services.markdown_safety import escape_markdown
 from services.storage.images import StoredImage, StoredLane
+from services.wording import format_cost
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ import streamlit as st
 from components import state as K
 from components.context import AppContext
 from components.errors import show_error
-from components.usage import format_cost, format_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
-from services.storage import StoredMessage
+from services.storage import MessageStatus, StoredMessage
+from services.wording import format_cost, format_tokens
 
 REDRAW_SECONDS = 0.1  # at most ten redraws a second while a reply streams
 
@@ -38,7 +38,7 @@ def write_markdown_stream(chunks: Iterable[str]) -> str:
 def _caption(ctx: AppContext, m: StoredMessage) -> None:
     t = ctx.t
     parts = []
-    if m.status in ("incomplete", "stopped"):
+    if m.status in (MessageStatus.INCOMPLETE, MessageStatus.STOPPED):
         parts.append(":material/warning: " + t(f"chat.status.{m.status}"))
     if m.finish_reason == "length":
         parts.append(":material/content_cut: " + t("chat.finish_length"))
@@ -85,7 +85,7 @@ def render_transcript(ctx: AppContext, messages: list[StoredMessage], *, busy: b
             st.markdown(without_remote_images(m.content))
             if m.role == "assistant":
                 _caption(ctx, m)
-            if m.role == "user" and m.status == "error":
+            if m.role == "user" and m.status == MessageStatus.ERROR:
                 _failed_user_message(ctx, m)
             if busy:
                 continue

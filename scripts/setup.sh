@@ -27,11 +27,14 @@ fi
 
 # pip itself is pinned too: a new pip release must not change what an install does.
 PIP_VERSION="26.3"
-# Reinstall only when the requirement files (or the pinned pip) changed.
+# Reinstall only when the requirement files, pyproject.toml (or the pinned pip) changed.
 stamp=".venv/.installed-$(basename "$REQUIREMENTS")"
-digest="$( { echo "pip==$PIP_VERSION"; cat requirements*.txt; } | sha256sum | cut -d' ' -f1)"
+digest="$( { echo "pip==$PIP_VERSION"; cat requirements*.txt; cat pyproject.toml 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$digest" ]; then
   .venv/bin/python -m pip install --quiet "pip==$PIP_VERSION"
   .venv/bin/python -m pip install --quiet -r "$REQUIREMENTS"
+  # the project itself, for the `chatcanvas` command in .venv/bin (its dependencies are above);
+  # setuptools warns about every editable install: nothing to act on here
+  PYTHONWARNINGS=ignore .venv/bin/python -m pip install --quiet --no-deps -e .
   echo "$digest" > "$stamp"
 fi

@@ -25,7 +25,7 @@ from services.chat import (
 from services.errors import ChatCanvasError, ErrorKind
 from services.in_flight import InFlight
 from services.storage import Conversation, ConversationStore, StoredMessage
-from services.storage.conversations import auto_title
+from services.storage.conversations import MessageStatus, auto_title
 
 SAVE_EVERY_SECONDS = 1.0
 
@@ -78,11 +78,11 @@ class PendingReply:
         stream = self.stream
         stopped = stopped or self.cancelled
         if stream.complete:
-            status = "complete"
+            status = MessageStatus.COMPLETE
         elif stopped:
-            status = "stopped"
+            status = MessageStatus.STOPPED
         else:
-            status = "incomplete"
+            status = MessageStatus.INCOMPLETE
         usage = stream.usage
         try:
             self.store.update_message(
@@ -166,17 +166,19 @@ class ChatTurns:
             stream = self.chat.stream_reply(model, messages, options)
         except ChatCanvasError as err:
             if not replacing:  # unanswered: the message shows the error and a retry action
-                self.store.update_message(user_msg.id, status="error", error_kind=str(err.kind))
+                self.store.update_message(
+                    user_msg.id, status=MessageStatus.ERROR, error_kind=str(err.kind)
+                )
             raise
         if replacing:
             after = self.store.messages(conversation.id, last=20)
             later = [m for m in after if m.id > user_msg.id]
             if later:
                 self.store.delete_messages_from(conversation.id, later[0].id)
-        if user_msg.status != "complete":
-            self.store.update_message(user_msg.id, status="complete", error_kind=None)
+        if user_msg.status != MessageStatus.COMPLETE:
+            self.store.update_message(user_msg.id, status=MessageStatus.COMPLETE, error_kind=None)
         row = self.store.add_message(
-            conversation.id, "assistant", "", status="incomplete", model=model
+            conversation.id, "assistant", "", status=MessageStatus.INCOMPLETE, model=model
         )
         return PendingReply(self.store, row, stream, started)
 

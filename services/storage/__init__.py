@@ -4,6 +4,7 @@ from services.storage.conversations import (
     Conversation,
     ConversationStore,
     ConversationTotals,
+    MessageStatus,
     StoredMessage,
 )
 from services.storage.db import Database, open_database
@@ -13,6 +14,7 @@ __all__ = [
     "ConversationStore",
     "ConversationTotals",
     "Database",
+    "MessageStatus",
     "StoredMessage",
     "open_database",
 ]

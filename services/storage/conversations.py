@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -22,10 +23,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services import import_rules as rules
 from services.storage.db import Base, Database, utcnow
 
-EXPORT_FORMAT = "chatcanvas.conversation.v1"
+
+class MessageStatus(StrEnum):
+    """How a message ended; stored as its text."""
+
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"  # the stream was cut, or is still being written
+    STOPPED = "stopped"  # the user stopped the reply
+    ERROR = "error"  # a user message that was never answered
 
 
 class ConversationRow(Base):
@@ -51,8 +58,7 @@ class MessageRow(Base):
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text, default="")
-    # complete | incomplete (cut stream) | stopped (user pressed Stop) | error (never answered)
-    status: Mapped[str] = mapped_column(String(16), default="complete")
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.COMPLETE.value)
     model: Mapped[str | None] = mapped_column(Text, nullable=True)
     finish_reason: Mapped[str | None] = mapped_column(
         Text, nullable=True
@@ -83,7 +89,7 @@ class StoredMessage:
     conversation_id: str
     role: str
     content: str
-    status: str
+    status: MessageStatus
     model: str | None
     finish_reason: str | None
     error_kind: str | None
@@ -123,92 +129,22 @@ class ConversationCost:
 
 
 def _conversation(row: ConversationRow) -> Conversation:
-    return Conversation(
-        row.id,
-        row.owner_id,
-        row.title,
-        row.system_prompt,
-        row.model,
-        dict(row.params or {}),
-        row.created_at,
-        row.updated_at,
-    )
+    values = {f.name: getattr(row, f.name) for f in fields(Conversation)}
+    return Conversation(**values | {"params": dict(row.params or {})})
 
 
 def _message(row: MessageRow) -> StoredMessage:
-    return StoredMessage(
-        row.id,
-        row.conversation_id,
-        row.role,
-        row.content,
-        row.status,
-        row.model,
-        row.finish_reason,
-        row.error_kind,
-        row.prompt_tokens,
-        row.completion_tokens,
-        row.cost_usd,
-        row.latency_ms,
-        row.created_at,
-    )
+    values = {f.name: getattr(row, f.name) for f in fields(StoredMessage)}
+    return StoredMessage(**values | {"status": MessageStatus(row.status)})
 
 
-_MESSAGE_FIELDS = {
-    "content",
-    "status",
-    "model",
-    "finish_reason",
-    "error_kind",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_usd",
-    "latency_ms",
+# what a message update may change (role, conversation and creation time never change)
+_MESSAGE_FIELDS = {f.name for f in fields(StoredMessage)} - {
+    "id",
+    "conversation_id",
+    "role",
+    "created_at",
 }
-
-
-STATUSES = ("complete", "incomplete", "stopped", "error")
-ROLES = ("user", "assistant", "system")
-
-
-def _imported_message(m: object, field: str) -> MessageRow:
-    """A message row from an export entry; ChatCanvasError(BAD_IMPORT) naming the bad field."""
-    m = rules.mapping(m, field)
-    role = rules.choice(m, "role", f"{field}.role", ROLES)
-    if role is None:
-        raise rules.refuse(f"{field}.role", "missing")
-    tokens = {"low": 0, "high": rules.MAX_TOKENS}
-    values = {
-        "role": role,
-        "content": rules.text(m, "content", f"{field}.content") or "",
-        "status": rules.choice(m, "status", f"{field}.status", STATUSES) or "complete",
-        "model": rules.text(m, "model", f"{field}.model", max_chars=rules.MAX_MODEL_CHARS),
-        "finish_reason": rules.text(m, "finish_reason", f"{field}.finish_reason", max_chars=32),
-        "error_kind": rules.text(m, "error_kind", f"{field}.error_kind", max_chars=32),
-        "prompt_tokens": rules.integer(m, "prompt_tokens", f"{field}.prompt_tokens", **tokens),
-        "completion_tokens": rules.integer(
-            m, "completion_tokens", f"{field}.completion_tokens", **tokens
-        ),
-        "latency_ms": rules.integer(m, "latency_ms", f"{field}.latency_ms", **tokens),
-        "cost_usd": rules.number(
-            m, "cost_usd", f"{field}.cost_usd", low=0.0, high=rules.MAX_COST_USD
-        ),
-    }
-    rules.text(m, "created_at", f"{field}.created_at", max_chars=40)  # not imported: a new row
-    return MessageRow(**values)
-
-
-def _imported_params(value: object) -> dict:
-    """The chat parameters this version uses (temperature, max_tokens), checked for range."""
-    if value is None:
-        return {}
-    params = rules.mapping(value, "params")  # other keys (a newer version's) are left out
-    checked = {
-        "temperature": rules.number(params, "temperature", "params.temperature", low=0.0, high=2.0),
-        "max_tokens": rules.integer(
-            params, "max_tokens", "params.max_tokens", low=1, high=rules.MAX_TOKENS
-        ),
-    }
-    return {k: v for k, v in checked.items() if v is not None}
 
 
 def auto_title(text: str, limit: int = 60) -> str:
@@ -302,6 +238,21 @@ class ConversationStore:
                     ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
                 )
             )
+
+    def insert(self, conversation: dict, messages: list[dict]) -> Conversation:
+        """Create a conversation (title, system_prompt, model, params) with its messages (role,
+        content and message fields) in one transaction: all or nothing. The values are stored
+        as given: an import checks them first (services/storage/conversation_files.py)."""
+        row = ConversationRow(id=uuid.uuid4().hex, owner_id=self.owner_id, **conversation)
+        rows = [
+            MessageRow(conversation_id=row.id, owner_id=self.owner_id, **message)
+            for message in messages
+        ]
+        with self.db.session() as s, s.begin():
+            s.add(row)
+            s.flush()
+            s.add_all(rows)
+        return _conversation(row)
 
     # -- messages ------------------------------------------------------------------------
     def add_message(
@@ -445,63 +396,3 @@ class ConversationStore:
             end = datetime.combine(until + timedelta(days=1), time.min)
             stmt = stmt.where(MessageRow.created_at < end)
         return stmt
-
-    # -- export / import -----------------------------------------------------------------
-    def export_json(self, conversation_id: str) -> dict:
-        conv = self.get(conversation_id)
-        if conv is None:
-            raise KeyError(conversation_id)
-        messages = []
-        for m in self.messages(conversation_id):
-            item = asdict(m)
-            for k in ("id", "conversation_id"):
-                item.pop(k)
-            item["created_at"] = m.created_at.isoformat()
-            messages.append(item)
-        return {
-            "format": EXPORT_FORMAT,
-            "title": conv.title,
-            "system_prompt": conv.system_prompt,
-            "model": conv.model,
-            "params": conv.params,
-            "created_at": conv.created_at.isoformat(),
-            "messages": messages,
-        }
-
-    def export_markdown(self, conversation_id: str) -> str:
-        data = self.export_json(conversation_id)
-        lines = [f"# {data['title'] or 'Conversation'}", ""]
-        if data["model"]:
-            lines += [f"*Model: {data['model']}*", ""]
-        if data["system_prompt"]:
-            lines += ["## system", "", data["system_prompt"], ""]
-        for m in data["messages"]:
-            note = "" if m["status"] == "complete" else f" ({m['status']})"
-            lines += [f"## {m['role']}{note}", "", m["content"], ""]
-        return "\n".join(lines)
-
-    def import_json(self, payload: str | bytes | dict) -> Conversation:
-        """Create a new conversation from an export. Every field is checked before anything
-        is stored; a bad file raises ChatCanvasError(BAD_IMPORT) naming the field."""
-        data = rules.mapping(rules.load_json(payload), "file")
-        if data.get("format") != EXPORT_FORMAT:
-            raise rules.refuse("format", f"not {EXPORT_FORMAT}")
-        messages = rules.sequence(data.get("messages"), "messages", max_items=rules.MAX_MESSAGES)
-        rows = [_imported_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
-        rules.text(data, "created_at", "created_at", max_chars=40)  # not imported: a new row
-        conversation = ConversationRow(
-            id=uuid.uuid4().hex,
-            owner_id=self.owner_id,
-            title=rules.text(data, "title", "title", max_chars=200) or "",
-            system_prompt=rules.text(data, "system_prompt", "system_prompt") or "",
-            model=rules.text(data, "model", "model", max_chars=rules.MAX_MODEL_CHARS),
-            params=_imported_params(data.get("params")),
-        )
-        for row in rows:
-            row.conversation_id = conversation.id
-            row.owner_id = self.owner_id
-        with self.db.session() as s, s.begin():  # one transaction: all or nothing
-            s.add(conversation)
-            s.flush()
-            s.add_all(rows)
-        return _conversation(conversation)

@@ -244,9 +244,11 @@ def test_a_failed_regenerate_keeps_the_answer_and_says_why(app, fake_openai):
 def test_an_imported_conversation_with_odd_values_opens(app_env):
     """Files from elsewhere may carry kinds and parameters this version does not know."""
     from services.storage import ConversationStore, open_database
+    from services.storage.conversation_files import import_json
 
     store = ConversationStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
-    conversation = store.import_json(
+    conversation = import_json(
+        store,
         {
             "format": "chatcanvas.conversation.v1",
             "title": "odd",
@@ -255,7 +257,7 @@ def test_an_imported_conversation_with_odd_values_opens(app_env):
             "messages": [
                 {"role": "user", "content": "hi", "status": "error", "error_kind": "quota"}
             ],
-        }
+        },
     )
     at = new_app(c=conversation.id).run()
     assert not at.exception, at.exception

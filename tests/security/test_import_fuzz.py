@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from services.errors import ChatCanvasError
 from services.storage import ConversationStore, open_database
 from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore, ChainTemplateRow
-from services.storage.conversations import EXPORT_FORMAT, ConversationRow, MessageRow
+from services.storage.conversation_files import EXPORT_FORMAT, export_json, import_json
+from services.storage.conversations import ConversationRow, MessageRow
 
 FUZZ = settings(
     max_examples=200,
@@ -130,14 +131,14 @@ def check_conversation_import(db, payload: Any) -> None:
     store = ConversationStore(db, OWNER)
     before = counts(db, ConversationRow, MessageRow)
     try:
-        conversation = store.import_json(payload)
+        conversation = import_json(store, payload)
     except ChatCanvasError:
         assert counts(db, ConversationRow, MessageRow) == before  # nothing half-stored
         return
     messages = store.messages(conversation.id)
     assert counts(db, ConversationRow, MessageRow) == (before[0] + 1, before[1] + len(messages))
-    exported = store.export_json(conversation.id)
-    again = store.export_json(store.import_json(json.dumps(exported).encode()).id)
+    exported = export_json(store, conversation.id)
+    again = export_json(store, import_json(store, json.dumps(exported).encode()).id)
     for data in (exported, again):
         data.pop("created_at")
         for m in data["messages"]:

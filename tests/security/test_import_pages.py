@@ -9,7 +9,7 @@ from sqlalchemy import update
 from services.import_rules import MAX_IMPORT_BYTES
 from services.storage import ConversationStore, open_database
 from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore, ChainTemplateRow
-from services.storage.conversations import EXPORT_FORMAT
+from services.storage.conversation_files import EXPORT_FORMAT
 from services.studio import ChainStep
 from tests.app.conftest import app_env, fake_openai, new_app  # noqa: F401 (fixtures)
 from tests.security.test_markdown_safety import shown_text

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from services.errors import ChatCanvasError
 from services.storage import ConversationStore, open_database
 from services.storage.chains import ChainStore
+from services.storage.conversation_files import import_json
 from tests.app.conftest import app_env, fake_openai, new_app  # noqa: F401 (fixtures)
 from tests.security.test_import_fuzz import VALID_CONVERSATION, VALID_TEMPLATE, mutated
 from tests.security.test_markdown_pages import assert_loads_nothing
@@ -26,7 +27,7 @@ PAGES = settings(
 def test_an_imported_conversation_opens(app_env, data):  # noqa: F811
     store = ConversationStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
     try:
-        conversation = store.import_json(data)
+        conversation = import_json(store, data)
     except ChatCanvasError:
         assume(False)
     assert_loads_nothing(new_app(c=conversation.id).run())

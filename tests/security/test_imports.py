@@ -13,7 +13,8 @@ from sqlalchemy import func, select, update
 from services.errors import ChatCanvasError, ErrorKind
 from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB
 from services.storage.chains import TEMPLATE_EXPORT_FORMAT, ChainStore, ChainTemplateRow
-from services.storage.conversations import EXPORT_FORMAT, ConversationRow, MessageRow
+from services.storage.conversation_files import EXPORT_FORMAT, import_json
+from services.storage.conversations import ConversationRow, MessageRow
 from services.studio import ChainStep, TemplateInvalid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,17 +74,17 @@ def test_deeply_nested_json_is_refused_not_a_recursion_error(store, chains, db, 
         nested(depth),
         b'{"format": "' + EXPORT_FORMAT.encode() + b'", "x": ' + nested(depth) + b"}",
     ):
-        err = refused(store.import_json, payload)
+        err = refused(import_json, store, payload)
         assert err.kind in (ErrorKind.BAD_IMPORT, ErrorKind.INVALID_TEMPLATE)
         err = refused(chains.import_template, payload)
     conversation = conversation_file(params={"temperature": json.loads(nested(500))})
-    assert refused(store.import_json, conversation).param == "params.temperature"
+    assert refused(import_json, store, conversation).param == "params.temperature"
     assert row_counts(db) == (0, 0)
 
 
 def test_a_file_larger_than_the_limit_is_refused_before_parsing(store, chains):
     big = b" " * (MAX_IMPORT_BYTES + 1)
-    assert refused(store.import_json, big).param == "file"
+    assert refused(import_json, store, big).param == "file"
     assert refused(chains.import_template, big).param == "file"
 
 
@@ -131,7 +132,7 @@ def test_prompt_limit_true_is_not_one(chains):
 @pytest.mark.parametrize("cost", ["Infinity", "-Infinity", "NaN", "-0.5", "1e400", '"0.1"', "true"])
 def test_imported_costs_must_be_finite_and_not_negative(store, db, cost):
     text = json.dumps(conversation_file()).replace('"cost_usd": 0.001', f'"cost_usd": {cost}')
-    err = refused(store.import_json, text)
+    err = refused(import_json, store, text)
     assert (err.kind, err.param) == (ErrorKind.BAD_IMPORT, "messages[1].cost_usd")
     assert row_counts(db) == (0, 0)
 
@@ -154,7 +155,7 @@ def test_imported_costs_must_be_finite_and_not_negative(store, db, cost):
 def test_message_fields_are_checked(store, db, field, value):
     data = conversation_file()
     data["messages"][1][field] = value
-    err = refused(store.import_json, data)
+    err = refused(import_json, store, data)
     assert (err.kind, err.param) == (ErrorKind.BAD_IMPORT, f"messages[1].{field}")
     assert row_counts(db) == (0, 0)
 
@@ -172,7 +173,7 @@ def test_message_fields_are_checked(store, db, field, value):
     ],
 )
 def test_conversation_fields_are_checked(store, db, field, value):
-    err = refused(store.import_json, conversation_file(**{field: value}))
+    err = refused(import_json, store, conversation_file(**{field: value}))
     assert err.kind is ErrorKind.BAD_IMPORT and err.param.split(".")[0] == field
     assert row_counts(db) == (0, 0)
 
@@ -181,12 +182,12 @@ def test_a_bad_last_message_stores_nothing_at_all(store, db):
     data = conversation_file()
     data["messages"] = [{"role": "user", "content": str(i)} for i in range(50)]
     data["messages"][-1]["completion_tokens"] = "many"
-    assert refused(store.import_json, data).param == "messages[49].completion_tokens"
+    assert refused(import_json, store, data).param == "messages[49].completion_tokens"
     assert row_counts(db) == (0, 0)
 
 
 def test_a_good_file_imports_with_unknown_params_left_out(store):
-    conversation = store.import_json(conversation_file(params={"temperature": 0.5, "seed": 1}))
+    conversation = import_json(store, conversation_file(params={"temperature": 0.5, "seed": 1}))
     assert conversation.params == {"temperature": 0.5}
     assert [m.cost_usd for m in store.messages(conversation.id)] == [None, 0.001]
 

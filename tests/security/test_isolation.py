@@ -20,7 +20,13 @@ from services.images.base import GeneratedImage, ImageRequest, ImageResult
 from services.leaderboard import leaderboard
 from services.ledger import CostLedger
 from services.storage.chains import ChainStore
-from services.storage.conversations import EXPORT_FORMAT, ConversationStore
+from services.storage.conversation_files import (
+    EXPORT_FORMAT,
+    export_json,
+    export_markdown,
+    import_json,
+)
+from services.storage.conversations import ConversationStore
 from services.storage.db import Database
 from services.storage.images import ImageStore
 from services.studio import ChainEngine, ChainStep
@@ -115,7 +121,7 @@ def everything(who: Owner, made: Made) -> dict[str, Any]:
     zipped = zipfile.ZipFile(io.BytesIO(export_zip(who.images, made.images)))
     return {
         "conversations": who.conversations.list(),
-        "export": who.conversations.export_json(made.conversation),
+        "export": export_json(who.conversations, made.conversation),
         "messages": who.conversations.messages(made.conversation),
         "totals": who.conversations.totals(made.conversation),
         "templates": who.chains.list_templates(include_builtin=False),
@@ -141,8 +147,8 @@ def test_conversations_of_a_are_invisible_to_b(b: Owner, made: Made):
         store.get,
         store.messages,
         store.totals,
-        store.export_json,
-        store.export_markdown,
+        lambda cid: export_json(store, cid),
+        lambda cid: export_markdown(store, cid),
         lambda cid: store.messages(cid, last=1),
     ):
         assert outcome(lambda c=call: c(made.conversation)) == outcome(lambda c=call: c(MISSING))
@@ -234,8 +240,8 @@ def test_b_cannot_vote_add_lanes_or_delete_images_of_a(a: Owner, b: Owner, made:
 
 def test_what_b_makes_stays_b_s(a: Owner, b: Owner, made: Made, engine):
     before = everything(a, made)
-    exported = a.conversations.export_json(made.conversation)
-    mine = b.conversations.import_json(exported)
+    exported = export_json(a.conversations, made.conversation)
+    mine = import_json(b.conversations, exported)
     b.conversations.add_message(mine.id, "user", "more jeju", cost_usd=0.5, completion_tokens=1)
     template = b.chains.import_template(a.chains.export_template(made.template))
     b.chains.save_run(engine.new_run("a cat", template))
@@ -253,6 +259,6 @@ def test_an_import_names_no_owner(b: Owner):
         "owner_id": "owner-a",
         "messages": [{"role": "user", "content": "hi", "owner_id": "owner-a"}],
     }
-    imported = b.conversations.import_json(payload)
+    imported = import_json(b.conversations, payload)
     assert imported.owner_id == "owner-b"
     assert len(b.conversations.messages(imported.id)) == 1

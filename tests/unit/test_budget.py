@@ -279,8 +279,8 @@ def test_usage_events_are_per_owner(db):
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_the_refusal_reads_spent_remaining_and_reset_in_both_languages(lang):
-    from components.budget import limit_text
     from services.i18n import Translator
+    from services.wording import limit_text
 
     t = Translator(lang)
     err = LimitExceeded(

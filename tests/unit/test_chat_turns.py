@@ -11,6 +11,7 @@ from services.chat import ChatMessage, ChatOptions, ChatService
 from services.chat_turns import ChatTurns, PendingReply
 from services.errors import ChatCanvasError, ErrorKind
 from services.storage import ConversationStore
+from services.storage.conversation_files import export_json, export_markdown, import_json
 from tests.fakes.openai_server import FAKE_KEY, count_tokens, split_tokens
 
 MODEL = "gpt-4o-mini"
@@ -437,7 +438,7 @@ def test_the_database_file_never_contains_the_api_key(turns, store, fake, tmp_pa
     send(turns, store.get(conv.id), LONG_QUESTION)
     run(turns.regenerate(store.get(conv.id), MODEL, OPTS))
     run(turns.edit_last(store.get(conv.id), "edited", "gpt-5.4-mini", ChatOptions(max_tokens=99)))
-    store.import_json(store.export_json(conv.id))
+    import_json(store, export_json(store, conv.id))
     assert len(store.messages(conv.id)) == 6
 
     key = FAKE_KEY.encode()
@@ -447,9 +448,9 @@ def test_the_database_file_never_contains_the_api_key(turns, store, fake, tmp_pa
         data = path.read_bytes()
         assert key not in data, path.name
         assert b"sk-fake" not in data, path.name
-    exported = store.export_json(conv.id)
+    exported = export_json(store, conv.id)
     assert FAKE_KEY not in repr(exported)
-    assert FAKE_KEY not in store.export_markdown(conv.id)
+    assert FAKE_KEY not in export_markdown(store, conv.id)
 
 
 def test_a_regenerate_that_cannot_start_keeps_the_old_answer(turns, store, fake):

@@ -1,10 +1,12 @@
 """The layering rules, checked on the source: pages and components never build a store or
-open a database (only services/app_services.py does, for the run's owner), and services/
-never imports streamlit."""
+open a database (only services/app_services.py does, for the run's owner), and neither
+services/ nor the terminal app (chatcanvas/) imports streamlit."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,3 +38,21 @@ def test_services_never_import_streamlit():
         if STREAMLIT_IMPORT.search(path.read_text())
     ]
     assert offenders == []
+
+
+def test_the_terminal_app_never_imports_streamlit():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sources("chatcanvas")
+        if STREAMLIT_IMPORT.search(path.read_text())
+    ]
+    assert offenders == []
+    # nor through anything it imports: every command loaded, streamlit still absent
+    code = (
+        "import sys; from chatcanvas.main import build; from services.i18n import Translator;"
+        "build(Translator('en')); print('streamlit' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"

@@ -9,8 +9,13 @@ from sqlalchemy import func, select, text
 
 from services.errors import ChatCanvasError
 from services.storage import ConversationStore, ConversationTotals, open_database
-from services.storage.conversations import (
+from services.storage.conversation_files import (
     EXPORT_FORMAT,
+    export_json,
+    export_markdown,
+    import_json,
+)
+from services.storage.conversations import (
     ConversationRow,
     MessageRow,
     auto_title,
@@ -343,7 +348,7 @@ def comparable(export: dict) -> dict:
 
 def test_export_json_shape(store):
     conv = filled(store)
-    data = store.export_json(conv.id)
+    data = export_json(store, conv.id)
     assert data["format"] == EXPORT_FORMAT
     assert data["title"] == "Trip plans"
     assert data["system_prompt"] == "You are a travel agent."
@@ -359,18 +364,18 @@ def test_export_json_shape(store):
 
 def test_export_of_an_unknown_conversation_is_a_key_error(store):
     with pytest.raises(KeyError):
-        store.export_json("nope")
+        export_json(store, "nope")
 
 
 @pytest.mark.parametrize("as_text", [True, False])
 def test_export_import_round_trip(store, other, as_text):
     conv = filled(store)
-    exported = store.export_json(conv.id)
+    exported = export_json(store, conv.id)
     payload = json.dumps(exported, ensure_ascii=False) if as_text else exported
-    imported = other.import_json(payload)
+    imported = import_json(other, payload)
     assert imported.id != conv.id
     assert imported.owner_id == "owner-b"
-    assert comparable(other.export_json(imported.id)) == comparable(exported)
+    assert comparable(export_json(other, imported.id)) == comparable(exported)
     assert other.totals(imported.id) == store.totals(conv.id)
     assert [c.id for c in other.list()] == [imported.id]
 
@@ -402,14 +407,14 @@ def test_a_nul_character_is_no_crash(store):
 def test_import_refuses_values_longer_than_their_column(store, db):
     message = {"role": "assistant", "content": "hi", "status": "complete" * 10}
     with pytest.raises(ChatCanvasError):
-        store.import_json({"format": EXPORT_FORMAT, "messages": [message]})
+        import_json(store, {"format": EXPORT_FORMAT, "messages": [message]})
     assert row_counts(db) == (0, 0)
 
 
 def test_import_accepts_bytes(store):
     conv = filled(store)
-    raw = json.dumps(store.export_json(conv.id)).encode()
-    imported = store.import_json(raw)
+    raw = json.dumps(export_json(store, conv.id)).encode()
+    imported = import_json(store, raw)
     assert len(store.messages(imported.id)) == 4
 
 
@@ -433,7 +438,7 @@ def test_import_accepts_bytes(store):
 )
 def test_import_rejects_foreign_files_and_creates_nothing(store, db, payload):
     with pytest.raises(ChatCanvasError):
-        store.import_json(payload)
+        import_json(store, payload)
     assert store.list() == []
     assert row_counts(db) == (0, 0)
 
@@ -445,14 +450,14 @@ def test_a_failed_import_leaves_no_half_created_conversation(store, db):
         "messages": [{"role": "user", "content": "hi", "prompt_tokens": {"not": "a number"}}],
     }
     with pytest.raises(Exception):  # noqa: B017 - any refusal will do, as long as nothing stays
-        store.import_json(payload)
+        import_json(store, payload)
     assert store.list() == []
     assert row_counts(db) == (0, 0)
 
 
 def test_export_markdown(store):
     conv = filled(store)
-    md = store.export_markdown(conv.id)
+    md = export_markdown(store, conv.id)
     assert md.startswith("# Trip plans\n")
     assert "*Model: gpt-4o-mini*" in md
     assert "## system\n\nYou are a travel agent." in md
@@ -465,7 +470,7 @@ def test_export_markdown(store):
 def test_export_markdown_of_an_untitled_conversation(store):
     conv = store.create()
     store.add_message(conv.id, "user", "hi")
-    md = store.export_markdown(conv.id)
+    md = export_markdown(store, conv.id)
     assert md.startswith("# Conversation\n")
     assert "Model:" not in md
     assert "## system" not in md
@@ -481,7 +486,7 @@ def test_another_owner_sees_nothing(store, other):
     assert other.messages(conv.id, last=2) == []
     assert other.totals(conv.id) == ConversationTotals(0, 0, 0, 0.0, False)
     with pytest.raises(KeyError):
-        other.export_json(conv.id)
+        export_json(other, conv.id)
 
 
 def test_another_owner_cannot_change_or_delete(store, other, db):

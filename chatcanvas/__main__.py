@@ -1,0 +1,5 @@
+"""``python -m chatcanvas``."""
+
+from chatcanvas.main import main
+
+main()

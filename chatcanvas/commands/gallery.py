@@ -1,0 +1,36 @@
+"""``chatcanvas gallery export --out FILE.zip``: every image of the gallery (or those whose
+prompt matches ``--text``) with their lineage, as the web app's gallery exports them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from chatcanvas.session import Refusal, Session
+from services.gallery_export import write_zip
+
+
+def command(t) -> click.Group:
+    @click.group("gallery", help=t("cli.gallery.help"))
+    def gallery() -> None:
+        pass
+
+    @gallery.command("export", help=t("cli.gallery.export_help"))
+    @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--text", help=t("cli.gallery.text"))
+    @click.pass_obj
+    def export(session: Session, out: Path, text: str | None) -> None:
+        images = session.services.images
+        ids = images.image_ids(text=text)
+        if not ids:
+            raise Refusal(session.t("cli.gallery.empty"))
+        try:
+            write_zip(images, out, ids)
+        except OSError as exc:
+            raise Refusal(
+                session.t("cli.gallery.not_written", path=out, reason=exc.strerror)
+            ) from None
+        session.note("cli.gallery.exported", count=len(ids), path=out)
+
+    return gallery
