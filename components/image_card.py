@@ -11,13 +11,12 @@ from typing import Protocol
 import streamlit as st
 
 from components.context import AppContext
-from components.errors import error_text
 from services.errors import ChatCanvasError, ErrorKind
-from services.images import ImageResult, error_message_key
+from services.images import ImageResult
 from services.images.base import LaneOutcome
 from services.markdown_safety import escape_markdown
 from services.storage.images import StoredImage, StoredLane
-from services.wording import format_cost
+from services.wording import format_cost, image_error_text
 
 
 @dataclass(frozen=True)
@@ -95,9 +94,7 @@ def image_card(ctx: AppContext, title: str, card: CardData, *, hide_details: boo
     t = ctx.t
     st.markdown(f"**{title}**")
     if card.error is not None:
-        key = error_message_key(card.error)
-        message = error_text(card.error, t) if key.startswith("errors.") else t(key)
-        st.error(message, icon=":material/error:")
+        st.error(image_error_text(card.error, t, quote=escape_markdown), icon=":material/error:")
         st.caption(t("images.errors.lane_failed"))
         if card.error.detail:
             with st.expander(t("errors.details")):

@@ -10,6 +10,7 @@ from datetime import datetime
 from services.budget import LimitExceeded, LimitKind
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
+from services.images.registry import error_message_key
 from services.storage.db import utcnow
 
 
@@ -69,3 +70,12 @@ def error_text(err: ChatCanvasError, t: Translator, *, quote: Callable[[str], st
     if err.kind is ErrorKind.BAD_IMPORT:
         return t("errors.bad_import", field=quote(err.param or "?"))
     return t(f"errors.{err.kind}")
+
+
+def image_error_text(
+    err: ChatCanvasError, t: Translator, *, quote: Callable[[str], str] = str
+) -> str:
+    """The sentence for an image lane's ``err``: the provider's own wording where the shared
+    one would mislead (a wrong Kakao key is not an OpenAI key), else :func:`error_text`."""
+    key = error_message_key(err)
+    return error_text(err, t, quote=quote) if key.startswith("errors.") else t(key)

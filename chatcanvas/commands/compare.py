@@ -1,0 +1,168 @@
+"""``chatcanvas compare "prompt" --lane openai:gpt-image-2 --lane karlo [--out DIR]``: every
+lane at once through the web app's comparison service, a progress line each, then a table;
+the run is stored in the gallery like one made on the Compare page, and ``--out`` writes each
+image as a PNG that carries its lineage."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import click
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from chatcanvas.main import EXIT_ERROR
+from chatcanvas.render import printable
+from chatcanvas.session import WEB_APP_URL, Refusal, Session
+from services.comparison import ComparisonSpec, LaneSpec
+from services.errors import ChatCanvasError
+from services.gallery_export import write_pngs
+from services.images import PROVIDERS, english_only, karlo_prompt_problems
+from services.images.base import LaneOutcome
+from services.images.translate import make_karlo_ready
+from services.storage.images import CompareRun
+from services.wording import format_cost, image_error_text
+
+
+def lane_specs(session: Session, texts: tuple[str, ...], count: int) -> tuple[LaneSpec, ...]:
+    """``--lane`` values as typed lanes (every provider's defaults without one)."""
+    comparisons = session.services.comparisons
+    try:
+        lanes = tuple(comparisons.lane(text) for text in texts) or comparisons.default_lanes()
+    except ValueError:
+        known = ", ".join(PROVIDERS)
+        raise Refusal(
+            session.t("cli.compare.unknown_lane", lanes=", ".join(texts), known=known)
+        ) from None
+    return tuple(replace(lane, count=count) for lane in lanes)
+
+
+def english_prompt(session: Session, prompt: str, lanes: tuple[LaneSpec, ...]) -> str | None:
+    """For English-only engines (Karlo), a prompt they cannot take is rewritten by the chat
+    model first (one paid call), and the English sent is shown; None when none is needed."""
+    if not any(english_only(lane.provider) for lane in lanes) or not karlo_prompt_problems(prompt):
+        return None
+    english = make_karlo_ready(session.services.chat, session.catalog.default_chat_model, prompt)
+    session.note("cli.compare.english", prompt=printable(english))
+    return english
+
+
+def run_with_progress(
+    session: Session, spec: ComparisonSpec
+) -> tuple[CompareRun, dict[int, ChatCanvasError]]:
+    """Run ``spec`` with a progress line per lane that ends in its outcome; returns the
+    stored run and the failed lanes' errors by lane index."""
+    t = session.t
+    errors: dict[int, ChatCanvasError] = {}
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=session.err, transient=False) as progress:
+        tasks = [
+            progress.add_task(title(t, i, lane.provider, lane.model), total=1)
+            for i, lane in enumerate(spec.lanes)
+        ]
+
+        def lane_done(index: int, outcome: LaneOutcome) -> None:
+            lane = spec.lanes[index]
+            if isinstance(outcome, ChatCanvasError):
+                errors[index] = outcome
+                ended = "[red]✗[/] " + t("cli.compare.failed")
+            else:
+                ended = "[green]✓[/] " + t("cli.compare.images", count=len(outcome.images))
+            described = f"{title(t, index, lane.provider, lane.model)} · {ended}"
+            progress.update(tasks[index], completed=1, description=described)
+
+        result = session.services.comparisons.run(spec, on_lane=lane_done)
+    return result.run, errors
+
+
+def report_failures(session: Session, run: CompareRun, errors: dict[int, ChatCanvasError]) -> None:
+    """Each failed lane's sentence in full (the progress line only says it failed)."""
+    for lane in run.lanes:
+        err = errors.get(lane.index)
+        if err is not None:
+            session.err.print(
+                f"{title(session.t, lane.index, lane.provider, lane.model)}: "
+                + _escape(image_error_text(err, session.t)),
+                style="bold red",
+                highlight=False,
+                soft_wrap=True,
+            )
+            if err.detail:
+                session.err.print(err.detail, style="dim", markup=False, soft_wrap=True)
+
+
+def title(t, index: int, provider: str, model: str) -> str:
+    label = t(PROVIDERS[provider].label_key) if provider in PROVIDERS else provider
+    return _escape(f"{t('images.lane', n=index + 1)} · {label} · {printable(model)}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+def summary(session: Session, run: CompareRun) -> Table:
+    t = session.t
+    table = Table(title=t("cli.compare.title"), title_justify="left")
+    for column in ("lane", "images", "seconds", "cost"):
+        table.add_column(t(f"cli.compare.column.{column}"))
+    for lane in run.lanes:
+        seconds = f"{lane.latency_ms / 1000:.1f}" if lane.latency_ms is not None else "—"
+        cost = format_cost(lane.cost_usd, t)
+        table.add_row(
+            title(t, lane.index, lane.provider, lane.model),
+            str(len(lane.image_ids)) if lane.ok else t("cli.compare.failed"),
+            seconds,
+            t("compare.estimate", cost=cost) if lane.cost_is_estimate else cost,
+        )
+    return table
+
+
+def write_images(session: Session, run: CompareRun, out: Path) -> None:
+    ids = [image_id for lane in run.lanes for image_id in lane.image_ids]
+    try:
+        written = write_pngs(session.services.images, ids, out)
+    except OSError as exc:
+        raise Refusal(session.t("cli.compare.not_written", path=out, reason=exc.strerror)) from None
+    for path in written:
+        session.out.print(str(path), markup=False, highlight=False, soft_wrap=True)
+
+
+def command(t) -> click.Command:
+    @click.command("compare", help=t("cli.compare.help"))
+    @click.argument("prompt")
+    @click.option(
+        "--lane", "lanes", multiple=True, metavar="PROVIDER[:MODEL]", help=t("cli.compare.lane")
+    )
+    @click.option("--negative", default="", help=t("cli.compare.negative"))
+    @click.option(
+        "-n", "--count", type=click.IntRange(1, 10), default=1, help=t("cli.compare.count")
+    )
+    @click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), help=t("cli.compare.out")
+    )
+    @click.pass_context
+    def compare(
+        ctx, prompt: str, lanes: tuple[str, ...], negative: str, count: int, out: Path | None
+    ) -> None:
+        session: Session = ctx.obj
+        prompt = prompt.strip()
+        if not prompt:
+            raise Refusal(session.t("errors.empty_input"))
+        specs = lane_specs(session, lanes, count)
+        spec = ComparisonSpec(
+            prompt,
+            specs,
+            negative_prompt=negative.strip(),
+            english_prompt=english_prompt(session, prompt, specs),
+        )
+        run, errors = run_with_progress(session, spec)
+        session.out.print(summary(session, run))
+        report_failures(session, run, errors)
+        if out is not None:
+            write_images(session, run, out)
+        session.note("cli.compare.browser", url=f"{WEB_APP_URL}/compare?run={run.id}")
+        if errors or not all(lane.ok for lane in run.lanes):
+            ctx.exit(EXIT_ERROR)
+
+    return compare

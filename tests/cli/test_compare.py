@@ -1,0 +1,94 @@
+"""``chatcanvas compare`` against the fake image servers (GPT Image behind the fake OpenAI API,
+and Karlo): both lanes at once, stored in the gallery with their lineage, PNGs written with
+it, a failing lane reported in the user's language, unknown lanes refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.gallery_export import read_png_lineage
+from tests.cli.conftest import Terminal, no_traceback, terminal_env
+from tests.fakes.karlo_server import FAKE_KAKAO_KEY
+from tests.fakes.openai_server import FAKE_KEY
+
+
+@pytest.fixture
+def images_terminal(image_servers, tmp_path) -> Terminal:
+    _images, openai_fake, karlo_fake = image_servers
+    env = terminal_env(
+        tmp_path,
+        OPENAI_API_KEY=FAKE_KEY,
+        OPENAI_BASE_URL=openai_fake.base_url,
+        KAKAO_REST_API_KEY=FAKE_KAKAO_KEY,
+        KARLO_BASE_URL=karlo_fake.base_url,
+    )
+    return Terminal(env, tmp_path)
+
+
+def test_both_lanes_are_stored_in_the_gallery_and_written_with_their_lineage(
+    images_terminal, image_servers, tmp_path
+):
+    out = tmp_path / "out"
+    result = images_terminal.invoke(
+        "compare", "A red fox in the snow", "--lane", "openai:gpt-image-2", "--lane", "karlo",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    gallery = images_terminal.services().images
+    (run,) = [gallery.get_run(gallery.get_image(i).run_id) for i in gallery.image_ids()[:1]]
+    assert [(lane.provider, lane.model, lane.ok) for lane in run.lanes] == [
+        ("openai", "gpt-image-2", True),
+        ("karlo", "karlo-v2.1", True),
+    ]
+    assert run.prompt == "A red fox in the snow"
+    written = sorted(out.glob("*.png"))
+    assert len(written) == 2 and all(str(path) in result.stdout for path in written)
+    lineages = [read_png_lineage(path.read_bytes()) for path in written]
+    assert {lineage["provider"] for lineage in lineages} == {"openai", "karlo"}
+    assert all(lineage["prompt"] == "A red fox in the snow" for lineage in lineages)
+    assert f"compare?run={run.id}" in result.stderr  # where the web app opens it
+    _images, _openai, karlo_fake = image_servers
+    assert karlo_fake.t2i_calls()[-1].body["prompt"] == "A red fox in the snow"
+
+
+def test_a_korean_prompt_reaches_karlo_in_english(images_terminal, image_servers):
+    _images, openai_fake, karlo_fake = image_servers
+    openai_fake.reply = lambda messages, model: "A red fox walking in the snow"
+    try:
+        result = images_terminal.invoke("compare", "눈 속을 걷는 붉은 여우", "--lane", "karlo")
+    finally:
+        from tests.fakes.openai_server import default_reply
+
+        openai_fake.reply = default_reply
+    assert result.exit_code == 0, result.output
+    assert "A red fox walking in the snow" in result.stderr  # the English sent is shown
+    assert karlo_fake.t2i_calls()[-1].body["prompt"] == "A red fox walking in the snow"
+
+
+@pytest.mark.parametrize(("lang", "sentence"), [("en", "REST API key"), ("ko", "REST API 키")])
+def test_a_failing_lane_is_reported_and_the_other_kept(images_terminal, lang, sentence, tmp_path):
+    images_terminal.env["KAKAO_REST_API_KEY"] = "wrong-kakao-key-1234"
+    result = images_terminal.invoke(
+        "--lang", lang, "compare", "A lighthouse at dusk", "--lane", "openai", "--lane", "karlo"
+    )
+    assert result.exit_code == 1
+    assert sentence in result.stderr and no_traceback(result.output)
+    gallery = images_terminal.services().images
+    run = gallery.get_run(gallery.get_image(gallery.image_ids()[0]).run_id)
+    assert [lane.ok for lane in run.lanes] == [True, False]
+
+
+def test_an_unknown_lane_is_refused_before_anything_is_sent(images_terminal, image_servers):
+    images, _openai, karlo_fake = image_servers
+    calls = (len(images.calls), len(karlo_fake.t2i_calls()))
+    result = images_terminal.invoke("compare", "a cat", "--lane", "midjourney")
+    assert result.exit_code == 1
+    assert "midjourney" in result.stderr and "openai" in result.stderr
+    assert (len(images.calls), len(karlo_fake.t2i_calls())) == calls
+    assert images_terminal.services().images.image_ids() == []
+
+
+def test_compare_as_a_real_process(images_terminal, tmp_path):
+    done = images_terminal.run("compare", "A paper boat", "--out", str(tmp_path / "boats"))
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "boats").glob("*.png"))) == 2
