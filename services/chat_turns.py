@@ -30,6 +30,7 @@ from services.storage.conversations import MessageStatus, auto_title
 SAVE_EVERY_SECONDS = 1.0
 
 # Replies being streamed in this process, by conversation id (see services/in_flight.py).
+# process-wide state, not a cache: replies being streamed, so a new page run can wait or stop them
 _replies = InFlight()
 
 

@@ -204,6 +204,7 @@ class _BoundedTransport(httpx2.BaseTransport):
 
 
 POOL_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=20)
+# cache: one connection pool per profile, shared by every session and key of the process
 _pools: dict[HttpProfile, httpx2.Client] = {}
 _pools_lock = threading.Lock()
 

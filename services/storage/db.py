@@ -98,6 +98,7 @@ class Database:
         return self._sessions()
 
 
+# cache: one engine (and its connection pool) per database URL for the whole process
 _databases: dict[str, Database] = {}
 _lock = threading.Lock()
 

@@ -53,7 +53,7 @@ def _clip(value: str | None, limit: int) -> str | None:
     return value[:limit] if value else None
 
 
-# (database url, owner id) -> (when written, email, email_verified, name): what this process last wrote
+# cache: (database url, owner id) -> (when, email, email_verified, name) this process last wrote
 _written: dict[tuple[str, str], tuple[datetime, str | None, bool | None, str | None]] = {}
 _written_lock = threading.Lock()
 

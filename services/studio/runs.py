@@ -22,6 +22,7 @@ from services.studio.stream import StepStream
 if TYPE_CHECKING:  # storage imports the studio's types: only a type here, no import cycle
     from services.storage.chains import ChainStore
 
+# process-wide state, not a cache: studio runs being streamed, so a new page run can wait for them
 _runs = InFlight()
 
 
