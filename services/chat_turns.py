@@ -29,8 +29,8 @@ from services.storage.conversations import MessageStatus, auto_title
 
 SAVE_EVERY_SECONDS = 1.0
 
-# Replies being streamed in this process, by conversation id (see services/in_flight.py).
-# process-wide state, not a cache: replies being streamed, so a new page run can wait or stop them
+# process-wide state, not a cache: replies being streamed, by conversation id, so a new page
+# run can wait for them or stop them (see services/in_flight.py)
 _replies = InFlight()
 
 
