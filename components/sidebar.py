@@ -12,6 +12,11 @@ from services.i18n import LANGUAGES, Translator, language_from_locale
 from services.settings import Mode, Settings, key_too_short
 
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+# Korean wraps between words (eojeol), not between syllables: "프롬프트", never "프롬/프트".
+# A word longer than the line still breaks rather than overflowing.
+KOREAN_LINE_BREAKS = (
+    "<style>.stApp, .stApp * {word-break: keep-all !important; overflow-wrap: break-word;}</style>"
+)
 
 
 def language_switch() -> Translator:
@@ -25,6 +30,8 @@ def language_switch() -> Translator:
         key=K.LANG,
         horizontal=True,
     )
+    if lang == "ko":
+        st.html(KOREAN_LINE_BREAKS)
     return Translator(lang)
 
 
