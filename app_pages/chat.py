@@ -227,7 +227,7 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
     st.caption(
         t(
             "chat.totals",
-            messages=totals.messages,
+            count=totals.messages,
             prompt=f"{totals.prompt_tokens:,}",
             completion=f"{totals.completion_tokens:,}",
             cost=cost,

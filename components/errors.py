@@ -15,7 +15,7 @@ def error_text(err: ChatCanvasError, t: Translator) -> str:
     if isinstance(err, LimitExceeded):
         return limit_text(err, t)
     if err.kind is ErrorKind.RATE_LIMIT and err.retry_after:
-        return t("errors.rate_limit_after", seconds=int(err.retry_after + 0.999))
+        return t("errors.rate_limit_after", count=int(err.retry_after + 0.999))
     if err.kind is ErrorKind.UNSUPPORTED_PARAMETER:
         return t("errors.unsupported_parameter", param=escape_markdown(err.param or "?"))
     if err.kind is ErrorKind.BAD_IMPORT:

@@ -205,7 +205,7 @@ def selection_bar(ctx: AppContext, store: ImageStore, page_ids: list[str], total
     t = ctx.t
     ids = selected_ids()
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(t("images.gallery.count", count=f"{total:,}"))
+        st.caption(t("images.gallery.count", count=total))
         if ids:
             st.caption(t("gallery.selection.count", count=len(ids)))
         st.space("stretch")

@@ -97,7 +97,7 @@ def test_empty_input_is_not_sent(app, fake_openai):
     [
         ("insufficient_quota", "retrying will not help"),
         ("invalid_key", "API key was rejected"),
-        ("rate_limit", "Retry in about 1 seconds"),
+        ("rate_limit", "Retry in about 1 second."),  # one second, not "1 seconds"
         ("context_length", "longer than this model can read"),
         ("unsupported_parameter", "does not accept one of the parameters"),
         ("model_not_found", "does not exist or has been retired"),
