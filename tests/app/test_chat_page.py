@@ -35,6 +35,22 @@ def test_first_run_shows_welcome_and_default_model(app):
     assert model.options[-1].startswith("gpt-3.5-turbo")
 
 
+def test_model_status_uses_material_icons_not_emoji(app):
+    """Emoji need an emoji font and show as empty boxes without one; Streamlit's Material
+    icons always draw. Labels say the status in words; the icon marks the chosen model."""
+    model = app.selectbox(key="chat_model")
+    labels = "\n".join(model.options)
+    assert "⏳" not in labels and "⛔" not in labels
+    assert "shuts down" in labels and "retired" in labels
+    assert model.proto.icon == ""  # the default model is current
+    retired = next(o for o in model.options if "retired" in o).split(" — ")[0]
+    model.set_value(retired).run()
+    assert app.selectbox(key="chat_model").proto.icon == ":material/block:"
+    retiring = next(o for o in model.options if "shuts down" in o).split(" — ")[0]
+    app.selectbox(key="chat_model").set_value(retiring).run()
+    assert app.selectbox(key="chat_model").proto.icon == ":material/schedule:"
+
+
 def test_send_streams_reply_with_usage_and_url(app, fake_openai):
     send(app, "Imagine animals on Mars")
     roles = [name for name, _ in bubbles(app)]
