@@ -6,6 +6,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from components.times import shown_time
 from components.usage import format_cost
 from services.budget import Budget, LimitExceeded, LimitKind
 from services.i18n import Translator
@@ -13,11 +14,14 @@ from services.storage.db import utcnow
 
 
 def resets_text(resets_at: datetime, t: Translator, now: datetime | None = None) -> str:
-    """The daily reset: '00:00 UTC (in 5 h 12 min)'."""
+    """The daily reset in the reader's time zone: '09:00 KST (in 5 h 12 min)'."""
     now = now or utcnow()
     minutes = max(int((resets_at - now).total_seconds() // 60) + 1, 1)
     return t(
-        "budget.resets_in", time=f"{resets_at:%H:%M}", hours=minutes // 60, minutes=minutes % 60
+        "budget.resets_in",
+        time=shown_time(resets_at, "%H:%M"),
+        hours=minutes // 60,
+        minutes=minutes % 60,
     )
 
 
@@ -39,7 +43,7 @@ def limit_text(err: LimitExceeded, t: Translator) -> str:
             used=int(err.used),
             cap=int(err.allowed),
             asked=int(err.asked),
-            resets=t("budget.resets_on", date=f"{err.resets_at:%Y-%m-%d}") if err.resets_at else "",
+            resets=t("budget.resets_on", date=shown_time(err.resets_at)) if err.resets_at else "",
         )
     return t(f"budget.{err.limit}", allowed=int(err.allowed), asked=int(err.asked))
 

@@ -7,7 +7,8 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
-from components.gallery_labels import plain, provider_label, utc_time, vote_label
+from components.gallery_labels import plain, provider_label, vote_label
+from components.times import shown_time
 from components.usage import format_cost
 from services.prompt_chain import label
 from services.storage.images import ImageStore, StoredImage
@@ -67,7 +68,7 @@ def _facts(ctx: AppContext, image: StoredImage) -> None:
             t("gallery.detail.size"),
             f"{image.width} × {image.height}" if image.width and image.height else "—",
         ),
-        (t("gallery.detail.created"), utc_time(image.created_at)),
+        (t("gallery.detail.created"), shown_time(image.created_at)),
     ]
     st.markdown("  \n".join(f"**{name}** {value}" for name, value in rows))
     if image.nsfw:
@@ -93,7 +94,7 @@ def _compare_run(ctx: AppContext, store: ImageStore, image: StoredImage) -> None
     run = store.get_run(image.run_id or "")
     if run is None:
         return
-    st.markdown(f"**{t('gallery.detail.run_title')}** · {utc_time(run.created_at)}")
+    st.markdown(f"**{t('gallery.detail.run_title')}** · {shown_time(run.created_at)}")
     lines = []
     for lane in run.lanes:
         line = t(
