@@ -187,6 +187,14 @@ def test_rename_delete_and_search(app):
     assert [b for b in app.sidebar.button if b.key == f"conv_{conversation_id}"]
     app.sidebar.text_input(key="chat_search").set_value("zebras").run()
     assert not [b for b in app.sidebar.button if b.key == f"conv_{conversation_id}"]
+    shown = texts(app)
+    assert "No conversation matches “zebras”." in shown and "No conversations yet" not in shown
+    # nothing offers to rename, delete or export a conversation the list does not show
+    assert not [b for b in app.sidebar.button if b.key == "chat_delete_confirm"]
+    assert not [w for w in app.sidebar.text_input if w.key == f"title_{conversation_id}"]
+    assert not app.sidebar.get("download_button")
+    app.sidebar.text_input(key="chat_search").set_value("").run()
+    assert len(app.sidebar.get("download_button")) == 2
     app.sidebar.button(key="chat_delete_confirm").click().run()
     assert "c" not in app.query_params
     assert not app.chat_message
