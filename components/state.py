@@ -26,7 +26,8 @@ CHAT_SHOWN = "chat_shown"  # how many of the newest messages the transcript show
 CHAT_ACTION = (
     "chat_action"  # a turn requested by a button: ("retry",) ("regenerate",) ("edit", text)
 )
-CHAT_ERROR = "chat_error"  # {message_id, kind, detail, retry_after, param} of the last failure
+# {message_id, error, connection (fingerprint it failed with)} of the last failure
+CHAT_ERROR = "chat_error"
 CHAT_EDITING = "chat_editing"  # True while the last user message is being edited
 CHAT_SEARCH = "chat_search"
 CHAT_LIST_LIMIT = "chat_list_limit"
