@@ -7,6 +7,7 @@ image bytes or a whole gallery (those are read from the store, paginated).
 # owner: app.py (router)
 APP_CONTEXT = "app_context"  # AppContext for this rerun: settings, translator, stores, services
 LANG = "lang"  # UI language widget ("en" | "ko")
+LANG_IN_URL = "lang_in_url"  # the URL keeps ?lang= (chosen here, or the link named it)
 
 # owner: components/sidebar.py (connection panel); values live only in this browser session
 SIDEBAR_OPENAI_KEY = "sidebar_openai_key"

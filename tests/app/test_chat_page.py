@@ -239,6 +239,19 @@ def test_korean_ui(app):
     assert "메시지가 비어 있어 보내지 않았습니다" in texts(app)
 
 
+def test_the_chosen_language_is_kept_in_the_url(app):
+    assert "lang" not in app.query_params  # nobody chose: the browser's language, a bare URL
+    app.sidebar.radio(key="lang").set_value("ko").run()
+    assert app.query_params["lang"] == "ko"
+    reloaded = new_app(lang="ko").run()  # a reload or a shared link is a new session
+    assert reloaded.sidebar.radio(key="lang").value == "ko"
+    assert "아래에서 대화를 시작하세요" in texts(reloaded)
+    korean_browser = new_app(lang="en")
+    korean_browser.context["locale"] = "ko-KR"
+    assert korean_browser.run().sidebar.radio(key="lang").value == "en"
+    assert new_app(lang="fr").run().sidebar.radio(key="lang").value == "en"
+
+
 def test_an_unknown_model_from_the_server_sticks_and_is_sent(app_env, fake_openai):
     """An id only the server knows (say, an Ollama model) is offered, stays selected, is sent
     as it is, and its cost shows as unknown rather than a guess."""
