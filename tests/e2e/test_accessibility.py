@@ -63,3 +63,22 @@ def test_no_serious_accessibility_violation(browser, running_app, path, lang):
         assert not problems, "\n".join(problems)
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_no_serious_violation_in_a_conversation(browser, running_app, lang):
+    """The transcript too: messages, usage captions, the reply's actions, the totals."""
+    page = new_page(browser, locale=LOCALES[lang])
+    try:
+        page.goto(running_app.url)
+        wait_rendered(page)
+        page.fill('[data-testid="stChatInput"] textarea', "Imagine animals on Mars")
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => location.search.includes('c=')", timeout=30_000)
+        # the reply's Regenerate button is drawn once the reply is complete and stored
+        page.wait_for_selector('[class*="st-key-regen_"]', timeout=30_000)
+        wait_rendered(page)
+        problems = blocking_violations(page)
+        assert not problems, "\n".join(problems)
+    finally:
+        page.context.close()
