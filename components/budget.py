@@ -45,7 +45,8 @@ def limit_text(err: LimitExceeded, t: Translator) -> str:
             asked=int(err.asked),
             resets=t("budget.resets_on", date=shown_time(err.resets_at)) if err.resets_at else "",
         )
-    return t(f"budget.{err.limit}", allowed=int(err.allowed), asked=int(err.asked))
+    allowed = int(err.allowed)
+    return t(f"budget.{err.limit}", count=allowed, allowed=allowed, asked=int(err.asked))
 
 
 def budget_caption(budget: Budget, t: Translator) -> None:
