@@ -36,7 +36,7 @@ def current_conversation(ctx: AppContext) -> Conversation | None:
         return None
     conversation = ctx.conversations.get(conversation_id)
     if conversation is None:
-        st.toast(ctx.t("chat.not_found"), icon="⚠️")
+        st.toast(ctx.t("chat.not_found"), icon=":material/warning:")
         open_conversation(None)
     return conversation
 
@@ -51,10 +51,10 @@ def _import(ctx: AppContext) -> None:
         conversation = ctx.conversations.import_json(uploaded.getvalue())
     except ChatCanvasError as err:
         st.session_state[K.CHAT_ERROR] = None
-        st.toast(error_text(err, ctx.t), icon="⚠️")
+        st.toast(error_text(err, ctx.t), icon=":material/warning:")
         return
     open_conversation(conversation.id)
-    st.toast(ctx.t("chat.imported"), icon="✅")
+    st.toast(ctx.t("chat.imported"), icon=":material/check_circle:")
 
 
 def conversation_list(ctx: AppContext, current: Conversation | None) -> None:

@@ -204,6 +204,8 @@ def test_missing_conversation_in_url(app_env):
     at = new_app(c="doesnotexist").run()
     assert not at.exception
     assert "c" not in at.query_params
+    # a Material icon, not an emoji (an empty box where no emoji font is installed)
+    assert [toast.icon for toast in at.toast] == [":material/warning:"]
 
 
 def test_no_key_says_how_to_add_one(app_env, monkeypatch):
