@@ -265,7 +265,7 @@ def _tile(ctx: AppContext, thumb: ImageThumb, ticked: bool) -> None:
     t = ctx.t
     with st.container(border=True):
         if thumb.thumbnail:
-            st.image(thumb.thumbnail, width="stretch")
+            st.image(thumb.thumbnail, width="stretch", alt=shorten(thumb.prompt, 200))
         else:
             st.caption(t("gallery.tile.no_preview"))
         st.caption(f"{provider_label(thumb.provider, t)} · {plain(thumb.model)}")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
-from components.gallery_labels import plain, provider_label, vote_label
+from components.gallery_labels import plain, provider_label, shorten, vote_label
 from components.times import shown_time
 from components.usage import format_cost
 from services.prompt_chain import label
@@ -38,7 +38,7 @@ def _detail(ctx: AppContext, store: ImageStore, image_id: str) -> None:
         return
     picture, lineage = st.columns(2)
     with picture:
-        st.image(image.data, width="stretch")
+        st.image(image.data, width="stretch", alt=shorten(image.prompt, 200))
         _actions(ctx, store, image)
     with lineage:
         _facts(ctx, image)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from services.i18n import load_strings
 from tests.e2e.conftest import new_page
 
 pytestmark = pytest.mark.e2e
@@ -79,6 +80,30 @@ def test_no_serious_violation_in_a_conversation(browser, running_app, lang):
         page.wait_for_selector('[class*="st-key-regen_"]', timeout=30_000)
         wait_rendered(page)
         problems = blocking_violations(page)
+        assert not problems, "\n".join(problems)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_no_serious_violation_with_a_comparison_and_its_images(browser, running_app, lang):
+    """Compare with two lanes' results and the vote, then the gallery with their images."""
+    text = load_strings(lang)
+    prompt_box = f'textarea[aria-label="{text["images.params.prompt"]}"]'
+    page = new_page(browser, locale=LOCALES[lang])
+    try:
+        page.goto(running_app.url + "compare")
+        page.wait_for_selector(prompt_box, timeout=30_000)
+        page.fill(prompt_box, "A red fox in a snowy forest, watercolor")
+        page.keyboard.press("Control+Enter")
+        page.get_by_role("button", name=text["images.generate"], exact=True).click()
+        page.get_by_text(text["images.vote.question"]).wait_for(timeout=60_000)
+        wait_rendered(page)
+        problems = blocking_violations(page)
+        page.goto(running_app.url + "gallery")
+        page.wait_for_selector('[data-testid="stImage"] img', timeout=30_000)
+        wait_rendered(page)
+        problems += blocking_violations(page)
         assert not problems, "\n".join(problems)
     finally:
         page.context.close()
