@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from components.context import app_context
-from components.gallery_labels import ledger_cost, utc_time
+from components.gallery_labels import ledger_cost
+from components.times import shown_time
 from services.admin_report import OwnerDay, UserSpend
 from services.i18n import Translator
 
@@ -28,8 +29,8 @@ def user_table(rows: list[UserSpend], t: Translator) -> None:
                 t("admin.month"): ledger_cost(row.month_usd, row.unpriced_month > 0, t),
                 t("admin.calls_today"): row.calls_today,
                 t("admin.calls_month"): row.calls_month,
-                t("admin.first_seen"): utc_time(row.user.first_seen),
-                t("admin.last_seen"): utc_time(row.user.last_seen),
+                t("admin.first_seen"): shown_time(row.user.first_seen),
+                t("admin.last_seen"): shown_time(row.user.last_seen),
             }
             for row in rows
         ],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import state as K
-from components.context import AppContext, app_context
+from components.context import AppContext, app_context, connection_fingerprint
 from components.conversation_list import conversation_list, current_conversation, open_conversation
 from components.errors import show_error
 from components.model_picker import model_picker
@@ -172,7 +172,11 @@ def begin_turn(
     except ChatCanvasError as err:  # raised before the stream opened: nothing to finish
         failed = store.messages(conversation.id, last=1)
         message_id = failed[0].id if failed else None
-        st.session_state[K.CHAT_ERROR] = {"message_id": message_id, "error": err}
+        st.session_state[K.CHAT_ERROR] = {
+            "message_id": message_id,
+            "error": err,
+            "connection": connection_fingerprint(ctx.settings),  # what it failed with
+        }
         st.rerun()
     return Turn(action, pending)
 
@@ -227,7 +231,7 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
     st.caption(
         t(
             "chat.totals",
-            messages=totals.messages,
+            count=totals.messages,
             prompt=f"{totals.prompt_tokens:,}",
             completion=f"{totals.completion_tokens:,}",
             cost=cost,

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from functools import cached_property
 
 from rich.console import Console
@@ -41,6 +42,11 @@ def chosen_language(
         if environ.get(name):
             return language_from_locale(environ[name].split(".")[0])
     return language_from_locale(None)
+
+
+def local_zone() -> tzinfo:
+    """This machine's time zone: times in messages are shown as the terminal's clock reads."""
+    return datetime.now().astimezone().tzinfo or UTC
 
 
 def local_settings() -> Settings:
@@ -89,7 +95,11 @@ class Session:
     def report(self, err: ChatCanvasError) -> None:
         """The web app's sentence for ``err``, then the provider's own (scrubbed) words."""
         self.err.print(
-            error_text(err, self.t), style="bold red", markup=False, highlight=False, soft_wrap=True
+            error_text(err, self.t, zone=local_zone()),
+            style="bold red",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
         if err.detail:
             self.err.print(err.detail, style="dim", markup=False, highlight=False, soft_wrap=True)

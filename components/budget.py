@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.times import browser_zone
 from services.budget import Budget
 from services.i18n import Translator
 from services.wording import format_cost, resets_text
@@ -19,7 +20,7 @@ def budget_caption(budget: Budget, t: Translator) -> None:
             "budget.sidebar",
             remaining=format_cost(status.remaining_usd, t),
             budget=format_cost(status.budget_usd, t),
-            resets=resets_text(status.resets_at, t),
+            resets=resets_text(status.resets_at, t, zone=browser_zone()),
         ),
         help=t("budget.sidebar_help"),
     )

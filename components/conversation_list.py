@@ -37,7 +37,7 @@ def current_conversation(ctx: AppContext) -> Conversation | None:
         return None
     conversation = ctx.conversations.get(conversation_id)
     if conversation is None:
-        st.toast(ctx.t("chat.not_found"), icon="⚠️")
+        st.toast(ctx.t("chat.not_found"), icon=":material/warning:")
         open_conversation(None)
     return conversation
 
@@ -52,10 +52,10 @@ def _import(ctx: AppContext) -> None:
         conversation = import_json(ctx.conversations, uploaded.getvalue())
     except ChatCanvasError as err:
         st.session_state[K.CHAT_ERROR] = None
-        st.toast(error_text(err, ctx.t), icon="⚠️")
+        st.toast(error_text(err, ctx.t), icon=":material/warning:")
         return
     open_conversation(conversation.id)
-    st.toast(ctx.t("chat.imported"), icon="✅")
+    st.toast(ctx.t("chat.imported"), icon=":material/check_circle:")
 
 
 def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
@@ -75,7 +75,10 @@ def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
     limit = st.session_state.get(K.CHAT_LIST_LIMIT, PAGE)
     conversations = store.list(query, limit=limit + 1)
     if not conversations:
-        sidebar.caption(t("chat.no_conversations"))
+        if query.strip():
+            sidebar.caption(t("chat.no_match", query=escape_markdown(query.strip())))
+        else:
+            sidebar.caption(t("chat.no_conversations"))
     for c in conversations[:limit]:
         is_open = current is not None and c.id == current.id
         label = escape_markdown(c.title) if c.title else t("chat.untitled")
@@ -91,7 +94,9 @@ def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
     if len(conversations) > limit and sidebar.button(t("chat.more"), key="chat_more"):
         st.session_state[K.CHAT_LIST_LIMIT] = limit + PAGE
         st.rerun()
-    if current is not None:
+    # The actions act on the highlighted entry: none while a search hides the open conversation
+    listed = any(c.id == current.id for c in conversations[:limit]) if current else False
+    if current is not None and (listed or not query.strip()):
         _conversation_actions(ctx, current)
     sidebar.file_uploader(
         t("chat.import"),

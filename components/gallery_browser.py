@@ -206,7 +206,7 @@ def selection_bar(ctx: AppContext, store: ImageStore, page_ids: list[str], total
     t = ctx.t
     ids = selected_ids()
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(t("images.gallery.count", count=f"{total:,}"))
+        st.caption(t("images.gallery.count", count=total))
         if ids:
             st.caption(t("gallery.selection.count", count=len(ids)))
         st.space("stretch")
@@ -266,7 +266,7 @@ def _tile(ctx: AppContext, thumb: ImageThumb, ticked: bool) -> None:
     t = ctx.t
     with st.container(border=True):
         if thumb.thumbnail:
-            st.image(thumb.thumbnail, width="stretch")
+            st.image(thumb.thumbnail, width="stretch", alt=shorten(thumb.prompt, 200))
         else:
             st.caption(t("gallery.tile.no_preview"))
         st.caption(f"{provider_label(thumb.provider, t)} · {plain(thumb.model)}")

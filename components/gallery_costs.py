@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from components.context import AppContext
-from components.gallery_labels import ledger_cost, shorten, utc_time, vote_label
+from components.gallery_labels import ledger_cost, shorten, vote_label
+from components.times import shown_time
 from services.i18n import Translator
 from services.ledger import CostLedger, LedgerDay, totals
 
@@ -128,7 +129,7 @@ def _top_runs(ctx: AppContext, ledger: CostLedger, since: date, until: date) -> 
     st.dataframe(
         [
             {
-                t("gallery.costs.when"): utc_time(r.created_at),
+                t("gallery.costs.when"): shown_time(r.created_at),
                 t("gallery.costs.prompt"): shorten(r.prompt, 60),
                 t("gallery.costs.lanes"): r.lanes,
                 t("gallery.costs.image_count"): r.images,

@@ -7,7 +7,8 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
-from components.gallery_labels import plain, provider_label, utc_time, vote_label
+from components.gallery_labels import plain, provider_label, shorten, vote_label
+from components.times import shown_time
 from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
 from services.studio import label
@@ -38,7 +39,7 @@ def _detail(ctx: AppContext, store: ImageStore, image_id: str) -> None:
         return
     picture, lineage = st.columns(2)
     with picture:
-        st.image(image.data, width="stretch")
+        st.image(image.data, width="stretch", alt=shorten(image.prompt, 200))
         _actions(ctx, store, image)
     with lineage:
         _facts(ctx, image)
@@ -68,7 +69,7 @@ def _facts(ctx: AppContext, image: StoredImage) -> None:
             t("gallery.detail.size"),
             f"{image.width} × {image.height}" if image.width and image.height else "—",
         ),
-        (t("gallery.detail.created"), utc_time(image.created_at)),
+        (t("gallery.detail.created"), shown_time(image.created_at)),
     ]
     st.markdown("  \n".join(f"**{name}** {value}" for name, value in rows))
     if image.nsfw:
@@ -94,7 +95,7 @@ def _compare_run(ctx: AppContext, store: ImageStore, image: StoredImage) -> None
     run = store.get_run(image.run_id or "")
     if run is None:
         return
-    st.markdown(f"**{t('gallery.detail.run_title')}** · {utc_time(run.created_at)}")
+    st.markdown(f"**{t('gallery.detail.run_title')}** · {shown_time(run.created_at)}")
     lines = []
     for lane in run.lanes:
         line = t(

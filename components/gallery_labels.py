@@ -1,8 +1,6 @@
-"""Short texts the gallery pieces share: provider names, vote outcomes, costs, times."""
+"""Short texts the gallery pieces share: provider names, vote outcomes, costs."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from services.i18n import Translator
 from services.images import PROVIDERS
@@ -34,11 +32,6 @@ def ledger_cost(cost: float, incomplete: bool, t: Translator) -> str:
     if cost == 0:
         return format_cost(None, t)
     return t("gallery.costs.at_least", cost=format_cost(cost, t))
-
-
-def utc_time(moment: datetime) -> str:
-    """Stored times are naive UTC."""
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 def shorten(text: str, limit: int = 80) -> str:

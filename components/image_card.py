@@ -100,8 +100,13 @@ def image_card(ctx: AppContext, title: str, card: CardData, *, hide_details: boo
             with st.expander(t("errors.details")):
                 st.code(card.error.detail, language=None, wrap_lines=True)
         return
-    for data, nsfw, score, revised in card.images:
-        st.image(data, caption=_image_caption(ctx, nsfw, score, revised), width="stretch")
+    for n, (data, nsfw, score, revised) in enumerate(card.images, start=1):
+        st.image(
+            data,
+            caption=_image_caption(ctx, nsfw, score, revised),
+            width="stretch",
+            alt=t("images.alt", title=title, n=n),  # screen readers name every image
+        )
     if hide_details:
         return
     figures = []

@@ -7,15 +7,20 @@ import streamlit as st
 from components.context import AppContext
 from services.catalog import ModelSpec, Status
 
+# Material icons (Streamlit's own font) rather than emoji, which render as empty boxes where no
+# emoji font is installed. Option labels are plain text, so the icon marks the chosen model
+# and the words in each label carry the status.
+STATUS_ICONS = {Status.RETIRED: ":material/block:", Status.RETIRING: ":material/schedule:"}
+
 
 def model_label(ctx: AppContext, spec: ModelSpec) -> str:
     t = ctx.t
     status = spec.status(ctx.today)
     notes = []
     if status is Status.RETIRED:
-        notes.append("⛔ " + t("chat.retired", date=spec.shutdown_date))
+        notes.append(t("chat.retired", date=spec.shutdown_date))
     elif status is Status.RETIRING:
-        notes.append("⏳ " + t("chat.retiring", date=spec.shutdown_date))
+        notes.append(t("chat.retiring", date=spec.shutdown_date))
     if not spec.known:
         notes.append(t("chat.unknown_model"))
     return f"{spec.id} — {', '.join(notes)}" if notes else spec.id
@@ -45,5 +50,6 @@ def model_picker(ctx: AppContext, *, kind: str, key: str, keep: str | None = Non
         format_func=lambda mid: model_label(ctx, by_id.get(mid) or ctx.catalog.spec(mid)),
         accept_new_options=True,
         help=ctx.t("chat.model_help"),
+        icon=STATUS_ICONS.get(by_id[current].status(ctx.today)) if current else None,
     )
     return by_id.get(selected) or ctx.catalog.spec(selected or "")

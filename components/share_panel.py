@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from components.context import AppContext, app_context
+from components.times import shown_time
 from services.shares import ShareKind
 
 NEW_LINK = "share_new_{kind}_{target}"  # session key: the link just made (shown once)
@@ -60,8 +61,8 @@ def share_panel(ctx: AppContext, kind: ShareKind, target_id: str | None) -> None
             st.caption(t("shares.none"))
         for link in links:
             left, right = st.columns([4, 1], vertical_alignment="center")
-            when = f"{link.created_at:%Y-%m-%d %H:%M} UTC"
-            left.markdown(f"{link.title}  \n:small[{t('shares.created', when=when)}]")
+            when = t("shares.created", when=shown_time(link.created_at))
+            left.markdown(f"{link.title}  \n:small[{when}]")
             right.button(
                 t("shares.revoke"),
                 key=f"share_revoke_{link.id[:16]}",

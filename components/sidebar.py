@@ -12,20 +12,42 @@ from services.i18n import LANGUAGES, Translator, language_from_locale
 from services.settings import Mode, Settings, key_too_short
 
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+LANG_PARAM = "lang"  # ?lang=ko
+# Korean wraps between words (eojeol), not between syllables: "프롬프트", never "프롬/프트".
+# A word longer than the line still breaks rather than overflowing.
+KOREAN_LINE_BREAKS = (
+    "<style>.stApp, .stApp * {word-break: keep-all !important; overflow-wrap: break-word;}</style>"
+)
 
 
 def language_switch() -> Translator:
-    """The UI language: the user's choice, else the browser's locale, else English."""
+    """The UI language: the one in the URL (``?lang=ko``), else the user's choice, else the
+    browser's locale, else English. Once chosen (or opened from a link that names it), the
+    URL keeps it on every page, so a reload, a bookmark or a shared link opens in it."""
+    in_url = st.query_params.get(LANG_PARAM)
     if K.LANG not in st.session_state:
-        st.session_state[K.LANG] = language_from_locale(st.context.locale)
+        st.session_state[K.LANG] = (
+            in_url if in_url in LANGUAGES else language_from_locale(st.context.locale)
+        )
+        st.session_state[K.LANG_IN_URL] = in_url is not None  # a wrong one is corrected
     lang = st.sidebar.radio(
         "Language / 언어",
         LANGUAGES,
         format_func=LANGUAGE_NAMES.get,
         key=K.LANG,
         horizontal=True,
+        on_change=_remember_language,
     )
+    # Each page of st.navigation starts with a bare URL: put the language back
+    if st.session_state.get(K.LANG_IN_URL) and in_url != lang:
+        st.query_params[LANG_PARAM] = lang
+    if lang == "ko":
+        st.html(KOREAN_LINE_BREAKS)
     return Translator(lang)
+
+
+def _remember_language() -> None:
+    st.session_state[K.LANG_IN_URL] = True
 
 
 def connection_panel() -> None:

@@ -8,6 +8,7 @@ image bytes or a whole gallery (those are read from the store, paginated).
 APP_CONTEXT = "app_context"  # AppContext for this rerun: settings, translator, stores, services
 SIGN_IN_RETURNED = "sign_in_returned"  # the address kept before sign-in was reopened (once)
 LANG = "lang"  # UI language widget ("en" | "ko")
+LANG_IN_URL = "lang_in_url"  # the URL keeps ?lang= (chosen here, or the link named it)
 
 # owner: components/sidebar.py (connection panel); values live only in this browser session
 SIDEBAR_OPENAI_KEY = "sidebar_openai_key"
@@ -27,7 +28,8 @@ CHAT_SHOWN = "chat_shown"  # how many of the newest messages the transcript show
 CHAT_ACTION = (
     "chat_action"  # a turn requested by a button: ("retry",) ("regenerate",) ("edit", text)
 )
-CHAT_ERROR = "chat_error"  # {message_id, kind, detail, retry_after, param} of the last failure
+# {message_id, error, connection (fingerprint it failed with)} of the last failure
+CHAT_ERROR = "chat_error"
 CHAT_EDITING = "chat_editing"  # True while the last user message is being edited
 CHAT_SEARCH = "chat_search"
 CHAT_LIST_LIMIT = "chat_list_limit"

@@ -9,7 +9,7 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
-from components.errors import show_error
+from components.errors import outdated, show_error
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
 from services.storage import MessageStatus, StoredMessage
@@ -60,13 +60,17 @@ def _caption(ctx: AppContext, m: StoredMessage) -> None:
 
 
 def _failed_user_message(ctx: AppContext, m: StoredMessage) -> None:
-    """The error under a user message that was never answered, with Retry."""
+    """The error under a user message that was never answered, with Retry; once the error's
+    cause is gone (a key was added), only that the message was not sent yet."""
     remembered = st.session_state.get(K.CHAT_ERROR) or {}
     if remembered.get("message_id") == m.id:
-        err = remembered["error"]
+        err, seen_with = remembered["error"], remembered.get("connection")
     else:  # after a reload only the kind is known (it is stored with the message)
-        err = ChatCanvasError(ErrorKind.parse(m.error_kind))
-    show_error(err, ctx.t)
+        err, seen_with = ChatCanvasError(ErrorKind.parse(m.error_kind)), None
+    if outdated(err, ctx.settings, seen_with):
+        st.caption(ctx.t("chat.not_sent"))
+    else:
+        show_error(err, ctx.t)
     if st.button(ctx.t("errors.retry"), key=f"retry_{m.id}", icon=":material/refresh:"):
         st.session_state[K.CHAT_ACTION] = ("retry",)
         st.rerun()
@@ -105,7 +109,9 @@ def _assistant_actions(ctx: AppContext, m: StoredMessage) -> None:
     t = ctx.t
     remembered = st.session_state.get(K.CHAT_ERROR) or {}
     if remembered.get("message_id") == m.id:  # a regenerate that could not start
-        show_error(remembered["error"], t)
+        err = remembered["error"]
+        if not outdated(err, ctx.settings, remembered.get("connection")):
+            show_error(err, t)
     left, right = st.columns([1, 1, 4])[:2]
     with left:
         if st.button(t("chat.regenerate"), key=f"regen_{m.id}", icon=":material/refresh:"):

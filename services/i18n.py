@@ -3,6 +3,10 @@
 Each JSON file holds one area's strings (chat, errors, settings, ...), nested objects flattened
 into dotted keys. Both languages must have the same keys (a test checks); a missing key falls
 back to English, then to the key itself, so a gap shows as a visible key, never a crash.
+
+A text about a number has one key per plural form of the language, ``deleted_one`` and
+``deleted_other`` in English, ``deleted_other`` alone in Korean (which has one form, the counter
+word does the work: "이미지 1장"); ``t("gallery.deleted", count=n)`` picks the form for ``n``.
 """
 
 from __future__ import annotations
@@ -14,6 +18,13 @@ from pathlib import Path
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 LANGUAGES = ("en", "ko")
 DEFAULT_LANGUAGE = "en"
+# The plural forms (CLDR categories) each language's texts have, "other" last.
+PLURAL_FORMS = {"en": ("one", "other"), "ko": ("other",)}
+
+
+def plural_form(lang: str, count: object) -> str:
+    """The CLDR plural category of ``count`` in ``lang``: "one" for an English 1, else "other"."""
+    return "one" if "one" in PLURAL_FORMS.get(lang, ()) and count == 1 else "other"
 
 
 def _flatten(data: dict, prefix: str = "") -> dict[str, str]:
@@ -54,6 +65,9 @@ class Translator:
         self._fallback = load_strings(DEFAULT_LANGUAGE)
 
     def __call__(self, key: str, **values: object) -> str:
+        """The text of ``key``; with ``count=``, the plural form for that number."""
+        if "count" in values:
+            key = self._plural_key(key, values["count"])
         # "in", not "or": an intentionally empty string is a value, not a missing key
         text = self._strings[key] if key in self._strings else self._fallback.get(key, key)
         if values:
@@ -62,6 +76,12 @@ class Translator:
             except (KeyError, IndexError, ValueError):
                 return text
         return text
+
+    def _plural_key(self, key: str, count: object) -> str:
+        for form in (plural_form(self.lang, count), "other"):
+            if self.has(f"{key}_{form}"):
+                return f"{key}_{form}"
+        return key  # a text that reads the same for every number
 
     def has(self, key: str) -> bool:
         return key in self._strings or key in self._fallback

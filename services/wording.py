@@ -5,7 +5,7 @@ and token counts. ``quote`` escapes values taken from outside (Markdown on a web
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from services.budget import LimitExceeded, LimitKind
 from services.errors import ChatCanvasError, ErrorKind
@@ -27,16 +27,29 @@ def format_tokens(prompt: int | None, completion: int | None, t: Translator) -> 
     return t("common.tokens", prompt=f"{prompt or 0:,}", completion=f"{completion or 0:,}")
 
 
-def resets_text(resets_at: datetime, t: Translator, now: datetime | None = None) -> str:
-    """The daily reset: '00:00 UTC (in 5 h 12 min)'."""
+def shown_time(moment: datetime, zone: tzinfo = UTC, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored time (naive means UTC) in the reader's ``zone``, with the zone's abbreviation:
+    '2026-03-01 18:05 KST'."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(zone)
+    return f"{local.strftime(pattern)} {local.tzname() or ''}".rstrip()
+
+
+def resets_text(
+    resets_at: datetime, t: Translator, now: datetime | None = None, zone: tzinfo = UTC
+) -> str:
+    """The daily reset in the reader's time zone: '09:00 KST (in 5 h 12 min)'."""
     now = now or utcnow()
     minutes = max(int((resets_at - now).total_seconds() // 60) + 1, 1)
     return t(
-        "budget.resets_in", time=f"{resets_at:%H:%M}", hours=minutes // 60, minutes=minutes % 60
+        "budget.resets_in",
+        time=shown_time(resets_at, zone, "%H:%M"),
+        hours=minutes // 60,
+        minutes=minutes % 60,
     )
 
 
-def limit_text(err: LimitExceeded, t: Translator) -> str:
+def limit_text(err: LimitExceeded, t: Translator, zone: tzinfo = UTC) -> str:
     """The refusal in the user's language: what is used, what is left, when it resets."""
     if err.limit is LimitKind.DAILY_BUDGET:
         text = t(
@@ -45,7 +58,7 @@ def limit_text(err: LimitExceeded, t: Translator) -> str:
             budget=format_cost(err.allowed, t),
             remaining=format_cost(err.remaining, t),
             estimate=format_cost(err.asked, t),
-            resets=resets_text(err.resets_at, t) if err.resets_at else "",
+            resets=resets_text(err.resets_at, t, zone=zone) if err.resets_at else "",
         )
         return f"{text} {t('budget.unpriced_counted')}" if err.unpriced else text
     if err.limit is LimitKind.KARLO_MONTHLY:
@@ -54,17 +67,27 @@ def limit_text(err: LimitExceeded, t: Translator) -> str:
             used=int(err.used),
             cap=int(err.allowed),
             asked=int(err.asked),
-            resets=t("budget.resets_on", date=f"{err.resets_at:%Y-%m-%d}") if err.resets_at else "",
+            resets=(
+                t("budget.resets_on", date=shown_time(err.resets_at, zone)) if err.resets_at else ""
+            ),
         )
-    return t(f"budget.{err.limit}", allowed=int(err.allowed), asked=int(err.asked))
+    allowed = int(err.allowed)
+    return t(f"budget.{err.limit}", count=allowed, allowed=allowed, asked=int(err.asked))
 
 
-def error_text(err: ChatCanvasError, t: Translator, *, quote: Callable[[str], str] = str) -> str:
-    """The sentence for ``err`` in the translator's language (locales/<lang>/errors.json)."""
+def error_text(
+    err: ChatCanvasError,
+    t: Translator,
+    *,
+    quote: Callable[[str], str] = str,
+    zone: tzinfo = UTC,
+) -> str:
+    """The sentence for ``err`` in the translator's language (locales/<lang>/errors.json);
+    times in the reader's ``zone``."""
     if isinstance(err, LimitExceeded):
-        return limit_text(err, t)
+        return limit_text(err, t, zone)
     if err.kind is ErrorKind.RATE_LIMIT and err.retry_after:
-        return t("errors.rate_limit_after", seconds=int(err.retry_after + 0.999))
+        return t("errors.rate_limit_after", count=int(err.retry_after + 0.999))
     if err.kind is ErrorKind.UNSUPPORTED_PARAMETER:
         return t("errors.unsupported_parameter", param=quote(err.param or "?"))
     if err.kind is ErrorKind.BAD_IMPORT:

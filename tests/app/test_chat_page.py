@@ -35,6 +35,22 @@ def test_first_run_shows_welcome_and_default_model(app):
     assert model.options[-1].startswith("gpt-3.5-turbo")
 
 
+def test_model_status_uses_material_icons_not_emoji(app):
+    """Emoji need an emoji font and show as empty boxes without one; Streamlit's Material
+    icons always draw. Labels say the status in words; the icon marks the chosen model."""
+    model = app.selectbox(key="chat_model")
+    labels = "\n".join(model.options)
+    assert "⏳" not in labels and "⛔" not in labels
+    assert "shuts down" in labels and "retired" in labels
+    assert model.proto.icon == ""  # the default model is current
+    retired = next(o for o in model.options if "retired" in o).split(" — ")[0]
+    model.set_value(retired).run()
+    assert app.selectbox(key="chat_model").proto.icon == ":material/block:"
+    retiring = next(o for o in model.options if "shuts down" in o).split(" — ")[0]
+    app.selectbox(key="chat_model").set_value(retiring).run()
+    assert app.selectbox(key="chat_model").proto.icon == ":material/schedule:"
+
+
 def test_send_streams_reply_with_usage_and_url(app, fake_openai):
     send(app, "Imagine animals on Mars")
     roles = [name for name, _ in bubbles(app)]
@@ -97,7 +113,7 @@ def test_empty_input_is_not_sent(app, fake_openai):
     [
         ("insufficient_quota", "retrying will not help"),
         ("invalid_key", "API key was rejected"),
-        ("rate_limit", "Retry in about 1 seconds"),
+        ("rate_limit", "Retry in about 1 second."),  # one second, not "1 seconds"
         ("context_length", "longer than this model can read"),
         ("unsupported_parameter", "does not accept one of the parameters"),
         ("model_not_found", "does not exist or has been retired"),
@@ -171,6 +187,14 @@ def test_rename_delete_and_search(app):
     assert [b for b in app.sidebar.button if b.key == f"conv_{conversation_id}"]
     app.sidebar.text_input(key="chat_search").set_value("zebras").run()
     assert not [b for b in app.sidebar.button if b.key == f"conv_{conversation_id}"]
+    shown = texts(app)
+    assert "No conversation matches “zebras”." in shown and "No conversations yet" not in shown
+    # nothing offers to rename, delete or export a conversation the list does not show
+    assert not [b for b in app.sidebar.button if b.key == "chat_delete_confirm"]
+    assert not [w for w in app.sidebar.text_input if w.key == f"title_{conversation_id}"]
+    assert not app.sidebar.get("download_button")
+    app.sidebar.text_input(key="chat_search").set_value("").run()
+    assert len(app.sidebar.get("download_button")) == 2
     app.sidebar.button(key="chat_delete_confirm").click().run()
     assert "c" not in app.query_params
     assert not app.chat_message
@@ -180,6 +204,8 @@ def test_missing_conversation_in_url(app_env):
     at = new_app(c="doesnotexist").run()
     assert not at.exception
     assert "c" not in at.query_params
+    # a Material icon, not an emoji (an empty box where no emoji font is installed)
+    assert [toast.icon for toast in at.toast] == [":material/warning:"]
 
 
 def test_no_key_says_how_to_add_one(app_env, monkeypatch):
@@ -213,6 +239,19 @@ def test_korean_ui(app):
     assert "아래에서 대화를 시작하세요" in texts(app)
     app.chat_input[0].set_value("   ").run()
     assert "메시지가 비어 있어 보내지 않았습니다" in texts(app)
+
+
+def test_the_chosen_language_is_kept_in_the_url(app):
+    assert "lang" not in app.query_params  # nobody chose: the browser's language, a bare URL
+    app.sidebar.radio(key="lang").set_value("ko").run()
+    assert app.query_params["lang"] == "ko"
+    reloaded = new_app(lang="ko").run()  # a reload or a shared link is a new session
+    assert reloaded.sidebar.radio(key="lang").value == "ko"
+    assert "아래에서 대화를 시작하세요" in texts(reloaded)
+    korean_browser = new_app(lang="en")
+    korean_browser.context["locale"] = "ko-KR"
+    assert korean_browser.run().sidebar.radio(key="lang").value == "en"
+    assert new_app(lang="fr").run().sidebar.radio(key="lang").value == "en"
 
 
 def test_an_unknown_model_from_the_server_sticks_and_is_sent(app_env, fake_openai):
@@ -272,3 +311,18 @@ def test_chat_settings_survive_a_visit_to_another_page(app, fake_openai):
     assert app.text_area(key="chat_system_prompt").value == "You are a pirate."
     send(app, "hello")
     assert fake_openai.chat_requests()[-1].body["messages"][0]["content"] == "You are a pirate."
+
+
+def test_a_no_key_error_goes_away_once_a_key_is_added(app_env, fake_openai, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    at = new_app().run()
+    send(at, "hello there")
+    assert "No OpenAI API key yet" in texts(at)
+    at.sidebar.text_input(key="sidebar_openai_base_url").set_value(fake_openai.base_url)
+    at.sidebar.text_input(key="sidebar_openai_key").set_value(FAKE_KEY).run()
+    assert not at.exception, at.exception
+    assert "No OpenAI API key yet" not in texts(at)
+    assert bubbles(at)[0] == ("user", "hello there")  # kept, and one click from being sent
+    at.button(key=next(b.key for b in at.button if b.key.startswith("retry_"))).click().run()
+    assert "reply #1: hello there" in bubbles(at)[1][1]

@@ -254,7 +254,7 @@ def test_delete_from_the_detail_view_asks_first(seed):
     rerun(at)
     assert seed.images.get_image(doomed) is None
     assert tiles(at) != [] and doomed not in tiles(at)
-    assert "delete me" not in texts(at) and "1 images" in texts(at)
+    assert "delete me" not in texts(at) and "1 image" in texts(at) and "1 images" not in texts(at)
     assert K.GALLERY_OPEN not in at.session_state
 
 

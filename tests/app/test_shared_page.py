@@ -111,3 +111,23 @@ def test_a_tiny_budget_refuses_a_chat_message_with_the_figures(app_env, fake_ope
     assert "daily spending limit" in message and "$0.000010" in message and "UTC" in message
     assert fake_openai.chat_requests() == []
     assert "Imagine animals on Mars" in texts(at)  # what the user typed is kept
+
+
+def share_time(at) -> str:
+    """The 'created' line under the one share link of the chat page."""
+    return next(str(m.value) for m in at.markdown if "shared 20" in str(m.value))
+
+
+def test_times_are_shown_in_the_browsers_time_zone(app_env):
+    at = new_app()
+    at.context["timezone"] = "Asia/Seoul"
+    at.run()
+    send(at, "Imagine animals on Mars")
+    at.button(key="share_create_conversation").click().run()
+    assert " KST" in share_time(at) and "UTC" not in share_time(at)
+
+    for unknown in (None, "Not/A_Zone"):  # no zone, or one this machine does not know
+        other = new_app(c=at.query_params["c"])
+        other.context["timezone"] = unknown
+        other.run()
+        assert share_time(other).endswith("UTC]")

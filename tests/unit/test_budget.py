@@ -299,3 +299,15 @@ def test_the_refusal_reads_spent_remaining_and_reset_in_both_languages(lang):
         LimitKind.KARLO_MONTHLY, used=50, allowed=50, asked=1, resets_at=datetime(2026, 12, 1)
     )
     assert "2026-12-01" in limit_text(karlo, t) and "50" in limit_text(karlo, t)
+
+
+def test_a_limit_of_one_image_reads_in_the_singular():
+    from services.i18n import Translator
+    from services.wording import limit_text
+
+    t = Translator("en")
+    one = LimitExceeded(LimitKind.IMAGES_PER_LANE, used=0, allowed=1, asked=3)
+    assert "only 1 image (one asks for 3)" in limit_text(one, t)
+    two = LimitExceeded(LimitKind.IMAGES_PER_LANE, used=0, allowed=2, asked=3)
+    assert "at most 2 images" in limit_text(two, t)
+    assert "최대 1장" in limit_text(one, Translator("ko"))

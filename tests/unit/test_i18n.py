@@ -12,10 +12,12 @@ from services.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
     LOCALES_DIR,
+    PLURAL_FORMS,
     Translator,
     _flatten,
     language_from_locale,
     load_strings,
+    plural_form,
 )
 
 # The "Custom" system-prompt preset starts empty on purpose; every other string has text.
@@ -44,6 +46,24 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
+ALL_FORMS = {form for forms in PLURAL_FORMS.values() for form in forms}
+
+
+def unpluralized(keys, lang: str) -> set[str]:
+    """Keys with each plural family (``x_one``, ``x_other``) as its base ``x``, after checking
+    the family has exactly the forms ``lang`` needs."""
+    out, families = set(), {}
+    for key in keys:
+        base, _, form = key.rpartition("_")
+        if form in ALL_FORMS:
+            families.setdefault(base, set()).add(form)
+        else:
+            out.add(key)
+    for base, forms in families.items():
+        assert forms == set(PLURAL_FORMS[lang]), f"{lang}: {base} has plural forms {forms}"
+    return out | set(families)
+
+
 EN = locale_files("en")
 KO = locale_files("ko")
 
@@ -57,8 +77,9 @@ def test_both_languages_have_the_same_files():
 
 @pytest.mark.parametrize("stem", sorted(EN))
 def test_same_keys_in_every_file(stem):
-    missing_in_ko = sorted(set(EN[stem]) - set(KO.get(stem, {})))
-    missing_in_en = sorted(set(KO.get(stem, {})) - set(EN[stem]))
+    en, ko = unpluralized(EN[stem], "en"), unpluralized(KO.get(stem, {}), "ko")
+    missing_in_ko = sorted(en - ko)
+    missing_in_en = sorted(ko - en)
     assert missing_in_ko == [], f"{stem}.json: keys missing in ko"
     assert missing_in_en == [], f"{stem}.json: keys missing in en"
 
@@ -74,6 +95,8 @@ def test_every_value_is_a_string(stem):
 def test_same_placeholders_per_key(stem):
     for key, en_text in EN[stem].items():
         ko_text = KO[stem].get(key)
+        if key.endswith("_one"):  # Korean has no singular: compare with the one form it has
+            ko_text = KO[stem].get(key.removesuffix("_one") + "_other")
         if isinstance(en_text, str) and isinstance(ko_text, str):
             assert placeholders(en_text) == placeholders(ko_text), f"{stem}.{key}"
 
@@ -205,3 +228,50 @@ def test_extra_values_are_ignored():
 def test_a_defined_empty_string_is_returned_as_it_is(lang):
     key = "chat.presets.custom.prompt"
     assert Translator(lang)(key) == load_strings(lang)[key]
+
+
+# -- plural forms ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "count", "text"),
+    [
+        ("gallery.deleted", 1, "Deleted 1 image."),
+        ("gallery.deleted", 2, "Deleted 2 images."),
+        ("gallery.deleted", 0, "Deleted 0 images."),
+        ("gallery.deleted", 1234, "Deleted 1,234 images."),
+        ("errors.rate_limit_after", 1, "Retry in about 1 second."),
+        ("errors.rate_limit_after", 30, "Retry in about 30 seconds."),
+        ("settings.connected", 1, "Connected: 1 model available"),
+        ("chat.show_earlier", 1, "Show 1 earlier message"),
+        ("images.gallery.count", 1, "1 image"),
+    ],
+)
+def test_english_counts_agree_with_their_number(key, count, text):
+    assert text in Translator("en")(key, count=count)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 1234])
+def test_korean_has_one_form_for_every_number(count):
+    t = Translator("ko")
+    assert t("gallery.deleted", count=count) == f"이미지 {count:,}장을 삭제했습니다."
+
+
+def test_chat_totals_read_as_one_message_or_many():
+    t = Translator("en")
+    values = {"prompt": "5", "completion": "7", "cost": "$0.01"}
+    assert t("chat.totals", count=1, **values).startswith("1 message ·")
+    assert t("chat.totals", count=2, **values).startswith("2 messages ·")
+
+
+def test_plural_form():
+    assert [plural_form("en", n) for n in (0, 1, 2, 1.5)] == ["other", "one", "other", "other"]
+    assert plural_form("ko", 1) == "other"
+
+
+def test_a_text_without_plural_forms_takes_a_count_as_it_is():
+    assert Translator("en")("shares.panel", count=1) == "Shared links (1)"
+
+
+def test_a_plural_family_missing_in_korean_falls_back_to_english(monkeypatch):
+    ko = load_strings("ko")
+    monkeypatch.delitem(ko, "gallery.deleted_other")
+    assert Translator("ko")("gallery.deleted", count=3) == "Deleted 3 images."

@@ -25,6 +25,7 @@ from services.images.base import ImageCapabilities
 from services.settings import Secret, Settings
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 from tests.fakes.openai_server import FAKE_KEY
+from tests.unit.test_i18n import unpluralized
 
 LANE_SECONDS = 1.0
 
@@ -174,8 +175,8 @@ def test_error_message_keys_exist_in_both_languages():
 
 
 def test_image_locales_have_the_same_keys():
-    en = {k for k in load_strings("en") if k.startswith("images.")}
-    ko = {k for k in load_strings("ko") if k.startswith("images.")}
+    en = unpluralized({k for k in load_strings("en") if k.startswith("images.")}, "en")
+    ko = unpluralized({k for k in load_strings("ko") if k.startswith("images.")}, "ko")
     assert en == ko and len(en) > 50
 
 
