@@ -12,7 +12,7 @@ import click
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chatcanvas.main import EXIT_ERROR
+from chatcanvas.main import EXIT_ERROR, EXIT_INTERRUPTED
 from chatcanvas.render import printable
 from chatcanvas.session import WEB_APP_URL, Refusal, Session
 from services.comparison import ComparisonSpec, LaneSpec
@@ -52,9 +52,11 @@ def run_with_progress(
     session: Session, spec: ComparisonSpec
 ) -> tuple[CompareRun, dict[int, ChatCanvasError]]:
     """Run ``spec`` with a progress line per lane that ends in its outcome; returns the
-    stored run and the failed lanes' errors by lane index."""
+    stored run and the failed lanes' errors by lane index. Ctrl-C waits for the lanes already
+    sent (they are paid for and stored as they end), says where they are, and exits 130."""
     t = session.t
     errors: dict[int, ChatCanvasError] = {}
+    started: list[str] = []
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=session.err, transient=False) as progress:
         tasks = [
@@ -72,8 +74,19 @@ def run_with_progress(
             described = f"{title(t, index, lane.provider, lane.model)} · {ended}"
             progress.update(tasks[index], completed=1, description=described)
 
-        result = session.services.comparisons.run(spec, on_lane=lane_done)
+        try:
+            result = session.services.comparisons.run(
+                spec, on_started=started.append, on_lane=lane_done
+            )
+        except KeyboardInterrupt:
+            if started:
+                session.warn(t("cli.compare.stopped", url=browser_url(started[0])))
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     return result.run, errors
+
+
+def browser_url(run_id: str) -> str:
+    return f"{WEB_APP_URL}/compare?run={run_id}"
 
 
 def report_failures(session: Session, run: CompareRun, errors: dict[int, ChatCanvasError]) -> None:
@@ -161,7 +174,7 @@ def command(t) -> click.Command:
         report_failures(session, run, errors)
         if out is not None:
             write_images(session, run, out)
-        session.note("cli.compare.browser", url=f"{WEB_APP_URL}/compare?run={run.id}")
+        session.note("cli.compare.browser", url=browser_url(run.id))
         if errors or not all(lane.ok for lane in run.lanes):
             ctx.exit(EXIT_ERROR)
 

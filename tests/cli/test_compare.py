@@ -4,6 +4,9 @@ it, a failing lane reported in the user's language, unknown lanes refused."""
 
 from __future__ import annotations
 
+import signal
+import time
+
 import pytest
 
 from services.gallery_export import read_png_lineage
@@ -92,3 +95,26 @@ def test_compare_as_a_real_process(images_terminal, tmp_path):
     done = images_terminal.run("compare", "A paper boat", "--out", str(tmp_path / "boats"))
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "boats").glob("*.png"))) == 2
+
+
+def test_ctrl_c_keeps_the_lanes_already_sent(images_terminal, image_servers):
+    """SIGINT while both lanes are out: they are paid for, so the process waits for them,
+    stores them and says where; exit status 130."""
+    images, _openai, karlo_fake = image_servers
+    images.latency = karlo_fake.latency = 2.0
+    before = len(karlo_fake.t2i_calls())  # the servers serve the whole module
+    try:
+        process = images_terminal.start("compare", "A slow red fox")
+        deadline = time.monotonic() + 60
+        while len(karlo_fake.t2i_calls()) == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(karlo_fake.t2i_calls()) > before, "the Karlo lane never started"
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        images.latency = karlo_fake.latency = 0.0
+    assert process.returncode == 130, err.decode()
+    assert b"kept in the gallery" in err and no_traceback(err)
+    gallery = images_terminal.services().images
+    run = gallery.get_run(gallery.get_image(gallery.image_ids()[0]).run_id)
+    assert [lane.ok for lane in run.lanes] == [True, True]
