@@ -10,7 +10,7 @@ from components import state as K
 from components.context import AppContext
 from components.errors import error_text
 from services.errors import ChatCanvasError
-from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB, refuse
+from services.import_rules import MAX_IMPORT_MB, upload_bytes
 from services.markdown_safety import escape_markdown
 from services.storage import Conversation
 from services.storage.conversation_files import export_json, export_markdown, import_json
@@ -47,9 +47,7 @@ def _import(ctx: AppContext) -> None:
     if uploaded is None:
         return
     try:
-        if uploaded.size > MAX_IMPORT_BYTES:  # not even read into memory
-            raise refuse("file", f"larger than {MAX_IMPORT_MB} MB")
-        conversation = import_json(ctx.conversations, uploaded.getvalue())
+        conversation = import_json(ctx.conversations, upload_bytes(uploaded))
     except ChatCanvasError as err:
         st.session_state[K.CHAT_ERROR] = None
         st.toast(error_text(err, ctx.t), icon=":material/warning:")

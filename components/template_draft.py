@@ -12,7 +12,7 @@ from components import state as K
 from components.errors import error_text
 from services.errors import ChatCanvasError
 from services.i18n import Translator
-from services.import_rules import MAX_IMPORT_BYTES, MAX_IMPORT_MB, refuse
+from services.import_rules import upload_bytes
 from services.markdown_safety import escape_markdown
 from services.storage.chains import ChainStore
 from services.studio import ChainStep, ChainTemplate, TemplateInvalid, label
@@ -147,9 +147,7 @@ def import_template(chains: ChainStore, t: Translator) -> None:
     if uploaded is None:
         return
     try:
-        if uploaded.size > MAX_IMPORT_BYTES:  # not even read into memory
-            raise refuse("file", f"larger than {MAX_IMPORT_MB} MB")
-        template = chains.import_template(uploaded.getvalue())
+        template = chains.import_template(upload_bytes(uploaded))
     except TemplateInvalid as err:
         for problem in err.problems:
             st.toast(problem.message(t), icon=":material/error:")

@@ -30,6 +30,14 @@ def refuse(field: str, reason: str) -> ChatCanvasError:
     return ChatCanvasError(ErrorKind.BAD_IMPORT, f"{field}: {reason}", param=field)
 
 
+def upload_bytes(uploaded: Any) -> bytes:
+    """An uploaded file's bytes (anything with ``size`` and ``getvalue()``, as Streamlit's
+    uploads); one over the import limit is refused without being read into memory."""
+    if uploaded.size > MAX_IMPORT_BYTES:
+        raise refuse("file", f"larger than {MAX_IMPORT_MB} MB")
+    return uploaded.getvalue()
+
+
 def load_json(payload: str | bytes | Any) -> Any:
     """Parse an uploaded file (bytes or text); other values are returned as they are."""
     if not isinstance(payload, str | bytes):
