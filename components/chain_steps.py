@@ -148,6 +148,9 @@ def _step_card(ctx: AppContext, chains: ChainStore, run: ChainRun, index: int, s
 def _step_action(run: ChainRun, index: int, result: StepResult, t: Translator, *, highlight: bool):
     if not run.can_start_at(index):
         return
+    if result.status == StepStatus.DONE and result.edited:
+        _edited_step_actions(run, index, t)
+        return
     if result.status in (StepStatus.ERROR, StepStatus.CANCELLED):
         text, key, kind = t("studio.retry_from_here"), f"studio_retry_{index}", "primary"
     elif result.status == StepStatus.PENDING:
@@ -157,6 +160,29 @@ def _step_action(run: ChainRun, index: int, result: StepResult, t: Translator, *
         text, key = t("studio.rerun_from_here"), f"studio_rerun_{index}"
     st.button(
         text, key=key, type=kind, icon=":material/replay:", on_click=request_run, args=(index,)
+    )
+
+
+def _edited_step_actions(run: ChainRun, index: int, t: Translator) -> None:
+    """An answer the user edited: re-running it would replace the edit, so the two choices
+    are named: keep the edit and re-run what follows it, or regenerate this step."""
+    following = index + 1
+    if following < len(run.steps):
+        st.button(
+            t("studio.keep_edit_rerun_after"),
+            key=f"studio_keep_edit_{index}",
+            type="primary" if run.steps[following].stale else "secondary",
+            icon=":material/fast_forward:",
+            on_click=request_run,
+            args=(following,),
+        )
+    st.button(
+        t("studio.regenerate_step"),
+        key=f"studio_rerun_{index}",
+        icon=":material/replay:",
+        help=t("studio.regenerate_step_help"),
+        on_click=request_run,
+        args=(index,),
     )
 
 

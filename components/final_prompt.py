@@ -86,6 +86,16 @@ def final_prompt_panel(ctx: AppContext, chains: ChainStore, run: ChainRun) -> No
             on_change=_save_prompt,
             args=(ctx, chains, run.id),
         )
+    outdated = [i + 1 for i, step in enumerate(run.steps) if step.stale]
+    if outdated:
+        st.warning(
+            t(
+                "studio.final_outdated",
+                count=len(outdated),
+                steps=", ".join(str(n) for n in outdated),
+            ),
+            icon=":material/history:",
+        )
     left, right = st.columns(2)
     if left.button(
         t("studio.send_to_compare"),
@@ -93,6 +103,7 @@ def final_prompt_panel(ctx: AppContext, chains: ChainStore, run: ChainRun) -> No
         type="primary",
         icon=":material/compare:",
         disabled=not prompt.strip(),
+        help=t("studio.send_outdated_help") if outdated else None,
         width="stretch",
     ):
         _send_to_compare(compare_handoff(ctx.chat, run))

@@ -335,3 +335,27 @@ def test_an_edited_final_prompt_reaches_compare_as_typed(studio):
     assert reloaded.text_area(key="compare_prompt").value == typed
     assert reloaded.text_input(key="compare_negative_prompt").value == ""
     assert reloaded.text_input(key="compare_karlo_prompt").value == ""
+
+
+def test_an_edited_step_names_both_choices_and_the_final_prompt_says_it_is_out_of_date(
+    studio, fake_openai
+):
+    run_idea(studio)
+    output_box(studio, 1).set_value("EDITED: a blue animal").run()
+    # the edited step offers the two choices by name, not a bare "Re-run from here"
+    keep = studio.button(key="studio_keep_edit_1")
+    regenerate = studio.button(key="studio_rerun_1")
+    assert keep.label == "Keep my edit, re-run what follows"
+    assert regenerate.label == "Regenerate this step"
+    assert "your edit is replaced" in regenerate.help
+    warning = " ".join(str(w.value) for w in studio.warning)
+    assert "Steps 3, 4 ran before your edit" in warning
+    assert studio.button(key="studio_send_to_compare").help  # sending now says what it sends
+
+    # keeping the edit re-runs only what follows, with the edit; the warning goes
+    before = len(fake_openai.chat_requests())
+    keep.click().run()
+    requests = fake_openai.chat_requests()[before:]
+    assert [step_of(r) for r in requests] == list(STEP_MARKERS)[2:4]
+    assert output_box(studio, 1).value == "EDITED: a blue animal"
+    assert "ran before your edit" not in " ".join(str(w.value) for w in studio.warning)
