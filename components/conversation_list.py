@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, tzinfo
 
 import streamlit as st
 
 from components import state as K
 from components.context import AppContext
 from components.errors import error_text
+from components.times import browser_zone
 from services.errors import ChatCanvasError
 from services.import_rules import MAX_IMPORT_MB, upload_bytes
 from services.markdown_safety import escape_markdown
@@ -17,6 +19,12 @@ from services.storage.conversation_files import export_json, export_markdown, im
 
 PAGE = 30
 IMPORT_KEY = "chat_import_file"
+# Titles on one line, left-aligned, cut with an ellipsis (the full title is the button's help)
+LIST_STYLE = """<style>
+.st-key-chat_list button {justify-content: flex-start; text-align: left; min-height: 2rem;}
+.st-key-chat_list button div, .st-key-chat_list button p
+  {white-space: nowrap; overflow: hidden; text-overflow: ellipsis; text-align: left;}
+</style>"""
 
 
 def open_conversation(conversation_id: str | None) -> None:
@@ -77,18 +85,9 @@ def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
             sidebar.caption(t("chat.no_match", query=escape_markdown(query.strip())))
         else:
             sidebar.caption(t("chat.no_conversations"))
-    for c in conversations[:limit]:
-        is_open = current is not None and c.id == current.id
-        label = escape_markdown(c.title) if c.title else t("chat.untitled")
-        if sidebar.button(
-            label,
-            key=f"conv_{c.id}",
-            width="stretch",
-            type="secondary" if is_open else "tertiary",
-            icon=":material/chat_bubble:" if is_open else None,
-        ):
-            open_conversation(c.id)
-            st.rerun()
+    with sidebar.container(key="chat_list", gap="small"):
+        st.html(LIST_STYLE)
+        _listed(ctx, conversations[:limit], current)
     if len(conversations) > limit and sidebar.button(t("chat.more"), key="chat_more"):
         st.session_state[K.CHAT_LIST_LIMIT] = limit + PAGE
         st.rerun()
@@ -106,24 +105,64 @@ def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
     )
 
 
+def _listed(ctx: AppContext, conversations: list[Conversation], current: Conversation | None):
+    """The conversations under Today / Yesterday / Previous 7 days / Older headings, by when
+    they were last used, in the reader's time zone."""
+    t, heading, zone = ctx.t, None, browser_zone()
+    today = datetime.now(zone).date()
+    for c in conversations:
+        group = recency_group(c.updated_at, today=today, zone=zone)
+        if group != heading:
+            heading = group
+            st.caption(t(f"chat.groups.{group}"))
+        is_open = current is not None and c.id == current.id
+        title = escape_markdown(c.title) if c.title else t("chat.untitled")
+        if st.button(
+            title,
+            key=f"conv_{c.id}",
+            width="stretch",
+            type="secondary" if is_open else "tertiary",
+            icon=":material/chat_bubble:" if is_open else None,
+            help=title if len(c.title) > 28 else None,
+        ):
+            open_conversation(c.id)
+            st.rerun()
+
+
+def recency_group(moment: datetime, *, today: date, zone: tzinfo) -> str:
+    """'today', 'yesterday', 'week' (the 7 days before) or 'older', for a stored time (naive
+    means UTC) seen in the reader's time ``zone``."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    days = (today - aware.astimezone(zone).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    return "week" if days <= 7 else "older"
+
+
 def _conversation_actions(ctx: AppContext, current: Conversation) -> None:
     t, store = ctx.t, ctx.conversations
-    with st.sidebar.popover(t("chat.rename"), width="stretch", icon=":material/edit:"):
+    rename, delete = st.sidebar.columns(2, gap="small")
+    with rename.popover(t("chat.rename"), width="stretch", icon=":material/edit:"):
         title = st.text_input(t("chat.title_label"), value=current.title, key=f"title_{current.id}")
         if st.button(t("common.save"), key="chat_rename_save"):
             store.update(current.id, title=title.strip()[:200])
             st.rerun()
-    with st.sidebar.popover(t("common.delete"), width="stretch", icon=":material/delete:"):
+    with delete.popover(t("common.delete"), width="stretch", icon=":material/delete:"):
         st.warning(t("chat.delete_confirm"))
         if st.button(t("common.confirm"), key="chat_delete_confirm", type="primary"):
             store.delete(current.id)
             open_conversation(None)
             st.toast(t("chat.deleted"))
             st.rerun()
-    left, right = st.sidebar.columns(2)
+    left, right = st.sidebar.columns(2, gap="small")
     slug = (current.title or "conversation")[:40]
     left.download_button(
-        t("chat.export_md"),
+        "Markdown",
+        help=t("chat.export_md"),
+        icon=":material/download:",
+        width="stretch",
         data=lambda: export_markdown(store, current.id),  # built on click, not per rerun
         file_name=f"{slug}.md",
         mime="text/markdown",
@@ -131,7 +170,10 @@ def _conversation_actions(ctx: AppContext, current: Conversation) -> None:
         on_click="ignore",
     )
     right.download_button(
-        t("chat.export_json"),
+        "JSON",
+        help=t("chat.export_json"),
+        icon=":material/download:",
+        width="stretch",
         data=lambda: json.dumps(export_json(store, current.id), ensure_ascii=False, indent=2),
         file_name=f"{slug}.json",
         mime="application/json",

@@ -326,3 +326,23 @@ def test_a_no_key_error_goes_away_once_a_key_is_added(app_env, fake_openai, monk
     assert bubbles(at)[0] == ("user", "hello there")  # kept, and one click from being sent
     at.button(key=next(b.key for b in at.button if b.key.startswith("retry_"))).click().run()
     assert "reply #1: hello there" in bubbles(at)[1][1]
+
+
+def test_the_sidebar_groups_conversations_by_when_they_were_used(app):
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from components.conversation_list import recency_group
+
+    seoul, today = ZoneInfo("Asia/Seoul"), date(2026, 3, 10)
+    # 23:30 UTC on the 9th is already the 10th in Seoul
+    assert recency_group(datetime(2026, 3, 9, 23, 30), today=today, zone=seoul) == "today"
+    assert recency_group(datetime(2026, 3, 9, 23, 30), today=today, zone=UTC) == "yesterday"
+    assert recency_group(datetime(2026, 3, 4, 12), today=today, zone=UTC) == "week"
+    assert recency_group(datetime(2026, 2, 1, 12), today=today, zone=UTC) == "older"
+
+    app.chat_input[0].set_value("Hello there").run()
+    captions = [str(c.value) for c in app.sidebar.caption]
+    assert "Today" in captions
+    # the actions sit side by side; the export buttons say their format, not a cut-off label
+    assert {b.label for b in app.sidebar.get("download_button")} == {"Markdown", "JSON"}
