@@ -50,15 +50,21 @@ def new_idea() -> None:
 
 
 def current_run(ctx: AppContext, chains: ChainStore) -> ChainRun | None:
-    """The run named in the URL, once no interrupted page run is still storing it."""
-    run_id = st.query_params.get("run")
+    """The run named in the URL, else the one open before a visit to another page (the URL
+    loses it on a page switch), once no interrupted page run is still storing it."""
+    in_url = st.query_params.get("run")
+    run_id = in_url or st.session_state.get(K.STUDIO_LOADED_RUN)
     if not run_id:
         return None
     settle(run_id, cancel=bool(st.session_state.get(CANCEL_KEY)))
     run = chains.get_run(run_id)
     if run is None:
-        st.toast(ctx.t("studio.history.not_found"), icon=":material/warning:")
+        if in_url:
+            st.toast(ctx.t("studio.history.not_found"), icon=":material/warning:")
+        st.session_state.pop(K.STUDIO_LOADED_RUN, None)
         open_run(None)
+    elif not in_url:
+        st.query_params["run"] = run.id
     return run
 
 

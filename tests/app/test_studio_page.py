@@ -359,3 +359,24 @@ def test_an_edited_step_names_both_choices_and_the_final_prompt_says_it_is_out_o
     assert [step_of(r) for r in requests] == list(STEP_MARKERS)[2:4]
     assert output_box(studio, 1).value == "EDITED: a blue animal"
     assert "ran before your edit" not in " ".join(str(w.value) for w in studio.warning)
+
+
+def visit(at, page: str):
+    """Open ``page`` from the menu: the browser's address has no query string then."""
+    at.query_params.clear()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_the_open_run_comes_back_after_a_visit_to_another_page(studio):
+    run_idea(studio)
+    run_id = studio.query_params["run"]
+    visit(visit(studio, "app_pages/gallery.py"), "app_pages/studio.py")
+    assert studio.query_params["run"] == run_id
+    assert output_box(studio, 1).value
+    # a new idea really starts afresh, and stays so after another visit
+    studio.button(key="studio_new").click().run()
+    assert "run" not in studio.query_params
+    visit(visit(studio, "app_pages/gallery.py"), "app_pages/studio.py")
+    assert "run" not in studio.query_params
