@@ -118,3 +118,23 @@ def test_ctrl_c_keeps_the_lanes_already_sent(images_terminal, image_servers):
     gallery = images_terminal.services().images
     run = gallery.get_run(gallery.get_image(gallery.image_ids()[0]).run_id)
     assert [lane.ok for lane in run.lanes] == [True, True]
+
+
+def test_a_terminal_comparison_is_in_the_web_apps_gallery_with_its_lineage(
+    images_terminal, tmp_path, monkeypatch
+):
+    from tests.app.conftest import new_app
+
+    assert images_terminal.invoke("compare", "A heron at dawn").exit_code == 0
+    monkeypatch.setenv("CHATCANVAS_SKIP_DOTENV", "1")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "KAKAO_REST_API_KEY", "KARLO_BASE_URL"):
+        monkeypatch.setenv(name, images_terminal.env[name])
+    monkeypatch.setenv("DATABASE_URL", images_terminal.env["DATABASE_URL"])
+    at = new_app().run()
+    at.switch_page("app_pages/gallery.py").run()
+    assert not at.exception, at.exception
+    opened = [b for b in at.button if b.key.startswith("gallery_open_")]
+    assert len(opened) == 2
+    opened[0].click().run()
+    shown = "\n".join(str(e.value) for e in (*at.markdown, *at.caption))
+    assert "A heron at dawn" in shown and "Comparison run" in shown  # the lineage view
