@@ -8,6 +8,7 @@ image bytes or a whole gallery (those are read from the store, paginated).
 APP_CONTEXT = "app_context"  # AppContext for this rerun: settings, translator, stores, services
 SIGN_IN_RETURNED = "sign_in_returned"  # the address kept before sign-in was reopened (once)
 LANG = "lang"  # UI language widget ("en" | "ko")
+DEMO = "demo"  # True: this session chose the demo on the first-run panel (local mode only)
 
 # owner: components/sidebar.py (connection panel); values live only in this browser session
 SIDEBAR_OPENAI_KEY = "sidebar_openai_key"

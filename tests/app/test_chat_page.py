@@ -185,7 +185,7 @@ def test_missing_conversation_in_url(app_env):
 def test_no_key_says_how_to_add_one(app_env, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY")
     at = new_app().run()
-    assert "No OpenAI API key yet" in texts(at)
+    assert "Two ways to add a key" in texts(at)  # the first-run panel (tests/app/test_first_run.py)
 
 
 def test_sidebar_key_wins_and_is_masked(app_env, fake_openai, monkeypatch):

@@ -11,7 +11,7 @@ per model), a trickle (the answer, or a downloaded file, one byte at a time), fi
 empty_data, no_usage, echo_key, expired_url, endless_body, endless_download, redirect_url,
 foreign_url.
 
-Run standalone (chat + images):  python -m tests.fakes.openai_images --port 8765 --image-latency 1
+Run standalone (chat + images):  python -m demo.providers.openai_images --port 8765 --image-latency 1
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.http_fake import (
+from demo.providers.http_fake import (
     FakeHandler,
     FaultSwitch,
     QuietServer,
@@ -37,8 +37,8 @@ from tests.fakes.http_fake import (
     stop_server,
     trickled,
 )
-from tests.fakes.karlo_server import render_image
-from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
+from demo.providers.karlo_server import render_image
+from demo.providers.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
 
 GPT_PRESETS = ("1024x1024", "1536x1024", "1024x1536")
 DALLE_SIZES = {

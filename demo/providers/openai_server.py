@@ -7,7 +7,7 @@ for N requests or until cleared), and the models it lists (with ``shutdown_date`
 validates like the real API: unknown model -> 404, ``max_tokens`` or a non-default
 ``temperature`` on a reasoning model -> 400.
 
-Run standalone:  python -m tests.fakes.openai_server --port 8765 --api-key sk-fake-local
+Run standalone:  python -m demo.providers.openai_server --port 8765 --api-key sk-fake-local
 Control while running:  POST /_fake/fault {"name": "insufficient_quota", "endpoint": "chat"}
 """
 
@@ -22,14 +22,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.fakes.hostile import (
+from demo.providers.hostile import (
     HOSTILE,
     OVERSIZED_BYTES,
     send_hostile,
     send_trickled_json,
     write_chunk,
 )
-from tests.fakes.http_fake import (
+from demo.providers.http_fake import (
     FakeHandler,
     FakeHTTPServer,
     FaultSwitch,
@@ -146,7 +146,7 @@ ERRORS: dict[str, tuple[int, dict, dict[str, str]]] = {
     ),
 }
 # Faults that are not an error body: behaviours of the connection or the stream (and the
-# hostile ones of tests/fakes/hostile.py: trickle, oversized, redirect, foreign_error, ...).
+# hostile ones of demo/providers/hostile.py: trickle, oversized, redirect, foreign_error, ...).
 BEHAVIOURS = {"timeout", "cut_stream", "no_finish", *HOSTILE}
 
 
