@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -24,10 +22,8 @@ from dataclasses import dataclass, field
 
 from demo.providers.hostile import (
     HOSTILE,
-    OVERSIZED_BYTES,
     send_hostile,
     send_trickled_json,
-    write_chunk,
 )
 from demo.providers.http_fake import (
     FakeHandler,
@@ -37,6 +33,9 @@ from demo.providers.http_fake import (
     send_raw,
     serve_until_interrupted,
 )
+from demo.providers.openai_chat import ERRORS, answer_chat
+from demo.providers.openai_chat import count_tokens as count_tokens  # re-exported
+from demo.providers.openai_chat import split_tokens as split_tokens  # re-exported
 
 FAKE_KEY = "sk-fake-test-key-0000000000000000"
 
@@ -62,89 +61,6 @@ DEFAULT_MODELS = [
     FakeModel("gpt-image-2", kind="image"),
 ]
 
-# Error bodies as the real API sends them (type, code, param, wording).
-ERRORS: dict[str, tuple[int, dict, dict[str, str]]] = {
-    "invalid_key": (
-        401,
-        {
-            "message": "Incorrect API key provided: sk-fake***0000. You can find your API key at https://platform.openai.com/account/api-keys.",
-            "type": "invalid_request_error",
-            "param": None,
-            "code": "invalid_api_key",
-        },
-        {},
-    ),
-    "permission": (
-        403,
-        {
-            "message": "You are not allowed to sample from this model",
-            "type": "invalid_request_error",
-            "param": None,
-            "code": None,
-        },
-        {},
-    ),
-    "insufficient_quota": (
-        429,
-        {
-            "message": "You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
-            "type": "insufficient_quota",
-            "param": None,
-            "code": "insufficient_quota",
-        },
-        {},
-    ),
-    "rate_limit": (
-        429,
-        {
-            "message": "Rate limit reached for gpt-5.4-mini in organization org-fake on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 1s. Visit https://platform.openai.com/account/rate-limits to learn more.",
-            "type": "requests",
-            "param": None,
-            "code": "rate_limit_exceeded",
-        },
-        {"retry-after": "1", "x-ratelimit-reset-requests": "1s"},
-    ),
-    "context_length": (
-        400,
-        {
-            "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
-            "type": "invalid_request_error",
-            "param": "messages",
-            "code": "context_length_exceeded",
-        },
-        {},
-    ),
-    "unsupported_parameter": (
-        400,
-        {
-            "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
-            "type": "invalid_request_error",
-            "param": "max_tokens",
-            "code": "unsupported_parameter",
-        },
-        {},
-    ),
-    "model_not_found": (
-        404,
-        {
-            "message": "The model `gpt-4` does not exist or you do not have access to it.",
-            "type": "invalid_request_error",
-            "param": None,
-            "code": "model_not_found",
-        },
-        {},
-    ),
-    "server_error": (
-        500,
-        {
-            "message": "The server had an error while processing your request. Sorry about that!",
-            "type": "server_error",
-            "param": None,
-            "code": None,
-        },
-        {},
-    ),
-}
 # Faults that are not an error body: behaviours of the connection or the stream (and the
 # hostile ones of demo/providers/hostile.py: trickle, oversized, redirect, foreign_error, ...).
 BEHAVIOURS = {"timeout", "cut_stream", "no_finish", *HOSTILE}
@@ -164,15 +80,6 @@ def default_reply(messages: list[dict], model: str) -> str:
     if isinstance(last_user, list):  # content parts
         last_user = " ".join(p.get("text", "") for p in last_user if isinstance(p, dict))
     return f"Fake {model} reply #{sum(1 for m in messages if m.get('role') == 'user')}: {last_user}"
-
-
-def split_tokens(text: str) -> list[str]:
-    """Word-sized pieces that concatenate back to exactly ``text``."""
-    return re.findall(r"\s*\S+|\s+", text) or [""]
-
-
-def count_tokens(text: str) -> int:
-    return max(1, (len(text.encode("utf-8")) + 3) // 4)
 
 
 @dataclass
@@ -353,220 +260,7 @@ class _Handler(FakeHandler):
         )
 
     def _chat(self, body: dict) -> None:
-        fake = self.server_fake
-        fault = fake.take_fault("chat")
-        if not self._authorized():
-            fault = "invalid_key"
-        if fault == "timeout":
-            time.sleep(fake.hang_seconds)
-            self.close_connection = True
-            return
-        if fault in ERRORS:
-            self._send_error(fault)
-            return
-        if fault in HOSTILE - {"trickle", "oversized"}:  # those two happen mid-stream
-            send_hostile(self, fault)
-            return
-        model_id = body.get("model")
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not messages:
-            self._invalid("[] is too short - 'messages'", "messages", None)
-            return
-        for m in messages:
-            if m.get("role") not in ("system", "user", "assistant", "developer", "tool"):
-                self._invalid(
-                    f"Invalid value: '{m.get('role')}'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'.",
-                    "messages[0].role",
-                    "invalid_value",
-                )
-                return
-        model = fake.model(model_id) if isinstance(model_id, str) else None
-        if model is None or model.kind != "chat":
-            self._invalid(
-                f"The model `{model_id}` does not exist or you do not have access to it.",
-                None,
-                "model_not_found",
-                status=404,
-            )
-            return
-        if model.reasoning and "max_tokens" in body:
-            self._invalid(
-                "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
-                "max_tokens",
-                "unsupported_parameter",
-            )
-            return
-        if model.reasoning and body.get("temperature") not in (None, 1, 1.0):
-            self._invalid(
-                f"Unsupported value: 'temperature' does not support {body['temperature']} with this model. Only the default (1) value is supported.",
-                "temperature",
-                "unsupported_value",
-            )
-            return
-        prompt_tokens = sum(count_tokens(str(m.get("content", ""))) + 4 for m in messages)
-        if prompt_tokens > model.context_window:
-            self._invalid(
-                f"This model's maximum context length is {model.context_window} tokens. However, your messages resulted in {prompt_tokens} tokens. Please reduce the length of the messages.",
-                "messages",
-                "context_length_exceeded",
-            )
-            return
-        text = fake.reply(messages, model.id)
-        limit = body.get("max_completion_tokens") or body.get("max_tokens")
-        pieces = split_tokens(text)
-        finish_reason = "stop"
-        if limit and len(pieces) > limit:
-            pieces, finish_reason = pieces[:limit], "length"
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": len(pieces),
-            "total_tokens": prompt_tokens + len(pieces),
-            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-            "completion_tokens_details": {
-                "reasoning_tokens": 0,
-                "audio_tokens": 0,
-                "accepted_prediction_tokens": 0,
-                "rejected_prediction_tokens": 0,
-            },
-        }
-        completion_id = f"chatcmpl-{uuid.uuid4().hex[:29]}"
-        created = int(time.time())
-        if not body.get("stream"):
-            time.sleep(fake.first_token_delay)
-            self._send_json(
-                200,
-                {
-                    "id": completion_id,
-                    "object": "chat.completion",
-                    "created": created,
-                    "model": model.id,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {
-                                "role": "assistant",
-                                "content": "".join(pieces),
-                                "refusal": None,
-                                "annotations": [],
-                            },
-                            "logprobs": None,
-                            "finish_reason": finish_reason,
-                        }
-                    ],
-                    "usage": usage,
-                    "service_tier": "default",
-                    "system_fingerprint": "fp_fake",
-                },
-            )
-            return
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        self._stream(
-            completion_id,
-            created,
-            model.id,
-            pieces,
-            finish_reason,
-            usage if include_usage else None,
-            fault,
-        )
-
-    def _stream(
-        self,
-        cid: str,
-        created: int,
-        model: str,
-        pieces: list[str],
-        finish_reason: str,
-        usage: dict | None,
-        fault: str | None,
-    ) -> None:
-        fake = self.server_fake
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream; charset=utf-8")
-        self.send_header("transfer-encoding", "chunked")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:24]}")
-        self.end_headers()
-
-        def chunk(choices: list[dict], with_usage: dict | None = None) -> dict:
-            data = {
-                "id": cid,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "service_tier": "default",
-                "system_fingerprint": "fp_fake",
-                "choices": choices,
-            }
-            if usage is not None:
-                data["usage"] = with_usage
-            return data
-
-        trickle = 0.0  # seconds between bytes once the "trickle" fault starts
-
-        def send(event: dict | str) -> None:
-            payload = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
-            write_chunk(self, f"data: {payload}\n\n".encode(), trickle)
-
-        try:
-            time.sleep(fake.first_token_delay)
-            send(
-                chunk(
-                    [
-                        {
-                            "index": 0,
-                            "delta": {"role": "assistant", "content": "", "refusal": None},
-                            "logprobs": None,
-                            "finish_reason": None,
-                        }
-                    ]
-                )
-            )
-            cut_at = max(1, len(pieces) // 2) if fault == "cut_stream" else None
-            for i, piece in enumerate(pieces):
-                if cut_at is not None and i == cut_at:
-                    # Drop the connection mid-body, as a proxy or a crashed worker would.
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    self.close_connection = True
-                    return
-                if i and fake.token_delay:
-                    time.sleep(fake.token_delay)
-                if fault == "trickle" and i >= fake.trickle_after:
-                    trickle = fake.trickle_delay
-                if fault == "oversized" and i == 1:
-                    piece = "x" * OVERSIZED_BYTES  # one event line larger than any real one
-                send(
-                    chunk(
-                        [
-                            {
-                                "index": 0,
-                                "delta": {"content": piece},
-                                "logprobs": None,
-                                "finish_reason": None,
-                            }
-                        ]
-                    )
-                )
-            if fault != "no_finish":
-                send(
-                    chunk(
-                        [
-                            {
-                                "index": 0,
-                                "delta": {},
-                                "logprobs": None,
-                                "finish_reason": finish_reason,
-                            }
-                        ]
-                    )
-                )
-                if usage is not None:
-                    send(chunk([], usage))
-            send("[DONE]")
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client hung up (Stop pressed): that is fine
+        answer_chat(self, body)
 
 
 FakeOpenAI.handler = _Handler

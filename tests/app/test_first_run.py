@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import new_app
+from tests.app.conftest import new_app, person, shared_app
 from tests.app.test_chat_page import bubbles, texts
 from tests.fakes.openai_server import FAKE_KEY
 
@@ -96,3 +96,24 @@ def test_demo_from_the_panel(no_keys, tmp_path):
     at.button(key="leave_demo").click().run()
     assert "Welcome to ChatCanvas" in texts(at)
     assert "c" not in at.query_params or not bubbles(at)
+
+
+def test_a_shared_deployment_never_serves_the_demo(no_keys, monkeypatch):
+    monkeypatch.setenv("CHATCANVAS_DEMO", "1")  # a deployer's slip
+    at = shared_app(person("ada", "ada@team.org")).run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Demo mode is off on a shared deployment" in shown
+    assert "Demo mode:" not in shown
+    assert "Welcome to ChatCanvas" in shown  # a visitor is told how to add a key of their own
+    assert ".env" not in shown  # ...for this session: the server's files are the deployer's
+    assert not [b for b in at.button if b.key == "try_demo"]
+
+
+def test_run_with_demo_flag_has_the_banner_and_no_leave_button(no_keys, monkeypatch):
+    monkeypatch.setenv("CHATCANVAS_DEMO", "1")  # what `scripts/run.sh --demo` sets
+    at = new_app().run()
+    assert "Demo mode:" in texts(at)
+    assert not [b for b in at.button if b.key == "leave_demo"]
+    at.switch_page("app_pages/studio.py").run()
+    assert "Demo mode:" in texts(at)
