@@ -9,6 +9,8 @@ from components import state as K
 from services.i18n import Translator
 from services.settings import KEY_PAGES, Mode, Settings
 
+OPENED_BY_URL = ("c", "run")  # a conversation; a comparison or a studio run
+
 
 def first_run_panel(settings: Settings, t: Translator, *, demo_offered: bool) -> None:
     """A friendly welcome while there is no OpenAI key: links to the OpenAI and Kakao key
@@ -47,8 +49,8 @@ def first_run_panel(settings: Settings, t: Translator, *, demo_offered: bool) ->
                 t("welcome.try_demo"),
                 key="try_demo",
                 icon=":material/play_circle:",
-                on_click=st.session_state.__setitem__,
-                args=(K.DEMO, True),
+                on_click=_switch_demo,
+                args=(True,),
             )
 
 
@@ -62,6 +64,17 @@ def demo_banner(t: Translator, *, leavable: bool) -> None:
                 t("welcome.leave_demo"),
                 key="leave_demo",
                 icon=":material/logout:",
-                on_click=st.session_state.pop,
-                args=(K.DEMO, None),
+                on_click=_switch_demo,
+                args=(False,),
             )
+
+
+def _switch_demo(on: bool) -> None:
+    """Button callback: this session into or out of the demo. What the URL had open (a
+    conversation, a comparison, a studio run) belongs to the other database: it is closed."""
+    if on:
+        st.session_state[K.DEMO] = True
+    else:
+        st.session_state.pop(K.DEMO, None)
+    for opened in OPENED_BY_URL:
+        st.query_params.pop(opened, None)
