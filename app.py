@@ -16,7 +16,7 @@ from components.context import AppContext
 from components.errors import show_error
 from components.first_run import demo_banner, first_run_panel
 from components.sidebar import connection_panel, language_switch
-from demo import DemoProviders, demo_settings, demo_wanted, start_demo_providers
+from demo.mode import DemoProviders, demo_settings, demo_wanted, start_demo_providers
 from services.app_services import build_services
 from services.catalog import load_catalog
 from services.config_sources import SETTING_NAMES, read_environment

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from demo import DEMO_DATABASE_URL, DemoProviders, demo_database_url, demo_settings, demo_wanted
+from demo.mode import (
+    DEMO_DATABASE_URL,
+    DemoProviders,
+    demo_database_url,
+    demo_settings,
+    demo_wanted,
+)
 from demo.replies import demo_reply
 from services.images.translate import INSTRUCTION
 from services.settings import Mode, resolve_settings
