@@ -117,3 +117,20 @@ def test_run_with_demo_flag_has_the_banner_and_no_leave_button(no_keys, monkeypa
     assert not [b for b in at.button if b.key == "leave_demo"]
     at.switch_page("app_pages/studio.py").run()
     assert "Demo mode:" in texts(at)
+
+
+def test_a_key_taken_away_mid_conversation_stores_nothing_more(no_keys, fake_openai):
+    at = new_app().run()
+    at.sidebar.text_input(key="sidebar_openai_key").input(FAKE_KEY)
+    at.sidebar.text_input(key="sidebar_openai_base_url").input(fake_openai.base_url).run()
+    at.chat_input[0].set_value("first question").run()
+    assert [name for name, _ in bubbles(at)] == ["user", "assistant"]
+    at.sidebar.text_input(key="sidebar_openai_key").input("").run()
+    regen = next(b for b in at.button if b.key and b.key.startswith("regen_"))
+    regen.click().run()  # a turn asked for by a button, with no key to send it
+    assert not at.exception
+    assert "No OpenAI API key yet" in texts(at)
+    assert [name for name, _ in bubbles(at)] == ["user", "assistant"]
+    assert "reply #1: first question" in bubbles(at)[1][1]  # the answer is kept
+    assert len(fake_openai.chat_requests()) == 1
+    assert at.chat_input[0].proto.disabled
