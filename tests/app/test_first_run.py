@@ -8,6 +8,7 @@ import pytest
 from tests.app.conftest import new_app, person, shared_app
 from tests.app.test_chat_page import bubbles, texts
 from tests.fakes.openai_server import FAKE_KEY
+from tests.fakes.tutorial_model import PROMPT
 
 PAGES = ("app_pages/chat.py", "app_pages/studio.py", "app_pages/compare.py", "app_pages/gallery.py")
 PANEL = {
@@ -134,3 +135,19 @@ def test_a_key_taken_away_mid_conversation_stores_nothing_more(no_keys, fake_ope
     assert "reply #1: first question" in bubbles(at)[1][1]  # the answer is kept
     assert len(fake_openai.chat_requests()) == 1
     assert at.chat_input[0].proto.disabled
+
+
+@pytest.mark.parametrize(
+    ("idea", "first_words"),
+    [("Animals on Mars", "A shaggy six-legged animal"), ("화성의 동물", "붉은 모래 언덕")],
+)
+def test_the_demo_studio_answers_in_the_ideas_language(no_keys, monkeypatch, idea, first_words):
+    monkeypatch.setenv("CHATCANVAS_DEMO", "1")
+    at = new_app().run()
+    at.switch_page("app_pages/studio.py").run()
+    at.text_area(key="studio_idea").set_value(idea).run()
+    at.button(key="studio_run").click().run()
+    assert not at.exception, at.exception
+    run = at.query_params["run"]
+    assert at.text_area(key=f"studio_out_{run}_0").value.startswith(first_words)
+    assert at.text_area(key="studio_final_prompt").value == PROMPT
