@@ -10,6 +10,7 @@ keys and a database of the demo's own."""
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from services.settings import Mode, Secret, Settings
 DEMO_DATABASE_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'data' / 'demo.db'}"
 SQLITE_PREFIX = "sqlite:///"
 DEMO_FLAG = "CHATCANVAS_DEMO"  # set by `scripts/run.sh --demo`
+RECORDED = 50  # requests the fakes remember (tests read them; a demo runs for days)
 DEMO_SOURCE = "demo"  # where the keys "come from", for the connection panel
 
 
@@ -37,12 +39,14 @@ def start_demo_providers() -> DemoProviders:
     """Start the fake providers on 127.0.0.1 (ephemeral ports, daemon threads) and return
     where they listen. Paced like a real model, so streaming and progress are visible. Call it
     once per process (the web app caches it); the servers live until the process ends."""
-    karlo = FakeKarlo(latency=1.5).start()
+    karlo = FakeKarlo(latency=1.5, calls=deque(maxlen=RECORDED)).start()  # type: ignore[arg-type]
+    images = FakeOpenAIImages(latency=2.0, calls=deque(maxlen=RECORDED))  # type: ignore[arg-type]
     openai = FakeOpenAI(
         first_token_delay=0.4,
         token_delay=0.04,
         reply=demo_reply,
-        image_handler=FakeOpenAIImages(latency=2.0),
+        image_handler=images,
+        requests=deque(maxlen=RECORDED),  # type: ignore[arg-type]
     ).start()
     return DemoProviders(openai.base_url, karlo.base_url)
 
