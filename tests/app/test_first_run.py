@@ -7,6 +7,7 @@ import pytest
 
 from tests.app.conftest import new_app, person, shared_app
 from tests.app.test_chat_page import bubbles, texts
+from tests.app.test_shared_page import shared_conversation
 from tests.fakes.openai_server import FAKE_KEY
 from tests.fakes.tutorial_model import PROMPT
 
@@ -151,3 +152,19 @@ def test_the_demo_studio_answers_in_the_ideas_language(no_keys, monkeypatch, ide
     run = at.query_params["run"]
     assert at.text_area(key=f"studio_out_{run}_0").value.startswith(first_words)
     assert at.text_area(key="studio_final_prompt").value == PROMPT
+
+
+def test_a_kakao_key_alone_is_acknowledged(no_keys, monkeypatch):
+    monkeypatch.setenv("KAKAO_REST_API_KEY", "a-kakao-rest-api-key-0000")
+    at = new_app().run()
+    shown = texts(at)
+    assert "Welcome to ChatCanvas" in shown  # chat still needs the OpenAI key
+    assert "Your Kakao key is set already" in shown
+
+
+def test_a_share_link_reader_needs_no_key(no_keys):
+    at = new_app(token=shared_conversation())
+    at.switch_page("app_pages/shared.py").run()
+    assert not at.exception
+    assert "Imagine animals on Mars" in texts(at)
+    assert "Welcome to ChatCanvas" not in texts(at)
