@@ -14,7 +14,9 @@ from components.account import account_panel, refusal_page, return_to_destinatio
 from components.budget import budget_caption
 from components.context import AppContext
 from components.errors import show_error
+from components.first_run import demo_banner, first_run_panel
 from components.sidebar import connection_panel, language_switch
+from demo.mode import DemoProviders, demo_settings, demo_wanted, start_demo_providers
 from services.app_services import build_services
 from services.catalog import load_catalog
 from services.config_sources import SETTING_NAMES, read_environment
@@ -109,6 +111,12 @@ def auth_providers() -> list[str | None]:
 
 
 @st.cache_resource(show_spinner=False)
+def demo_providers() -> DemoProviders:
+    """A cache: the demo's fake providers, started once per process on ephemeral ports."""
+    return start_demo_providers()
+
+
+@st.cache_resource(show_spinner=False)
 def freeze_long_lived_objects() -> None:
     """Once per process, after the first whole run: Streamlit collects garbage across every
     generation after each run (runner.postScriptGC), and that pause, which holds every
@@ -119,6 +127,7 @@ def freeze_long_lived_objects() -> None:
 
 
 t = language_switch()
+environment = read_environment()
 settings = resolve_settings(
     sidebar={
         "OPENAI_API_KEY": st.session_state.get(K.SIDEBAR_OPENAI_KEY),
@@ -126,9 +135,12 @@ settings = resolve_settings(
         "KAKAO_REST_API_KEY": st.session_state.get(K.SIDEBAR_KAKAO_KEY),
     },
     secrets=read_secrets(),
-    environ=read_environment(),
+    environ=environment,
     mode=Mode.SHARED if auth_configured() else Mode.LOCAL,
 )
+demo_asked = demo_wanted(environment, bool(st.session_state.get(K.DEMO)))
+if demo_asked and settings.mode is Mode.LOCAL:  # never on a shared deployment
+    settings = demo_settings(settings, demo_providers())
 user = signed_in_user() if settings.mode is Mode.SHARED else None
 if settings.mode is Mode.SHARED and (user is None or not may_use(user, settings.access)):
     # Nothing of the app runs for this visitor: one page, no navigation, no stores. It answers
@@ -187,5 +199,11 @@ if user is not None:
     return_to_destination()
 connection_panel()
 budget_caption(services.budget, t)
+if settings.demo:
+    demo_banner(t, leavable=not demo_wanted(environment, False))
+elif demo_asked:  # asked for on a shared deployment
+    st.error(t("welcome.demo_shared_refused"), icon=":material/block:")
+if page.url_path != "shared":  # a share link's reader needs no key
+    first_run_panel(settings, t, demo_offered=settings.mode is Mode.LOCAL)
 page.run()
 freeze_long_lived_objects()

@@ -147,6 +147,8 @@ def begin_turn(
     before the stream opens is remembered for the message it concerns, and the page reruns."""
     store, turns = ctx.conversations, ctx.turns
     kind = action[0]
+    if not ctx.settings.openai_api_key:  # nothing is stored for a message that cannot be sent
+        return Turn(action, refused=ChatCanvasError(ErrorKind.NO_KEY))
     if kind in ("send", "edit"):
         try:
             check_user_text(action[1])
@@ -221,7 +223,7 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
     """The open conversation's totals and its newest messages (older ones on request)."""
     t = ctx.t
     if shown is None:
-        if not busy:
+        if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
             st.info(t("chat.welcome"))
         return
     totals = shown.totals
@@ -255,13 +257,27 @@ if conversation is not None:
     settle(conversation.id, cancel=bool(st.session_state.get("chat_stop")))
 load_conversation_settings(ctx, conversation)
 
-st.subheader(
+heading, new_chat = st.columns([4, 1], vertical_alignment="center")
+heading.subheader(
     escape_markdown(conversation.title) if conversation and conversation.title else t("chat.title")
 )
+if conversation is not None:  # on a phone the sidebar's "New chat" is out of sight
+    new_chat.button(
+        t("chat.new"),
+        key="chat_new_on_page",
+        icon=":material/add:",
+        on_click=open_conversation,
+        args=(None,),
+    )
 spec, options = settings_panel(ctx, conversation)
 # chat_input is pinned under the page wherever it is called: read it before drawing the rest
 action = st.session_state.pop(K.CHAT_ACTION, None)
-prompt = st.chat_input(t("chat.input_placeholder"), key="chat_input")
+has_key = bool(ctx.settings.openai_api_key)
+prompt = st.chat_input(
+    t("chat.input_placeholder") if has_key else t("welcome.chat_needs_key"),
+    key="chat_input",
+    disabled=not has_key,
+)
 if prompt is not None:
     action = ("send", prompt)
 shown = read_transcript(ctx, conversation)
@@ -269,8 +285,6 @@ turn = begin_turn(ctx, conversation, action, spec, options) if action is not Non
 try:
     conversation_list(ctx, conversation)
     share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
-    if not ctx.settings.openai_api_key:
-        show_error(ChatCanvasError(ErrorKind.NO_KEY), t)
     transcript(ctx, shown, busy=turn is not None)
     if turn is not None:
         show_turn(ctx, turn)

@@ -15,7 +15,7 @@ from components.model_picker import model_picker
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
-from services.errors import ChatCanvasError, ErrorKind
+from services.errors import ChatCanvasError
 from services.markdown_safety import escape_markdown
 from services.shares import ShareKind
 from services.storage.chains import ChainStore
@@ -226,8 +226,6 @@ run_history(ctx, chains, run)
 
 st.subheader(t("studio.title"))
 st.caption(t("studio.intro"))
-if not ctx.settings.openai_api_key:
-    show_error(ChatCanvasError(ErrorKind.NO_KEY), t)
 studio_tab, templates_tab = st.tabs([t("studio.run_tab"), t("studio.templates.title")])
 
 with studio_tab:

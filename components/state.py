@@ -9,6 +9,7 @@ APP_CONTEXT = "app_context"  # AppContext for this rerun: settings, translator, 
 SIGN_IN_RETURNED = "sign_in_returned"  # the address kept before sign-in was reopened (once)
 LANG = "lang"  # UI language widget ("en" | "ko")
 LANG_IN_URL = "lang_in_url"  # the URL keeps ?lang= (chosen here, or the link named it)
+DEMO = "demo"  # True: this session chose the demo on the first-run panel (local mode only)
 
 # owner: components/sidebar.py (connection panel); values live only in this browser session
 SIDEBAR_OPENAI_KEY = "sidebar_openai_key"

@@ -17,6 +17,7 @@ from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTING_NAMES = (
+    "CHATCANVAS_DEMO",  # `scripts/run.sh --demo`: the built-in fake providers (demo/)
     "OPENAI_API_KEY",
     "OPENAI_BASE_URL",
     "KAKAO_REST_API_KEY",

@@ -20,6 +20,11 @@ DEFAULT_DATABASE_URL = (
 DEFAULT_KARLO_BASE_URL = "https://api.kakaobrain.com"
 LOCAL_OWNER = "local"
 KEY_NAMES = ("OPENAI_API_KEY", "KAKAO_REST_API_KEY")
+# where a person makes each key (the first-run panel links to them)
+KEY_PAGES = {
+    "OPENAI_API_KEY": "https://platform.openai.com/api-keys",
+    "KAKAO_REST_API_KEY": "https://developers.kakao.com/console/app",
+}
 
 
 class Mode(StrEnum):
@@ -111,6 +116,8 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)
     # values that were set but not used, by where they were set (shown in the status panel)
     ignored: Mapping[str, str] = field(default_factory=dict)
+    # demo mode: keys and base URLs point at the built-in fake providers (demo/), own database
+    demo: bool = False
 
     def secrets(self) -> list[str]:
         """The raw secret strings, so error texts can be scrubbed of them."""

@@ -1,8 +1,7 @@
 """``chatcanvas studio "idea" [--chain NAME]``: each step streamed under its title, then the
 final prompt; stored like a studio run of the web app.
 
-The one module of the terminal app that touches the studio engine (services/prompt_chain.py,
-services/studio_runs.py), so a move of those modules changes imports here only."""
+The one module of the terminal app that touches the studio engine (services/studio/)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ def open_app(page, url: str) -> None:
 
 
 def new_chat(page) -> None:
-    page.get_by_role("button", name="New chat").click()
+    page.get_by_role("button", name="New chat").first.click()  # the sidebar's
     page.wait_for_selector("text=Start a conversation below", timeout=20_000)
 
 

@@ -53,7 +53,7 @@ def chat(page, text: str) -> str:
 
 
 def new_chat(page) -> None:
-    page.get_by_role("button", name="New chat").click()
+    page.get_by_role("button", name="New chat").first.click()  # the sidebar's
     page.wait_for_selector("text=Start a conversation below", timeout=LONG)
 
 

@@ -13,7 +13,7 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_DIRS = ("app.py", "app_pages", "components", "services", "chatcanvas")
+APP_DIRS = ("app.py", "app_pages", "components", "services", "chatcanvas", "demo")
 
 
 def _pins(path: Path) -> dict[str, str]:
@@ -39,7 +39,7 @@ def _imported_top_level() -> set[str]:
 
 
 def test_every_third_party_import_is_pinned():
-    local = {"app", "app_pages", "components", "services", "chatcanvas"}
+    local = {"app", "app_pages", "components", "services", "chatcanvas", "demo"}
     distributions = packages_distributions()
     pins = _pins(ROOT / "requirements.txt")
     missing = []

@@ -56,3 +56,13 @@ def test_the_terminal_app_never_imports_streamlit():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_demo_mode_never_imports_streamlit():
+    """demo/ starts servers and shapes settings; only app.py caches it for Streamlit."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sources("demo")
+        if STREAMLIT_IMPORT.search(path.read_text())
+    ]
+    assert offenders == []

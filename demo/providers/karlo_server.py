@@ -7,7 +7,7 @@ It validates the ``KakaoAK`` header and the parameters like the real API. Knobs:
 faults for the next N requests or until cleared, a trickle (the answer one byte at a time),
 and fixed image bytes (a crafted image such as a decompression bomb).
 
-Run standalone:  python -m tests.fakes.karlo_server --port 8766 --api-key fake-kakao-key
+Run standalone:  python -m demo.providers.karlo_server --port 8766 --api-key fake-kakao-key
 Then set KARLO_BASE_URL=http://127.0.0.1:8766 and KAKAO_REST_API_KEY=fake-kakao-key.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 
-from tests.fakes.http_fake import (
+from demo.providers.http_fake import (
     FakeHandler,
     FakeHTTPServer,
     FaultSwitch,

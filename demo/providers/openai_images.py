@@ -11,7 +11,7 @@ per model), a trickle (the answer, or a downloaded file, one byte at a time), fi
 empty_data, no_usage, echo_key, expired_url, endless_body, endless_download, redirect_url,
 foreign_url.
 
-Run standalone (chat + images):  python -m tests.fakes.openai_images --port 8765 --image-latency 1
+Run standalone (chat + images):  python -m demo.providers.openai_images --port 8765 --image-latency 1
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.http_fake import (
+from demo.providers.http_fake import (
     FakeHandler,
     FaultSwitch,
     QuietServer,
@@ -37,14 +37,10 @@ from tests.fakes.http_fake import (
     stop_server,
     trickled,
 )
-from tests.fakes.karlo_server import render_image
-from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
+from demo.providers.karlo_server import render_image
+from demo.providers.openai_image_rules import api_error, dalle_problem, gpt_problem
+from demo.providers.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
 
-GPT_PRESETS = ("1024x1024", "1536x1024", "1024x1536")
-DALLE_SIZES = {
-    "dall-e-2": ("256x256", "512x512", "1024x1024"),
-    "dall-e-3": ("1024x1024", "1792x1024", "1024x1792"),
-}
 # output image tokens for 1024x1024, per quality (scaled by area)
 OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 6240, "max": 8320}
 # echo_key: a 400 whose message repeats the request's Authorization header (a careless proxy)
@@ -64,35 +60,6 @@ FAULTS = {
     "redirect_url",
     "foreign_url",
 }
-
-
-def _error(
-    status: int,
-    message: str,
-    param: str | None,
-    code: str | None,
-    etype: str = "invalid_request_error",
-) -> tuple[int, dict]:
-    return status, {"error": {"message": message, "type": etype, "param": param, "code": code}}
-
-
-def _unsupported(param: str) -> tuple[int, dict]:
-    return _error(
-        400,
-        f"Unsupported parameter: '{param}' is not supported with this model.",
-        param,
-        "unsupported_parameter",
-    )
-
-
-def _invalid_value(param: str, value: object, supported: tuple[str, ...]) -> tuple[int, dict]:
-    listed = ", ".join(f"'{s}'" for s in supported[:-1]) + f", and '{supported[-1]}'"
-    return _error(
-        400,
-        f"Invalid value: '{value}'. Supported values are: {listed}.",
-        param,
-        "invalid_value",
-    )
 
 
 def family(model: str) -> str | None:
@@ -183,45 +150,41 @@ class FakeOpenAIImages:
         if fault == "echo_key":
             headers = fake.requests[-1].headers if fake.requests else {}
             auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
-            return _error(400, f"Malformed request sent with {auth}", None, None)
+            return api_error(400, f"Malformed request sent with {auth}", None, None)
         model = body.get("model")
         prompt = body.get("prompt")
         delay = self.latency_by_model.get(str(model), self.latency)
         if delay:
             time.sleep(delay)
         if not isinstance(prompt, str) or not prompt:
-            return _error(
+            return api_error(
                 400, "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter"
             )
         if not isinstance(model, str):
             # the SDK's fallback would be a retired model: the fake insists on an explicit one
-            return _error(
+            return api_error(
                 400, "Missing required parameter: 'model'.", "model", "missing_required_parameter"
             )
         kind = family(model)
         if kind is None:
-            return _error(
+            return api_error(
                 404,
                 f"The model '{model}' does not exist or you do not have access to it.",
                 None,
                 "model_not_found",
             )
-        problem = (
-            self._validate_gpt(body, model)
-            if kind == "gpt-image"
-            else self._validate_dalle(body, model)
-        )
+        problem = gpt_problem(body, model) if kind == "gpt-image" else dalle_problem(body, model)
         if problem is not None:
             return problem
         if any(word in prompt.lower() for word in self.trigger_words):
             if kind == "dall-e":
-                return _error(
+                return api_error(
                     400,
                     "Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.",
                     None,
                     "content_policy_violation",
                 )
-            return _error(
+            return api_error(
                 400,
                 f"Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID req_{uuid.uuid4().hex[:24]}.",
                 None,
@@ -233,79 +196,6 @@ class FakeOpenAIImages:
         return 200, self._dalle_result(body, fault)
 
     # -- GPT Image -----------------------------------------------------------------------
-    def _validate_gpt(self, body: dict, model: str) -> tuple[int, dict] | None:
-        for param in ("response_format", "style"):
-            if param in body:
-                return _unsupported(param)
-        n = body.get("n", 1)
-        if not isinstance(n, int) or n < 1:
-            return _error(
-                400,
-                f"Invalid 'n': integer below minimum value. Expected a value >= 1, but got {n} instead.",
-                "n",
-                "integer_below_min_value",
-            )
-        if n > 10:
-            return _error(
-                400,
-                f"Invalid 'n': integer above maximum value. Expected a value <= 10, but got {n} instead.",
-                "n",
-                "integer_above_max_value",
-            )
-        qualities = ("low", "medium", "high", "auto")
-        if model.startswith("gpt-image-2.5"):
-            qualities = ("low", "medium", "high", "xhigh", "max", "auto")
-        if body.get("quality", "auto") not in qualities:
-            return _invalid_value("quality", body.get("quality"), qualities)
-        formats = ("png", "webp", "jpeg")
-        fmt = body.get("output_format", "png")
-        if fmt not in formats:
-            return _invalid_value("output_format", fmt, formats)
-        if body.get("background", "auto") not in ("transparent", "opaque", "auto"):
-            return _invalid_value(
-                "background", body.get("background"), ("transparent", "opaque", "auto")
-            )
-        if body.get("background") == "transparent" and fmt == "jpeg":
-            return _error(
-                400,
-                "Transparent background is not supported for jpeg output format.",
-                "background",
-                "invalid_value",
-            )
-        if body.get("moderation", "auto") not in ("low", "auto"):
-            return _invalid_value("moderation", body.get("moderation"), ("low", "auto"))
-        size = body.get("size", "auto")
-        if size in (*GPT_PRESETS, "auto"):
-            return None
-        if not model.startswith("gpt-image-2"):
-            return _invalid_value("size", size, (*GPT_PRESETS, "auto"))
-        try:
-            width, height = (int(v) for v in str(size).lower().split("x"))
-        except ValueError:
-            return _error(400, f"Invalid size '{size}'. Use WIDTHxHEIGHT.", "size", "invalid_value")
-        if width % 16 or height % 16:
-            return _error(
-                400,
-                f"Invalid size '{size}'. Width and height must both be divisible by 16.",
-                "size",
-                "invalid_value",
-            )
-        if max(width, height) > 3 * min(width, height):
-            return _error(
-                400,
-                f"Invalid size '{size}'. The aspect ratio must be between 1:3 and 3:1.",
-                "size",
-                "invalid_value",
-            )
-        if max(width, height) > 3840 or width * height > 3840 * 2160:
-            return _error(
-                400,
-                f"Invalid size '{size}'. The maximum supported resolution is 3840x2160.",
-                "size",
-                "invalid_value",
-            )
-        return None
-
     def _gpt_result(self, body: dict, fault: str | None) -> dict:
         n = body.get("n", 1)
         size = body.get("size", "auto")
@@ -341,35 +231,6 @@ class FakeOpenAIImages:
         return payload
 
     # -- DALL·E --------------------------------------------------------------------------
-    def _validate_dalle(self, body: dict, model: str) -> tuple[int, dict] | None:
-        for param in ("output_format", "background", "moderation", "output_compression"):
-            if param in body:
-                return _unsupported(param)
-        sizes = DALLE_SIZES.get(model, DALLE_SIZES["dall-e-3"])
-        if body.get("size", "1024x1024") not in sizes:
-            return _invalid_value("size", body.get("size"), sizes)
-        n = body.get("n", 1)
-        max_n = 1 if model == "dall-e-3" else 10
-        if not isinstance(n, int) or not 1 <= n <= max_n:
-            return _error(
-                400,
-                f"Invalid 'n': must be between 1 and {max_n} for {model}.",
-                "n",
-                "invalid_value",
-            )
-        if body.get("response_format", "url") not in ("url", "b64_json"):
-            return _invalid_value(
-                "response_format", body.get("response_format"), ("url", "b64_json")
-            )
-        if model == "dall-e-3":
-            if body.get("quality", "standard") not in ("standard", "hd"):
-                return _invalid_value("quality", body.get("quality"), ("standard", "hd"))
-            if body.get("style", "vivid") not in ("vivid", "natural"):
-                return _invalid_value("style", body.get("style"), ("vivid", "natural"))
-        elif "style" in body:
-            return _unsupported("style")
-        return None
-
     def _dalle_result(self, body: dict, fault: str | None) -> dict:
         width, height = (int(v) for v in body.get("size", "1024x1024").split("x"))
         data = []

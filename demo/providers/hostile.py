@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-from tests.fakes.http_fake import FakeHandler
+from demo.providers.http_fake import FakeHandler
 
 # Faults (per endpoint) implemented here; see FakeOpenAI.set_fault.
 HOSTILE = {"trickle", "oversized", "redirect", "foreign_error", "long_error"}

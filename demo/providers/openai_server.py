@@ -1,0 +1,286 @@
+"""A fake OpenAI API on 127.0.0.1 for tests, benchmarks and offline demos.
+
+It speaks the real wire format (JSON bodies, SSE chunks ending in ``data: [DONE]``, the
+``{"error": {...}}`` body with OpenAI's own messages and codes) so the real openai SDK talks to
+it through ``base_url``. Knobs: latency (time to first token, per token), faults (per endpoint,
+for N requests or until cleared), and the models it lists (with ``shutdown_date``). It also
+validates like the real API: unknown model -> 404, ``max_tokens`` or a non-default
+``temperature`` on a reasoning model -> 400.
+
+Run standalone:  python -m demo.providers.openai_server --port 8765 --api-key sk-fake-local
+Control while running:  POST /_fake/fault {"name": "insufficient_quota", "endpoint": "chat"}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from demo.providers.hostile import (
+    HOSTILE,
+    send_hostile,
+    send_trickled_json,
+)
+from demo.providers.http_fake import (
+    FakeHandler,
+    FakeHTTPServer,
+    FaultSwitch,
+    RawBody,
+    send_raw,
+    serve_until_interrupted,
+)
+from demo.providers.openai_chat import ERRORS, answer_chat
+from demo.providers.openai_chat import count_tokens as count_tokens  # re-exported
+from demo.providers.openai_chat import split_tokens as split_tokens  # re-exported
+
+FAKE_KEY = "sk-fake-test-key-0000000000000000"
+
+
+@dataclass
+class FakeModel:
+    id: str
+    reasoning: bool = False
+    shutdown_date: str | None = None
+    context_window: int = 128_000
+    owned_by: str = "system"
+    kind: str = "chat"
+
+
+DEFAULT_MODELS = [
+    FakeModel("gpt-5.4-mini", reasoning=True, context_window=400_000),
+    FakeModel("gpt-5.4", reasoning=True, context_window=1_050_000),
+    FakeModel("gpt-5-mini", reasoning=True, shutdown_date="2026-12-11", context_window=400_000),
+    FakeModel("gpt-4o-mini", shutdown_date="2027-01-14"),
+    FakeModel("gpt-4.1-mini", shutdown_date="2027-01-14", context_window=1_047_576),
+    FakeModel("gpt-3.5-turbo", shutdown_date="2026-10-23", context_window=16_385),
+    FakeModel("text-embedding-3-small", kind="embedding"),
+    FakeModel("gpt-image-2", kind="image"),
+]
+
+# Faults that are not an error body: behaviours of the connection or the stream (and the
+# hostile ones of demo/providers/hostile.py: trickle, oversized, redirect, foreign_error, ...).
+BEHAVIOURS = {"timeout", "cut_stream", "no_finish", *HOSTILE}
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict | None
+
+
+def default_reply(messages: list[dict], model: str) -> str:
+    """A deterministic reply that shows what the model received."""
+    last_user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+    if isinstance(last_user, list):  # content parts
+        last_user = " ".join(p.get("text", "") for p in last_user if isinstance(p, dict))
+    return f"Fake {model} reply #{sum(1 for m in messages if m.get('role') == 'user')}: {last_user}"
+
+
+@dataclass
+class FakeOpenAI(FakeHTTPServer):
+    """Start with ``with FakeOpenAI() as fake:``; point the SDK at ``fake.base_url``."""
+
+    url_suffix = "/v1"
+
+    api_key: str = FAKE_KEY
+    models: list[FakeModel] = field(default_factory=lambda: list(DEFAULT_MODELS))
+    first_token_delay: float = 0.0
+    token_delay: float = 0.0
+    hang_seconds: float = 30.0
+    # the "trickle" fault: after ``trickle_after`` reply pieces, one byte every ``trickle_delay``
+    trickle_delay: float = 0.2
+    trickle_after: int = 2
+    reply: Callable[[list[dict], str], str] = default_reply
+    host: str = "127.0.0.1"
+    port: int = 0
+    requests: list[RecordedRequest] = field(default_factory=list)
+    image_handler: Callable[[FakeOpenAI, dict], tuple[int, dict | RawBody]] | None = None
+    _faults: FaultSwitch = field(default_factory=FaultSwitch)
+
+    # -- control -------------------------------------------------------------------------
+    def set_fault(
+        self, name: str | None, *, endpoint: str = "chat", times: int | None = None
+    ) -> None:
+        """Make the next ``times`` requests to ``endpoint`` (chat, models, images) fail with
+        ``name`` (a key of ERRORS or BEHAVIOURS); ``None`` clears it."""
+        if name is not None and name not in ERRORS and name not in BEHAVIOURS:
+            raise ValueError(f"unknown fault {name!r}")
+        self._faults.set(name, times, key=endpoint)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def take_fault(self, endpoint: str) -> str | None:
+        return self._faults.take(endpoint)
+
+    def chat_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith("/chat/completions")]
+
+    def model(self, model_id: str) -> FakeModel | None:
+        return next((m for m in self.models if m.id == model_id), None)
+
+
+class _Handler(FakeHandler):
+    server_fake: FakeOpenAI
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _read_json(self) -> dict | None:
+        length = int(self.headers.get("content-length") or 0)
+        if not length:
+            return None
+        raw = self.rfile.read(length)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+
+    def _send_json(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.send_header("x-request-id", f"req_{uuid.uuid4().hex[:24]}")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_error(self, fault: str) -> None:
+        status, error, headers = ERRORS[fault]
+        self._send_json(status, {"error": dict(error)}, headers)
+
+    def _authorized(self) -> bool:
+        expected = f"Bearer {self.server_fake.api_key}"
+        return self.headers.get("authorization") == expected
+
+    # -- routes --------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        fake = self.server_fake
+        fake.requests.append(RecordedRequest("GET", self.path, dict(self.headers), None))
+        if self.path.rstrip("/") != "/v1/models":
+            self._send_json(
+                404,
+                {
+                    "error": {
+                        "message": f"Invalid URL (GET {self.path})",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
+            return
+        fault = fake.take_fault("models")
+        if not self._authorized():
+            fault = "invalid_key"
+        if fault == "timeout":
+            time.sleep(fake.hang_seconds)
+            return
+        if fault in ERRORS:
+            self._send_error(fault)
+            return
+        data = [
+            {
+                "id": m.id,
+                "object": "model",
+                "created": 1_700_000_000,
+                "owned_by": m.owned_by,
+                "shutdown_date": m.shutdown_date,
+            }
+            for m in fake.models
+        ]
+        if fault == "trickle":
+            send_trickled_json(self, {"object": "list", "data": data}, fake.trickle_delay)
+        elif fault in HOSTILE:
+            send_hostile(self, fault, {"object": "list", "data": data})
+        else:
+            self._send_json(200, {"object": "list", "data": data})
+
+    def do_POST(self) -> None:
+        fake = self.server_fake
+        body = self._read_json()
+        fake.requests.append(RecordedRequest("POST", self.path, dict(self.headers), body))
+        path = self.path.rstrip("/")
+        if path == "/_fake/fault":
+            fake.set_fault(
+                (body or {}).get("name"),
+                endpoint=(body or {}).get("endpoint", "chat"),
+                times=(body or {}).get("times"),
+            )
+            self._send_json(200, {"ok": True})
+            return
+        if path == "/v1/chat/completions":
+            self._chat(body or {})
+            return
+        if path == "/v1/images/generations" and fake.image_handler is not None:
+            if not self._authorized():
+                self._send_error("invalid_key")
+                return
+            fault = fake.take_fault("images")
+            if fault in ERRORS:
+                self._send_error(fault)
+                return
+            status, payload = fake.image_handler(fake, body or {})
+            if isinstance(payload, RawBody):  # a trickle or an endless body
+                send_raw(self, status, payload)
+            else:
+                self._send_json(status, payload)
+            return
+        self._send_json(
+            404,
+            {
+                "error": {
+                    "message": f"Invalid URL (POST {self.path})",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+        )
+
+    def _invalid(
+        self, message: str, param: str | None, code: str | None, status: int = 400
+    ) -> None:
+        self._send_json(
+            status,
+            {
+                "error": {
+                    "message": message,
+                    "type": "invalid_request_error",
+                    "param": param,
+                    "code": code,
+                }
+            },
+        )
+
+    def _chat(self, body: dict) -> None:
+        answer_chat(self, body)
+
+
+FakeOpenAI.handler = _Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--api-key", default=FAKE_KEY)
+    parser.add_argument("--first-token-delay", type=float, default=0.3)
+    parser.add_argument("--token-delay", type=float, default=0.05)
+    args = parser.parse_args()
+    fake = FakeOpenAI(
+        api_key=args.api_key,
+        port=args.port,
+        first_token_delay=args.first_token_delay,
+        token_delay=args.token_delay,
+    )
+    serve_until_interrupted(fake, "fake OpenAI API")
+
+
+if __name__ == "__main__":
+    main()
