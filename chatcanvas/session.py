@@ -12,6 +12,7 @@ from functools import cached_property
 
 from rich.console import Console
 
+from chatcanvas.render import printable
 from services.app_services import Services, build_services
 from services.catalog import Catalog, load_catalog
 from services.config_sources import read_environment, read_secrets_files
@@ -86,23 +87,31 @@ class Session:
     def note(self, key: str, **values: object) -> None:
         """A line for the person (on standard error, so standard output stays the answer)."""
         self.err.print(
-            self.t(key, **values), style="dim", markup=False, highlight=False, soft_wrap=True
+            printable(self.t(key, **values)),
+            style="dim",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
 
     def warn(self, text: str) -> None:
-        self.err.print(text, style="yellow", markup=False, highlight=False, soft_wrap=True)
+        self.err.print(
+            printable(text), style="yellow", markup=False, highlight=False, soft_wrap=True
+        )
 
     def report(self, err: ChatCanvasError) -> None:
         """The web app's sentence for ``err``, then the provider's own (scrubbed) words."""
         self.err.print(
-            error_text(err, self.t, zone=local_zone()),
+            printable(error_text(err, self.t, zone=local_zone())),
             style="bold red",
             markup=False,
             highlight=False,
             soft_wrap=True,
         )
-        if err.detail:
-            self.err.print(err.detail, style="dim", markup=False, highlight=False, soft_wrap=True)
+        if err.detail:  # a provider's words: no escape sequence reaches the terminal
+            self.err.print(
+                printable(err.detail), style="dim", markup=False, highlight=False, soft_wrap=True
+            )
 
 
 class Refusal(Exception):

@@ -15,7 +15,7 @@ from rich.table import Table
 from chatcanvas.main import EXIT_ERROR, EXIT_INTERRUPTED
 from chatcanvas.render import printable
 from chatcanvas.session import WEB_APP_URL, Refusal, Session
-from services.comparison import ComparisonSpec, LaneSpec
+from services.comparison import ComparisonResult, ComparisonSpec, LaneSpec
 from services.errors import ChatCanvasError
 from services.gallery_export import write_pngs
 from services.images import PROVIDERS, english_only, karlo_prompt_problems
@@ -50,7 +50,7 @@ def english_prompt(session: Session, prompt: str, lanes: tuple[LaneSpec, ...]) -
 
 def run_with_progress(
     session: Session, spec: ComparisonSpec
-) -> tuple[CompareRun, dict[int, ChatCanvasError]]:
+) -> tuple[ComparisonResult, dict[int, ChatCanvasError]]:
     """Run ``spec`` with a progress line per lane that ends in its outcome; returns the
     stored run and the failed lanes' errors by lane index. Ctrl-C waits for the lanes already
     sent (they are paid for and stored as they end), says where they are, and exits 130."""
@@ -82,7 +82,26 @@ def run_with_progress(
             if started:
                 session.warn(t("cli.compare.stopped", url=browser_url(started[0])))
             raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-    return result.run, errors
+    return result, errors
+
+
+def keep_unsaved(session: Session, result: ComparisonResult, out: Path | None) -> bool:
+    """Images the database refused (paid for all the same) go to files: into ``--out``, or a
+    folder of their own; True when there were any."""
+    if not result.unsaved:
+        return False
+    folder = out or Path(f"chatcanvas-unsaved-{result.run.id[:8]}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for lane in result.unsaved.values():
+        if isinstance(lane.outcome, ChatCanvasError):
+            continue
+        for n, image in enumerate(lane.outcome.images, 1):
+            extension = image.mime_type.rpartition("/")[2] or "png"
+            path = folder / f"unsaved_lane{lane.index + 1}_{n}.{extension}"
+            path.write_bytes(image.data)
+            session.out.print(str(path), markup=False, highlight=False, soft_wrap=True)
+    session.warn(session.t("cli.compare.unsaved", path=folder))
+    return True
 
 
 def browser_url(run_id: str) -> str:
@@ -96,13 +115,13 @@ def report_failures(session: Session, run: CompareRun, errors: dict[int, ChatCan
         if err is not None:
             session.err.print(
                 f"{title(session.t, lane.index, lane.provider, lane.model)}: "
-                + _escape(image_error_text(err, session.t)),
+                + _escape(printable(image_error_text(err, session.t))),
                 style="bold red",
                 highlight=False,
                 soft_wrap=True,
             )
             if err.detail:
-                session.err.print(err.detail, style="dim", markup=False, soft_wrap=True)
+                session.err.print(printable(err.detail), style="dim", markup=False, soft_wrap=True)
 
 
 def title(t, index: int, provider: str, model: str) -> str:
@@ -169,11 +188,14 @@ def command(t) -> click.Command:
             negative_prompt=negative.strip(),
             english_prompt=english_prompt(session, prompt, specs),
         )
-        run, errors = run_with_progress(session, spec)
+        result, errors = run_with_progress(session, spec)
+        run = result.run
         session.out.print(summary(session, run))
         report_failures(session, run, errors)
         if out is not None:
             write_images(session, run, out)
+        if keep_unsaved(session, result, out):
+            ctx.exit(EXIT_ERROR)
         session.note("cli.compare.browser", url=browser_url(run.id))
         if errors or not all(lane.ok for lane in run.lanes):
             ctx.exit(EXIT_ERROR)

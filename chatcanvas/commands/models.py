@@ -7,7 +7,9 @@ from datetime import date
 
 import click
 from rich.table import Table
+from rich.text import Text
 
+from chatcanvas.render import printable
 from chatcanvas.session import Session
 from services.catalog import LiveModel, ModelSpec, Status
 from services.errors import ChatCanvasError
@@ -41,7 +43,14 @@ def table(session: Session, kind: str, specs: list[ModelSpec], today: date) -> T
         style = {Status.RETIRING: "yellow", Status.RETIRED: "dim"}.get(status)
         shutdown = spec.shutdown_date.isoformat() if spec.shutdown_date else "-"
         context = f"{spec.context_window:,}" if spec.context_window else "-"
-        row = (spec.id, t(f"cli.models.status.{status}"), shutdown, *price(spec), context)
+        # a model id comes from the server: plain text, never markup or escape sequences
+        row = (
+            Text(printable(spec.id)),
+            t(f"cli.models.status.{status}"),
+            shutdown,
+            *price(spec),
+            context,
+        )
         grid.add_row(*row, style=style)
     return grid
 

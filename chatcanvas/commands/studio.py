@@ -6,6 +6,7 @@ The one module of the terminal app that touches the studio engine (services/stud
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
 from chatcanvas.main import EXIT_ERROR, EXIT_INTERRUPTED
 from chatcanvas.render import printable, stream_text
@@ -38,7 +39,7 @@ def run_steps(session: Session, run: ChainRun) -> bool:
     streaming = StreamingRun(services.chain_engine, services.chains, run, 0)
     try:
         for step in streaming:
-            session.out.rule(printable(label(step.name, t)), align="left")
+            session.out.rule(escape(printable(label(step.name, t))), align="left")
             stream_text(session.out, step)
     except KeyboardInterrupt:
         return True

@@ -125,3 +125,34 @@ def test_no_key_is_needed_for_what_reads_the_database(fake, tmp_path):
     terminal = Terminal(terminal_env(tmp_path, OPENAI_API_KEY=None), tmp_path)
     assert terminal.invoke("costs").exit_code == 0
     assert FAKE_KEY not in terminal.invoke("costs").output
+
+
+# -- nothing from outside drives the terminal ------------------------------------------------
+HOSTILE = "gpt-x\x1b]0;PWNED\x07\x1b[2J[bold]"
+
+
+def test_a_hostile_model_id_reaches_the_terminal_as_plain_text(terminal, fake):
+    from tests.fakes.openai_server import FakeModel
+
+    fake.models.append(FakeModel(id=HOSTILE))
+    try:
+        result = terminal.invoke("models")
+    finally:
+        fake.models.pop()
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "gpt-x" in result.stdout  # shown (the cell may wrap), inert
+
+
+def test_a_hostile_error_detail_reaches_the_terminal_as_plain_text():
+    from rich.console import Console
+
+    from chatcanvas.session import Session
+    from services.errors import ChatCanvasError
+
+    err = io.StringIO()
+    session = Session(Translator("en"), err=Console(file=err, force_terminal=True))
+    session.report(ChatCanvasError(ErrorKind.BAD_REQUEST, f"bad {HOSTILE}"))
+    session.warn(f"title {HOSTILE}")
+    assert "PWNED" in err.getvalue() and "\x1b]0;" not in err.getvalue()
+    assert "\x1b[2J" not in err.getvalue()

@@ -138,3 +138,21 @@ def test_a_terminal_comparison_is_in_the_web_apps_gallery_with_its_lineage(
     opened[0].click().run()
     shown = "\n".join(str(e.value) for e in (*at.markdown, *at.caption))
     assert "A heron at dawn" in shown and "Comparison run" in shown  # the lineage view
+
+
+def test_images_the_database_refuses_are_written_to_files(images_terminal, tmp_path, monkeypatch):
+    """They are paid for: a lane the store cannot save ends up on disk, said so, exit 1."""
+    from sqlalchemy.exc import OperationalError
+
+    from services.storage.images import ImageStore
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(ImageStore, "save_lane", refuse)
+    out = tmp_path / "kept"
+    result = images_terminal.invoke("compare", "A lighthouse", "--lane", "karlo", "--out", str(out))
+    assert result.exit_code == 1
+    files = list(out.glob("unsaved_lane1_*"))
+    assert len(files) == 1 and files[0].read_bytes()[:4] == b"RIFF"  # Karlo answers WebP
+    assert "not in the gallery" in result.stderr and no_traceback(result.output)
