@@ -5,6 +5,11 @@ Persistence rule: the user's message is committed before the call; the reply get
 soon as the stream opens (status ``incomplete``), its text is saved while it streams, and its
 final status, usage and cost are written when it ends. A crash loses at most the last second
 of the reply in flight, and what is kept is marked incomplete.
+
+The web app streams a reply on a background writer (:meth:`PendingReply.in_background`), not on
+the page's script thread: Streamlit interrupts a script run on every rerun (another page, another
+conversation, a reload), and the reply must go on until it ends or the user presses Stop. A page
+run draws it with :func:`live_reply` and :meth:`PendingReply.follow`.
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ def settle(conversation_id: str, *, cancel: bool = False, timeout: float = 10.0)
     return _replies.settle(conversation_id, cancel=cancel, timeout=timeout)
 
 
+def live_reply(conversation_id: str) -> PendingReply | None:
+    """The reply of this conversation being written in this process now, if any."""
+    item = _replies.get(conversation_id)
+    return item if isinstance(item, PendingReply) else None
+
+
 @dataclass
 class PendingReply:
     """A reply being streamed into its stored row. Iterate for deltas, then call finish()."""
@@ -61,6 +72,37 @@ class PendingReply:
         """Stop receiving (from any thread): the stream ends and finish() records 'stopped'."""
         self.cancelled = True
         self.stream.close()
+
+    @property
+    def text(self) -> str:
+        """What has arrived so far."""
+        return self.stream.text
+
+    def in_background(self) -> PendingReply:
+        """Stream the rest on a writer thread that stores it and finishes it, whoever watches:
+        only :meth:`cancel` (Stop) ends it early. Deadlines and size caps are the stream's."""
+        threading.Thread(target=self._write_all, name=f"reply-{self.row.id}", daemon=True).start()
+        return self
+
+    def _write_all(self) -> None:
+        try:
+            for _ in self:
+                pass
+        finally:
+            self.finish()
+
+    def follow(self, every: float = 0.05) -> Iterator[str]:
+        """The text as it grows, in pieces, until the writer has stored the reply (for a
+        reader on another thread while :meth:`in_background` writes)."""
+        seen = 0
+        while True:
+            finished = self.done.wait(every)
+            text = self.stream.text
+            if len(text) > seen:
+                yield text[seen:]
+                seen = len(text)
+            if finished:
+                return
 
     def __iter__(self) -> Iterator[str]:
         for delta in self.stream:

@@ -112,6 +112,34 @@ def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
         fake_openai.token_delay = 0.08
 
 
+def test_leaving_mid_answer_does_not_stop_it(page, running_app, fake_openai):
+    """Another conversation, another page, a reload while a reply streams: the reply goes on
+    in the background and is whole, not "stopped", when the user comes back."""
+    open_app(page, running_app.url)
+    new_chat(page)
+    fake_openai.token_delay = 0.15
+    try:
+        send(page, " ".join(f"word{i}" for i in range(60)))
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word2')",
+            timeout=20_000,
+        )
+        page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
+        conversation_url = page.url
+        new_chat(page)  # another conversation
+        page.goto(running_app.url + "compare")  # another page
+        page.wait_for_load_state()
+        open_app(page, conversation_url)  # back (a reload): it is still being written
+        page.wait_for_selector(f"{ASSISTANT} >> text=word59", timeout=60_000)
+        page.wait_for_selector("text=to first token", timeout=30_000)  # stored, complete
+        page.reload()
+        page.wait_for_selector(f"{ASSISTANT} >> text=word59", timeout=30_000)
+        assert "stopped" not in page.locator(ASSISTANT).last.inner_text()
+        assert "incomplete" not in page.locator(ASSISTANT).last.inner_text().lower()
+    finally:
+        fake_openai.token_delay = 0.08
+
+
 def test_a_model_id_typed_in_the_picker_is_used(page, running_app, fake_openai):
     """An id in no list (a model only your own server knows) can be typed and is sent."""
     open_app(page, running_app.url)

@@ -8,7 +8,7 @@ import pytest
 
 from services.catalog import Catalog
 from services.chat import ChatMessage, ChatOptions, ChatService
-from services.chat_turns import ChatTurns, PendingReply
+from services.chat_turns import ChatTurns, PendingReply, live_reply, settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.storage import ConversationStore
 from services.storage.conversation_files import export_json, export_markdown, import_json
@@ -383,6 +383,44 @@ def test_stop_mid_stream_stores_stopped_with_the_partial_text(turns, store, fake
     assert final.completion_tokens is None and final.cost_usd is None
     deltas.close()
     assert store.messages(conv.id)[-1] == final
+
+
+def test_a_reply_in_the_background_is_complete_though_nobody_reads_it(turns, store, fake):
+    """The page that started the reply is left (another page, another conversation, a
+    reload): the writer goes on, and a later run finds the whole reply stored complete."""
+    fake.token_delay = 0.01
+    conv = store.create()
+    pending = turns.send(conv, LONG_QUESTION, MODEL, OPTS).in_background()
+    assert live_reply(conv.id) is pending  # a page run coming back can follow it
+    assert pending.done.wait(30)
+    final = store.messages(conv.id)[-1]
+    assert final.content == f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
+    assert final.status == "complete" and final.completion_tokens
+    assert live_reply(conv.id) is None
+
+
+def test_following_a_background_reply_gives_the_whole_text(turns, store, fake):
+    fake.token_delay = 0.01
+    conv = store.create()
+    pending = turns.send(conv, LONG_QUESTION, MODEL, OPTS).in_background()
+    first = next(pending.follow())  # a reader that came back mid-stream
+    rest = "".join(live_reply(conv.id).follow()) if live_reply(conv.id) else ""
+    full = f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
+    assert first and full.startswith(first)
+    assert rest == "" or full.endswith(rest)
+    assert store.messages(conv.id)[-1].content == full
+
+
+def test_only_stop_ends_a_background_reply(turns, store, fake):
+    fake.token_delay = 0.05
+    conv = store.create()
+    pending = turns.send(conv, LONG_QUESTION, MODEL, OPTS).in_background()
+    next(pending.follow())
+    assert settle(conv.id, cancel=True)
+    final = store.messages(conv.id)[-1]
+    full = f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
+    assert final.status == "stopped"
+    assert final.content and full.startswith(final.content) and final.content != full
 
 
 def test_stop_after_the_reply_completed_is_still_complete(turns, store):
