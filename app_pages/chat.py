@@ -203,6 +203,7 @@ class Shown:
     totals: ConversationTotals
     messages: list[StoredMessage]
     shown: int
+    versions: list[int]  # the last reply's versions, oldest first
 
 
 def read_transcript(
@@ -216,7 +217,8 @@ def read_transcript(
     messages = ctx.conversations.messages(conversation.id, last=shown)
     if live is not None:
         messages = [m for m in messages if m.id != live.row.id]
-    return Shown(totals, messages, shown)
+    versions = [m.id for m in ctx.turns.versions(conversation)]
+    return Shown(totals, messages, shown, versions)
 
 
 def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
@@ -245,7 +247,7 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
     ):
         st.session_state[K.CHAT_SHOWN] = shown.shown + PAGE
         st.rerun()
-    render_transcript(ctx, shown.messages, busy=busy)
+    render_transcript(ctx, shown.messages, busy=busy, versions=shown.versions)
 
 
 ctx = app_context()
@@ -265,6 +267,9 @@ action = st.session_state.pop(K.CHAT_ACTION, None)
 prompt = st.chat_input(t("chat.input_placeholder"), key="chat_input")
 if prompt is not None:
     action = ("send", prompt)
+if action is not None and action[0] == "version" and conversation is not None:
+    ctx.turns.show_version(conversation, action[1])  # flip to an earlier or later version
+    action = None
 # A reply still being written (this session left and came back, or another tab): follow it.
 live = live_reply(conversation.id) if conversation is not None else None
 if live is not None and action is not None:

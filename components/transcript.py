@@ -72,9 +72,16 @@ def _failed_user_message(ctx: AppContext, m: StoredMessage) -> None:
         st.rerun()
 
 
-def render_transcript(ctx: AppContext, messages: list[StoredMessage], *, busy: bool) -> None:
+def render_transcript(
+    ctx: AppContext,
+    messages: list[StoredMessage],
+    *,
+    busy: bool,
+    versions: list[int] | None = None,
+) -> None:
     """Draw ``messages``; the last user and assistant messages get their actions unless a
-    reply is being produced (``busy``)."""
+    reply is being produced (``busy``). ``versions``: the ids of the last reply's versions
+    (regenerated ones kept), oldest first, to flip between."""
     last_user_id = next((m.id for m in reversed(messages) if m.role == "user"), None)
     last_id = messages[-1].id if messages else None
     for m in messages:
@@ -90,7 +97,7 @@ def render_transcript(ctx: AppContext, messages: list[StoredMessage], *, busy: b
             if busy:
                 continue
             if m.role == "assistant" and m.id == last_id:
-                _assistant_actions(ctx, m)
+                _assistant_actions(ctx, m, versions or [])
             elif m.role == "user" and m.id == last_user_id:
                 _edit_button(ctx, m)
 
@@ -101,12 +108,15 @@ def _edit_button(ctx: AppContext, m: StoredMessage) -> None:
         st.rerun()
 
 
-def _assistant_actions(ctx: AppContext, m: StoredMessage) -> None:
+def _assistant_actions(ctx: AppContext, m: StoredMessage, versions: list[int]) -> None:
     t = ctx.t
     remembered = st.session_state.get(K.CHAT_ERROR) or {}
     if remembered.get("message_id") == m.id:  # a regenerate that could not start
         show_error(remembered["error"], t)
-    left, right = st.columns([1, 1, 4])[:2]
+    left, right, pager = st.columns([1, 1, 2, 2])[:3]
+    if len(versions) > 1 and m.id in versions:
+        with pager:
+            _version_pager(ctx, versions, versions.index(m.id))
     with left:
         if st.button(t("chat.regenerate"), key=f"regen_{m.id}", icon=":material/refresh:"):
             st.session_state[K.CHAT_ACTION] = ("regenerate",)
@@ -116,6 +126,29 @@ def _assistant_actions(ctx: AppContext, m: StoredMessage) -> None:
         st.popover(t("chat.copy"), help=t("chat.copy_help"), icon=":material/content_copy:"),
     ):
         st.code(m.content, language=None, wrap_lines=True)
+
+
+def _version_pager(ctx: AppContext, versions: list[int], shown: int) -> None:
+    """‹ 2 / 3 ›: flip between the versions of the last reply."""
+    t = ctx.t
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        if st.button(
+            ":material/chevron_left:",
+            key="chat_version_previous",
+            help=t("chat.previous_version"),
+            disabled=shown == 0,
+        ):
+            st.session_state[K.CHAT_ACTION] = ("version", versions[shown - 1])
+            st.rerun()
+        st.markdown(t("chat.version", n=shown + 1, count=len(versions)))
+        if st.button(
+            ":material/chevron_right:",
+            key="chat_version_next",
+            help=t("chat.next_version"),
+            disabled=shown == len(versions) - 1,
+        ):
+            st.session_state[K.CHAT_ACTION] = ("version", versions[shown + 1])
+            st.rerun()
 
 
 def _edit_box(ctx: AppContext, m: StoredMessage) -> None:

@@ -29,7 +29,7 @@ from services.chat import (
 )
 from services.errors import ChatCanvasError, ErrorKind
 from services.in_flight import InFlight
-from services.storage import Conversation, ConversationStore, StoredMessage
+from services.storage import Conversation, ConversationStore, StoredMessage, reply_versions
 from services.storage.conversations import MessageStatus, auto_title
 
 SAVE_EVERY_SECONDS = 1.0
@@ -198,8 +198,9 @@ class ChatTurns:
         *,
         replacing: bool,
     ) -> PendingReply:
-        """Open a reply to ``user_msg``. ``replacing``: the replies after it are deleted only
-        once the new stream has opened, so a failed regenerate keeps the old answer."""
+        """Open a reply to ``user_msg``. ``replacing``: the replies after it become earlier
+        versions (kept, hidden) only once the new stream has opened, so a failed regenerate
+        shows the old answer still."""
         messages = self.api_messages(conversation, through=user_msg.id)
         try:
             estimate = context_warning(self.chat.catalog.spec(model), messages)
@@ -215,9 +216,8 @@ class ChatTurns:
             raise
         if replacing:
             after = self.store.messages(conversation.id, last=20)
-            later = [m for m in after if m.id > user_msg.id]
-            if later:
-                self.store.delete_messages_from(conversation.id, later[0].id)
+            later = [m.id for m in after if m.id > user_msg.id]
+            reply_versions.hide(self.store, user_msg.id, later)
         if user_msg.status != MessageStatus.COMPLETE:
             self.store.update_message(user_msg.id, status=MessageStatus.COMPLETE, error_kind=None)
         row = self.store.add_message(
@@ -233,6 +233,20 @@ class ChatTurns:
         return self._answer(
             conversation, self._last_user(conversation), model, options, replacing=True
         )
+
+    def versions(self, conversation: Conversation) -> list[StoredMessage]:
+        """The versions of the last reply, oldest first (more than one once regenerated;
+        none before the first question)."""
+        users = [m for m in self.store.messages(conversation.id, last=20) if m.role == "user"]
+        if not users:
+            return []
+        return reply_versions.versions(self.store, conversation.id, users[-1].id)
+
+    def show_version(self, conversation: Conversation, message_id: int) -> bool:
+        """Show that version of the last reply instead of the one shown (what the model is
+        sent next follows what is shown)."""
+        last = self._last_user(conversation)
+        return reply_versions.show(self.store, conversation.id, last.id, message_id)
 
     def edit_last(
         self, conversation: Conversation, text: str, model: str, options: ChatOptions

@@ -272,3 +272,26 @@ def test_chat_settings_survive_a_visit_to_another_page(app, fake_openai):
     assert app.text_area(key="chat_system_prompt").value == "You are a pirate."
     send(app, "hello")
     assert fake_openai.chat_requests()[-1].body["messages"][0]["content"] == "You are a pirate."
+
+
+def last_reply(at) -> str:
+    """The text of the last reply (its first block; its actions follow)."""
+    return str(at.chat_message[-1].markdown[0].value)
+
+
+def test_regenerate_keeps_earlier_versions_to_flip_between(app, fake_openai):
+    answers = iter(["first answer", "second answer"])
+    fake_openai.reply = lambda messages, model: next(answers)
+    send(app, "a question")
+    next(b for b in app.button if b.key and b.key.startswith("regen_")).click().run()
+    assert last_reply(app) == "second answer"
+    assert "2 / 2" in texts(app)
+    assert app.button(key="chat_version_next").disabled
+    app.button(key="chat_version_previous").click().run()
+    assert last_reply(app) == "first answer"
+    assert "1 / 2" in texts(app) and len(app.chat_message) == 2
+    assert len(fake_openai.chat_requests()) == 2  # flipping sends nothing
+    app.button(key="chat_version_next").click().run()
+    assert last_reply(app) == "second answer"
+    reopened = new_app(c=app.query_params["c"]).run()
+    assert last_reply(reopened) == "second answer" and "2 / 2" in texts(reopened)

@@ -327,6 +327,40 @@ def test_edit_last_replaces_the_last_question_and_what_followed(turns, store, fa
     assert store.get(conv.id).title == "q1"
 
 
+def test_regenerate_keeps_earlier_versions_to_flip_between(turns, store, fake):
+    counter = itertools.count(1)
+    fake.reply = lambda messages, model: f"answer {next(counter)}"
+    conv = store.create()
+    send(turns, conv, "q1")
+    run(turns.regenerate(conv, MODEL, OPTS))
+    run(turns.regenerate(conv, MODEL, OPTS))
+    assert [m.content for m in turns.versions(conv)] == ["answer 1", "answer 2", "answer 3"]
+    assert roles(store, conv) == [("user", "q1", "complete"), ("assistant", "answer 3", "complete")]
+    assert store.totals(conv.id).messages == 2
+    costs = [m.cost_usd for m in turns.versions(conv)]
+    assert store.totals(conv.id).cost_usd == pytest.approx(sum(costs))  # replaced, still paid
+
+    first = turns.versions(conv)[0]
+    assert turns.show_version(conv, first.id)
+    assert roles(store, conv)[-1] == ("assistant", "answer 1", "complete")
+    assert len(turns.versions(conv)) == 3
+    send(turns, conv, "q2")  # the model sees the version shown
+    assert [m["content"] for m in sent_messages(fake)] == ["q1", "answer 1", "q2"]
+    assert not turns.show_version(conv, first.id)  # not a version of the last reply any more
+
+    turns.edit_last(store.get(conv.id), "q2 again", MODEL, OPTS).finish()
+    assert [m.content for m in store.messages(conv.id)][:2] == ["q1", "answer 1"]
+
+
+def test_edit_and_resend_drops_the_versions_of_the_reply_it_replaces(turns, store, fake):
+    conv = store.create()
+    send(turns, conv, "q1")
+    run(turns.regenerate(conv, MODEL, OPTS))
+    run(turns.edit_last(store.get(conv.id), "q1 fixed", MODEL, OPTS))
+    assert len(turns.versions(conv)) == 1
+    assert [m.role for m in store.messages(conv.id)] == ["user", "assistant"]
+
+
 def test_edit_last_with_empty_text_changes_nothing(turns, store, fake):
     conv = store.create()
     send(turns, conv, "q1")

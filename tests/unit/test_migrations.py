@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -88,17 +89,31 @@ def fill(db: Database, engine) -> dict[str, str]:
     return ids
 
 
-def every_row(engine) -> dict[str, list[tuple]]:
-    """Every row of every table the database has (an old one lacks the newer tables)."""
-    present = set(inspect(engine).get_table_names())
+def column_names(engine) -> dict[str, list[str]]:
+    """The columns each table of the database has now."""
+    inspector = inspect(engine)
+    return {
+        name: [c["name"] for c in inspector.get_columns(name)]
+        for name in inspector.get_table_names()
+    }
+
+
+def every_row(engine, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table the database has (an old one lacks the newer tables and
+    columns), in the columns ``columns`` names (default: those it has)."""
+    columns = columns or column_names(engine)
     with engine.connect() as connection:
         return {
             table.name: [
                 tuple(row)
-                for row in connection.execute(select(table).order_by(*table.primary_key.columns))
+                for row in connection.execute(
+                    select(*(table.c[c] for c in columns[table.name])).order_by(
+                        *table.primary_key.columns
+                    )
+                )
             ]
             for table in Base.metadata.sorted_tables
-            if table.name in present
+            if table.name in columns
         }
 
 
@@ -106,6 +121,7 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
     build_pre_migration_database(empty_url)
     old = Database(empty_url, migrate=False)
     ids = fill(old, engine)
+    old_columns = column_names(old.engine)
     before = every_row(old.engine)
     assert "alembic_version" not in inspect(old.engine).get_table_names()
     assert all(before[name] for name in before), "every table has rows to lose"
@@ -113,8 +129,8 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
 
     db = open_database(empty_url)  # what the app does on start
     assert revision_of(db.engine) == head_revision()
+    assert every_row(db.engine, old_columns) == before
     after = every_row(db.engine)
-    assert {name: after[name] for name in before} == before
     assert all(not rows for name, rows in after.items() if name not in before)  # new tables
     assert schema_differences(db.engine) == []
     conv, template, run, compare = ids["local"]
@@ -124,6 +140,40 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
     assert ChainStore(db, "local").get_run(run).idea == "a fox"
     assert str(ImageStore(db, "local").get_run(compare).outcome) == "lane:1"
     db.engine.dispose()
+
+
+def test_messages_stored_before_0004_stay_shown_and_counted(empty_url):
+    """0004 adds messages.hidden_in (earlier versions of a regenerated reply): every message
+    stored before it is a shown one, counted once."""
+    engine = create_database_engine(empty_url)
+    upgrade(engine, "0003")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO conversations (id, owner_id, title, system_prompt, params,"
+                " created_at, updated_at) VALUES ('c1', 'local', 't', '', '{}', :now, :now)"
+            ),
+            {"now": datetime(2026, 11, 1, 10)},
+        )
+        for role, content, cost in (("user", "hi", None), ("assistant", "hello", 0.01)):
+            connection.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, owner_id, role, content, status,"
+                    " cost_usd, created_at) VALUES ('c1', 'local', :role, :content,"
+                    " 'complete', :cost, :now)"
+                ),
+                {"role": role, "content": content, "cost": cost, "now": datetime(2026, 11, 1, 10)},
+            )
+    engine.dispose()
+    db = open_database(empty_url)
+    try:
+        assert revision_of(db.engine) == head_revision() >= "0004"
+        chats = ConversationStore(db, "local")
+        assert [m.content for m in chats.messages("c1")] == ["hi", "hello"]
+        totals = chats.totals("c1")
+        assert totals.messages == 2 and totals.cost_usd == pytest.approx(0.01)
+    finally:
+        db.engine.dispose()
 
 
 def test_migrations_build_exactly_the_schema_the_models_describe(empty_url):
