@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.copy_button import copy_button
 from components.errors import show_error
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
@@ -121,11 +122,14 @@ def _assistant_actions(ctx: AppContext, m: StoredMessage, versions: list[int]) -
         if st.button(t("chat.regenerate"), key=f"regen_{m.id}", icon=":material/refresh:"):
             st.session_state[K.CHAT_ACTION] = ("regenerate",)
             st.rerun()
-    with (
-        right,
-        st.popover(t("chat.copy"), help=t("chat.copy_help"), icon=":material/content_copy:"),
-    ):
-        st.code(m.content, language=None, wrap_lines=True)
+    with right:
+        copy_button(
+            m.content,
+            key=str(m.id),
+            label=t("chat.copy"),
+            copied=t("chat.copied"),
+            help=t("chat.copy_help"),
+        )
 
 
 def _version_pager(ctx: AppContext, versions: list[int], shown: int) -> None:

@@ -140,6 +140,22 @@ def test_leaving_mid_answer_does_not_stop_it(page, running_app, fake_openai):
         fake_openai.token_delay = 0.08
 
 
+def test_copy_takes_one_click(page, running_app, fake_openai):
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=running_app.url.rstrip("/")
+    )
+    open_app(page, running_app.url)
+    new_chat(page)
+    send(page, "Copy me in one click")
+    page.wait_for_selector(f"{ASSISTANT} >> text=Copy me in one click", timeout=30_000)
+    page.wait_for_selector("text=to first token", timeout=30_000)
+    page.get_by_role("button", name="Copy", exact=True).click()
+    page.get_by_role("button", name="Copied").wait_for(timeout=10_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator(ASSISTANT).last.locator("p").first.inner_text()
+    assert "Copy me in one click" in copied
+
+
 def test_a_model_id_typed_in_the_picker_is_used(page, running_app, fake_openai):
     """An id in no list (a model only your own server knows) can be typed and is sent."""
     open_app(page, running_app.url)
