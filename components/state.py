@@ -23,9 +23,10 @@ CHAT_MAX_TOKENS = "chat_max_tokens"
 CHAT_PRESET = "chat_preset"
 CHAT_SYSTEM_PROMPT = "chat_system_prompt"
 CHAT_LOADED_CONVERSATION = "chat_loaded_conversation"  # id whose settings fill the widgets
+CHAT_OPEN = "chat_open"  # the open conversation's id, to reopen it after another page
 CHAT_SHOWN = "chat_shown"  # how many of the newest messages the transcript shows
 CHAT_ACTION = (
-    "chat_action"  # a turn requested by a button: ("retry",) ("regenerate",) ("edit", text)
+    "chat_action"  # a button's request: ("retry",) ("regenerate",) ("edit", text) ("version", id)
 )
 CHAT_ERROR = "chat_error"  # {message_id, kind, detail, retry_after, param} of the last failure
 CHAT_EDITING = "chat_editing"  # True while the last user message is being edited

@@ -295,3 +295,17 @@ def test_regenerate_keeps_earlier_versions_to_flip_between(app, fake_openai):
     assert last_reply(app) == "second answer"
     reopened = new_app(c=app.query_params["c"]).run()
     assert last_reply(reopened) == "second answer" and "2 / 2" in texts(reopened)
+
+
+def test_the_chat_page_reopens_the_conversation_after_another_page(app, fake_openai):
+    send(app, "remember me")
+    opened = app.query_params["c"]
+    app.switch_page("app_pages/compare.py").run()
+    app.query_params.pop("c", None)  # a page link starts from a bare address
+    app.switch_page("app_pages/chat.py").run()
+    assert app.query_params["c"] == opened
+    assert "remember me" in bubbles(app)[0][1]
+    app.sidebar.button(key="chat_new").click().run()  # New chat still opens a blank one
+    app.switch_page("app_pages/gallery.py").run()
+    app.switch_page("app_pages/chat.py").run()
+    assert "c" not in app.query_params and not app.chat_message
