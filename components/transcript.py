@@ -44,6 +44,8 @@ def _caption(ctx: AppContext, m: StoredMessage) -> None:
     if m.finish_reason == "length":
         parts.append(":material/content_cut: " + t("chat.finish_length"))
     if m.completion_tokens is not None:
+        if m.status in (MessageStatus.INCOMPLETE, MessageStatus.STOPPED):
+            parts.append(t("chat.usage_estimated"))  # counted from the text that arrived
         parts.append(
             t(
                 "chat.usage",

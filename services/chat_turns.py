@@ -126,7 +126,16 @@ class PendingReply:
             status = MessageStatus.STOPPED
         else:
             status = MessageStatus.INCOMPLETE
-        usage = stream.usage
+        # without the provider's usage (stopped, cut): estimated from the text that arrived,
+        # shown as an estimate (the status says it is not complete)
+        usage, estimated = (
+            (stream.usage, False)
+            if status == MessageStatus.COMPLETE
+            else stream.usage_or_estimate()
+        )
+        cost = stream.cost
+        if estimated and usage is not None:
+            cost = stream.spec.cost(usage.prompt_tokens, usage.completion_tokens)
         try:
             self.store.update_message(
                 self.row.id,
@@ -136,7 +145,7 @@ class PendingReply:
                 error_kind=str(stream.error.kind) if stream.error and not stopped else None,
                 prompt_tokens=usage.prompt_tokens if usage else None,
                 completion_tokens=usage.completion_tokens if usage else None,
-                cost_usd=stream.cost,
+                cost_usd=cost,
                 latency_ms=self.first_token_ms,
             )
         finally:

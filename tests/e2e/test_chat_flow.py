@@ -106,6 +106,7 @@ def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
         )
         page.get_by_role("button", name="Stop").click()
         page.wait_for_selector("text=stopped", timeout=20_000)
+        page.wait_for_selector("text=estimated from the text that arrived", timeout=20_000)
         kept = page.locator(ASSISTANT).last.inner_text()
         assert "word3" in kept and "word59" not in kept
     finally:

@@ -7,7 +7,13 @@ import itertools
 import pytest
 
 from services.catalog import Catalog
-from services.chat import ChatMessage, ChatOptions, ChatService
+from services.chat import (
+    ChatMessage,
+    ChatOptions,
+    ChatService,
+    estimate_prompt_tokens,
+    estimate_tokens,
+)
 from services.chat_turns import ChatTurns, PendingReply, live_reply, settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.storage import ConversationStore
@@ -414,7 +420,13 @@ def test_stop_mid_stream_stores_stopped_with_the_partial_text(turns, store, fake
     full = f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
     assert full.startswith(final.content) and len(final.content) < len(full)
     assert final.error_kind is None
-    assert final.completion_tokens is None and final.cost_usd is None
+    # no usage came: counted from the prompt and the text that arrived, not as 0 and $0
+    assert final.completion_tokens == estimate_tokens(received)
+    assert final.prompt_tokens == estimate_prompt_tokens([ChatMessage("user", LONG_QUESTION)])
+    spec = turns.chat.catalog.spec(MODEL)
+    assert final.cost_usd == pytest.approx(spec.cost(final.prompt_tokens, final.completion_tokens))
+    assert final.cost_usd > 0
+    assert store.totals(conv.id).cost_usd == pytest.approx(final.cost_usd)
     deltas.close()
     assert store.messages(conv.id)[-1] == final
 
@@ -476,7 +488,7 @@ def test_a_cut_stream_is_stored_incomplete_with_its_error(turns, store, fake):
     assert final.status == "incomplete"
     assert final.error_kind == "stream_interrupted"
     assert final.finish_reason is None
-    assert final.prompt_tokens is None and final.cost_usd is None
+    assert final.completion_tokens == estimate_tokens(text) and final.cost_usd > 0  # estimated
     # the question itself was sent fine
     assert store.messages(conv.id)[0].status == "complete"
 
