@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
+from services.ledger import CostLedger
 from services.storage.chains import ChainStore
 from services.storage.conversations import ConversationStore
 from services.storage.db import Base, Database, create_database_engine, open_database
@@ -28,6 +29,7 @@ from services.storage.migrate import (
     migration_connection,
     upgrade,
 )
+from services.storage.usage import UsageStore
 from services.studio import ChainStep
 from tests.fakes.karlo_server import render_image
 
@@ -131,7 +133,13 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
     assert revision_of(db.engine) == head_revision()
     assert every_row(db.engine, old_columns) == before
     after = every_row(db.engine)
-    assert all(not rows for name, rows in after.items() if name not in before)  # new tables
+    new_tables = [name for name in after if name not in before]
+    assert all(not after[name] for name in new_tables if name != "usage_events")
+    # the ledger's history: the calls made before usage events existed, each once
+    (day,) = ledger_of(db, "local").days()
+    assert day.chat_cost_usd == pytest.approx(0.002) and day.chat_calls == 1
+    assert day.image_cost_usd == pytest.approx(0.08) and day.images == 3
+    assert not day.estimate  # Karlo's image is free, not unpriced
     assert schema_differences(db.engine) == []
     conv, template, run, compare = ids["local"]
     chats = ConversationStore(db, "local")
@@ -142,36 +150,59 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
     db.engine.dispose()
 
 
-def test_messages_stored_before_0004_stay_shown_and_counted(empty_url):
-    """0004 adds messages.hidden_in (earlier versions of a regenerated reply): every message
-    stored before it is a shown one, counted once."""
+def ledger_of(db: Database, owner: str) -> CostLedger:
+    return CostLedger(ConversationStore(db, owner), ImageStore(db, owner), UsageStore(db, owner))
+
+
+def test_0004_keeps_messages_shown_and_brings_earlier_calls_into_the_ledger_once(empty_url):
+    """0004 adds hidden_replies (earlier versions of a regenerated reply): every message stored
+    before it stays shown. The ledger reads usage events only, so 0004 brings in the replies
+    paid before usage events existed, each once: a reply whose call the budget recorded when
+    it ended (the event comes seconds after the row) is not counted again."""
     engine = create_database_engine(empty_url)
     upgrade(engine, "0003")
+    old, boundary = datetime(2026, 10, 31, 9), datetime(2026, 11, 1, 10)
     with engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO conversations (id, owner_id, title, system_prompt, params,"
-                " created_at, updated_at) VALUES ('c1', 'local', 't', '', '{}', :now, :now)"
+                " created_at, updated_at) VALUES ('c1', 'local', 't', '', '{}', :at, :at)"
             ),
-            {"now": datetime(2026, 11, 1, 10)},
+            {"at": old},
         )
-        for role, content, cost in (("user", "hi", None), ("assistant", "hello", 0.01)):
+        for role, content, cost, at in (
+            ("user", "hi", None, old),
+            ("assistant", "hello", 0.02, old),  # before usage events: brought in
+            ("user", "again", None, boundary),
+            ("assistant", "hello again", 0.01, boundary),  # recorded below when it ended
+        ):
             connection.execute(
                 text(
                     "INSERT INTO messages (conversation_id, owner_id, role, content, status,"
-                    " cost_usd, created_at) VALUES ('c1', 'local', :role, :content,"
-                    " 'complete', :cost, :now)"
+                    " model, cost_usd, created_at) VALUES ('c1', 'local', :role, :content,"
+                    " 'complete', 'gpt-x', :cost, :at)"
                 ),
-                {"role": role, "content": content, "cost": cost, "now": datetime(2026, 11, 1, 10)},
+                {"role": role, "content": content, "cost": cost, "at": at},
             )
+        connection.execute(
+            text(
+                "INSERT INTO usage_events (owner_id, created_at, kind, provider, model, cost_usd,"
+                " estimated, own_key, images) VALUES ('local', :at, 'chat', 'openai', 'gpt-x',"
+                " 0.01, false, false, 0)"
+            ),
+            {"at": boundary + timedelta(seconds=5)},
+        )
     engine.dispose()
     db = open_database(empty_url)
     try:
         assert revision_of(db.engine) == head_revision() >= "0004"
+        days = ledger_of(db, "local").days()
+        assert [(d.day.day, d.chat_calls) for d in days] == [(31, 1), (1, 1)]
+        assert [d.chat_cost_usd for d in days] == pytest.approx([0.02, 0.01])
         chats = ConversationStore(db, "local")
-        assert [m.content for m in chats.messages("c1")] == ["hi", "hello"]
+        assert [m.content for m in chats.messages("c1")] == ["hi", "hello", "again", "hello again"]
         totals = chats.totals("c1")
-        assert totals.messages == 2 and totals.cost_usd == pytest.approx(0.01)
+        assert totals.messages == 4 and totals.cost_usd == pytest.approx(0.03)
     finally:
         db.engine.dispose()
 
