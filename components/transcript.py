@@ -23,7 +23,8 @@ def write_markdown_stream(chunks: Iterable[str]) -> str:
     """Like st.write_stream for a model's answer, but its images are shown as links (the
     whole text so far is rewritten each time: an image's syntax can span chunks). The first
     text is shown at once; then chunks that arrive within REDRAW_SECONDS of the last redraw
-    wait for the next one, as each redraw costs the browser a whole re-render of the text."""
+    wait for the next one, as each redraw costs the browser a whole re-render of the text.
+    An empty chunk (a pause) redraws what is shown, which lets Streamlit interrupt the run."""
     slot, text, drawn, last = st.empty(), "", "", 0.0
     for chunk in chunks:
         text += chunk
@@ -31,6 +32,8 @@ def write_markdown_stream(chunks: Iterable[str]) -> str:
         if text and (not drawn or now - last >= REDRAW_SECONDS):
             slot.markdown(without_remote_images(text))
             drawn, last = text, now
+        elif not chunk:  # a pause in the answer: draw what is there, so a click is not held up
+            slot.markdown(without_remote_images(drawn))
     if text != drawn:
         slot.markdown(without_remote_images(text))
     return text

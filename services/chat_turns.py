@@ -91,16 +91,23 @@ class PendingReply:
         finally:
             self.finish()
 
-    def follow(self, every: float = 0.05) -> Iterator[str]:
+    def follow(self, every: float = 0.05, idle: float = 0.5) -> Iterator[str]:
         """The text as it grows, in pieces, until the writer has stored the reply (for a
-        reader on another thread while :meth:`in_background` writes)."""
-        seen = 0
+        reader on another thread while :meth:`in_background` writes). While nothing arrives
+        (a model thinking), an empty piece every ``idle`` seconds lets the reader draw, so a
+        page run can be interrupted at once (Streamlit stops a run only when it draws)."""
+        seen, quiet = 0, 0.0
         while True:
             finished = self.done.wait(every)
             text = self.stream.text
             if len(text) > seen:
                 yield text[seen:]
-                seen = len(text)
+                seen, quiet = len(text), 0.0
+            elif not finished:
+                quiet += every
+                if quiet >= idle:
+                    yield ""
+                    quiet = 0.0
             if finished:
                 return
 
