@@ -309,3 +309,13 @@ def test_the_chat_page_reopens_the_conversation_after_another_page(app, fake_ope
     app.switch_page("app_pages/gallery.py").run()
     app.switch_page("app_pages/chat.py").run()
     assert "c" not in app.query_params and not app.chat_message
+
+
+def test_the_copy_button_carries_a_hostile_reply_as_text(app, fake_openai):
+    hostile = '"><img src=x onerror=alert(1)></button><script>alert(2)</script>'
+    fake_openai.reply = lambda messages, model: hostile
+    send(app, "say something nasty")
+    (copy,) = [h for h in app.get("html") if "data-text" in h.proto.body]
+    body = copy.proto.body
+    assert "<img" not in body and "alert(2)</script>" not in body
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in body
