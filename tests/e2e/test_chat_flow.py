@@ -141,6 +141,27 @@ def test_leaving_mid_answer_does_not_stop_it(page, running_app, fake_openai):
         fake_openai.token_delay = 0.08
 
 
+def test_stop_works_on_a_reply_followed_after_coming_back(page, running_app, fake_openai):
+    open_app(page, running_app.url)
+    new_chat(page)
+    fake_openai.token_delay = 0.3
+    try:
+        send(page, " ".join(f"word{i}" for i in range(60)))
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word1')",
+            timeout=20_000,
+        )
+        page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
+        conversation_url = page.url
+        new_chat(page)
+        open_app(page, conversation_url)  # back: the reply is followed where it has got to
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector("text=stopped", timeout=20_000)
+        assert "word59" not in page.locator(ASSISTANT).last.inner_text()
+    finally:
+        fake_openai.token_delay = 0.08
+
+
 def test_copy_takes_one_click(page, running_app, fake_openai):
     page.context.grant_permissions(
         ["clipboard-read", "clipboard-write"], origin=running_app.url.rstrip("/")
