@@ -364,15 +364,15 @@ class ConversationStore:
     def most_expensive(
         self, *, limit: int = 10, since: date | None = None, until: date | None = None
     ) -> list[ConversationCost]:
-        """The conversations that cost the most over the period (messages in it only)."""
+        """The conversations that cost the most over the period (messages in it only; earlier
+        versions of a reply cost, the messages shown are counted)."""
         cost = func.coalesce(func.sum(MessageRow.cost_usd), 0.0)
+        shown = func.count(MessageRow.id).filter(MessageRow.id.not_in(HIDDEN))
         unpriced = func.count(MessageRow.id).filter(
             MessageRow.completion_tokens.is_not(None), MessageRow.cost_usd.is_(None)
         )
         stmt = self._in_period(
-            select(
-                ConversationRow.id, ConversationRow.title, cost, func.count(MessageRow.id), unpriced
-            )
+            select(ConversationRow.id, ConversationRow.title, cost, shown, unpriced)
             .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
             .where(ConversationRow.owner_id == self.owner_id),
             since,

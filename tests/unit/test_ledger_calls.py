@@ -40,6 +40,8 @@ def test_replaced_replies_stay_counted(services, fake):
     assert day.chat_calls == 2
     assert day.chat_cost_usd == pytest.approx(first.cost_usd + second.cost_usd)
     assert not day.estimate
+    (top,) = services.ledger.top_conversations()  # both answers cost, two messages are shown
+    assert top.messages == 2 and top.cost_usd == pytest.approx(day.chat_cost_usd)
 
 
 def test_a_stopped_reply_is_estimated_from_the_text_that_arrived(services, fake):
