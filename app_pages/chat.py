@@ -16,7 +16,7 @@ from components.sidebar import ensure_models_listed
 from components.transcript import render_transcript, write_markdown_stream
 from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_user_text
-from services.chat_turns import PendingReply, settle
+from services.chat_turns import PendingReply, live_reply, settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
 from services.shares import ShareKind
@@ -171,6 +171,7 @@ def begin_turn(
             pending = turns.regenerate(conversation, spec.id, options)
         else:
             pending = turns.reply(conversation, spec.id, options)
+        pending.in_background()  # the reply goes on if this run is left (another page, reload)
     except ChatCanvasError as err:  # raised before the stream opened: nothing to finish
         failed = store.messages(conversation.id, last=1)
         message_id = failed[0].id if failed else None
@@ -184,8 +185,8 @@ def begin_turn(
 
 
 def show_turn(ctx: AppContext, turn: Turn) -> None:
-    """Draw the turn under the transcript: the user's message, the streamed reply with Stop;
-    then rerun."""
+    """Draw the turn under the transcript: the user's message, the reply as its writer stores
+    it, with Stop; then rerun. Leaving the page only stops the drawing, not the reply."""
     if turn.refused is not None:
         show_error(turn.refused, ctx.t)
         return
@@ -196,8 +197,7 @@ def show_turn(ctx: AppContext, turn: Turn) -> None:
             st.markdown(without_remote_images(turn.action[1]))
     with st.chat_message("assistant"):
         st.button(ctx.t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
-        write_markdown_stream(turn.pending)
-    turn.pending.finish()
+        write_markdown_stream(turn.pending.follow())
     st.rerun()
 
 
@@ -209,14 +209,22 @@ class Shown:
     totals: ConversationTotals
     messages: list[StoredMessage]
     shown: int
+    versions: list[int]  # the last reply's versions, oldest first
 
 
-def read_transcript(ctx: AppContext, conversation: Conversation | None) -> Shown | None:
+def read_transcript(
+    ctx: AppContext, conversation: Conversation | None, live: PendingReply | None
+) -> Shown | None:
+    """The stored messages to draw; a reply being written (``live``) is drawn by its turn."""
     if conversation is None:
         return None
     shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
     totals = ctx.conversations.totals(conversation.id)
-    return Shown(totals, ctx.conversations.messages(conversation.id, last=shown), shown)
+    messages = ctx.conversations.messages(conversation.id, last=shown)
+    if live is not None:
+        messages = [m for m in messages if m.id != live.row.id]
+    versions = [m.id for m in ctx.turns.versions(conversation)]
+    return Shown(totals, messages, shown, versions)
 
 
 def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
@@ -245,16 +253,15 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
     ):
         st.session_state[K.CHAT_SHOWN] = shown.shown + PAGE
         st.rerun()
-    render_transcript(ctx, shown.messages, busy=busy)
+    render_transcript(ctx, shown.messages, busy=busy, versions=shown.versions)
 
 
 ctx = app_context()
 t = ctx.t
 ensure_models_listed()
 conversation = current_conversation(ctx)
-if conversation is not None:
-    # An interrupted run may still be writing this conversation's reply: let it land first.
-    settle(conversation.id, cancel=bool(st.session_state.get("chat_stop")))
+if conversation is not None and st.session_state.get("chat_stop"):
+    settle(conversation.id, cancel=True)  # only Stop ends a reply; it is stored as "stopped"
 load_conversation_settings(ctx, conversation)
 
 heading, new_chat = st.columns([4, 1], vertical_alignment="center")
@@ -280,15 +287,21 @@ prompt = st.chat_input(
 )
 if prompt is not None:
     action = ("send", prompt)
-shown = read_transcript(ctx, conversation)
-turn = begin_turn(ctx, conversation, action, spec, options) if action is not None else None
-try:
-    conversation_list(ctx, conversation)
-    share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
-    transcript(ctx, shown, busy=turn is not None)
-    if turn is not None:
-        show_turn(ctx, turn)
-finally:
-    # Runs also when Stop (or leaving the page) interrupts the script mid-stream.
-    if turn is not None and turn.pending is not None and not turn.pending.done.is_set():
-        turn.pending.finish(stopped=True)
+if action is not None and action[0] == "version" and conversation is not None:
+    ctx.turns.show_version(conversation, action[1])  # flip to an earlier or later version
+    action = None
+# A reply still being written (this session left and came back, or another tab): follow it.
+live = live_reply(conversation.id) if conversation is not None else None
+if live is not None and action is not None:
+    settle(conversation.id, cancel=True)  # a new turn replaces the one being written
+    live = None
+shown = read_transcript(ctx, conversation, live)
+if action is not None:
+    turn = begin_turn(ctx, conversation, action, spec, options)
+else:
+    turn = Turn(("follow",), live) if live is not None else None
+conversation_list(ctx, conversation)
+share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
+transcript(ctx, shown, busy=turn is not None)
+if turn is not None:
+    show_turn(ctx, turn)

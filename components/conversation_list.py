@@ -29,7 +29,9 @@ LIST_STYLE = """<style>
 
 def open_conversation(conversation_id: str | None) -> None:
     """Make ``conversation_id`` the open one (None: a fresh, not yet stored conversation).
-    The id lives in the URL so reload, bookmarks and restarts reopen it."""
+    The id lives in the URL so reload, bookmarks and restarts reopen it, and in the session
+    so the chat page reopens it after a visit to another page (whose link has no ``?c=``)."""
+    st.session_state[K.CHAT_OPEN] = conversation_id
     if conversation_id:
         st.query_params["c"] = conversation_id
     elif "c" in st.query_params:
@@ -39,8 +41,13 @@ def open_conversation(conversation_id: str | None) -> None:
 
 
 def current_conversation(ctx: AppContext) -> Conversation | None:
-    """The conversation named in the URL, if it exists for this owner."""
+    """The conversation named in the URL (else the one open before another page was
+    visited), if it exists for this owner."""
     conversation_id = st.query_params.get("c")
+    if not conversation_id and st.session_state.get(K.CHAT_OPEN):
+        conversation_id = st.session_state[K.CHAT_OPEN]
+        st.query_params["c"] = conversation_id  # back in the address, for reload and sharing
+    st.session_state[K.CHAT_OPEN] = conversation_id
     if not conversation_id:
         return None
     conversation = ctx.conversations.get(conversation_id)

@@ -14,6 +14,7 @@ from components.gallery_labels import ledger_cost, shorten, vote_label
 from components.times import shown_time
 from services.i18n import Translator
 from services.ledger import CostLedger, LedgerDay, totals
+from services.wording import format_cost
 
 WINDOW_DAYS = 30
 TOP = 10
@@ -28,13 +29,18 @@ def cost_overview(ctx: AppContext, ledger: CostLedger) -> None:
 
     st.caption(t("gallery.costs.period", days=WINDOW_DAYS))
     total, chat, images = st.columns(3)
-    total.metric(t("gallery.costs.total"), ledger_cost(summed.total_usd, summed.incomplete, t))
-    chat.metric(
-        t("gallery.costs.chat"), ledger_cost(summed.chat_cost_usd, summed.chat_incomplete, t)
-    )
+    total.metric(t("gallery.costs.total"), spent(summed.total_usd, summed.estimate, t))
+    chat.metric(t("gallery.costs.chat"), spent(summed.chat_cost_usd, summed.chat_estimate, t))
     images.metric(
         t("gallery.costs.images", count=summed.images),
-        ledger_cost(summed.image_cost_usd, summed.image_incomplete, t),
+        spent(summed.image_cost_usd, summed.image_estimate, t),
+    )
+    st.caption(
+        t(
+            "gallery.costs.chat_parts",
+            studio=format_cost(summed.studio_cost_usd, t),
+            translate=format_cost(summed.translate_cost_usd, t),
+        )
     )
     if not days:
         st.info(t("gallery.costs.empty"))
@@ -45,23 +51,26 @@ def cost_overview(ctx: AppContext, ledger: CostLedger) -> None:
             [
                 {
                     t("gallery.costs.day"): d.day.isoformat(),
-                    t("gallery.costs.chat"): ledger_cost(d.chat_cost_usd, d.chat_incomplete, t),
-                    t("gallery.costs.image_cost"): ledger_cost(
-                        d.image_cost_usd, d.image_incomplete, t
-                    ),
+                    t("gallery.costs.chat"): spent(d.chat_cost_usd, d.chat_estimate, t),
+                    t("gallery.costs.image_cost"): spent(d.image_cost_usd, d.image_estimate, t),
                     t("gallery.costs.image_count"): d.images,
-                    t("gallery.costs.total"): ledger_cost(d.total_usd, d.incomplete, t),
+                    t("gallery.costs.total"): spent(d.total_usd, d.estimate, t),
                 }
                 for d in reversed(days)
             ],
             hide_index=True,
             width="stretch",
         )
-    if summed.incomplete:
-        st.caption(t("gallery.costs.lower_bound_note"))
+    if summed.estimate:
+        st.caption(t("gallery.costs.estimate_note"))
     _top_conversations(ctx, ledger, since, until)
     _top_runs(ctx, ledger, since, until)
     _karlo_quota(ctx, ledger)
+
+
+def spent(cost: float, estimate: bool, t: Translator) -> str:
+    """A ledger sum: "≈ $x" when it holds an estimate."""
+    return ("≈ " if estimate else "") + format_cost(cost, t)
 
 
 def daily_chart(days: list[LedgerDay], since: date, until: date, t: Translator) -> alt.Chart:
@@ -117,6 +126,8 @@ def _top_conversations(ctx: AppContext, ledger: CostLedger, since: date, until: 
         hide_index=True,
         width="stretch",
     )
+    if any(c.unpriced for c in rows):
+        st.caption(t("gallery.costs.lower_bound_note"))
 
 
 def _top_runs(ctx: AppContext, ledger: CostLedger, since: date, until: date) -> None:

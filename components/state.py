@@ -25,9 +25,10 @@ CHAT_MAX_TOKENS = "chat_max_tokens"
 CHAT_PRESET = "chat_preset"
 CHAT_SYSTEM_PROMPT = "chat_system_prompt"
 CHAT_LOADED_CONVERSATION = "chat_loaded_conversation"  # id whose settings fill the widgets
+CHAT_OPEN = "chat_open"  # the open conversation's id, to reopen it after another page
 CHAT_SHOWN = "chat_shown"  # how many of the newest messages the transcript shows
 CHAT_ACTION = (
-    "chat_action"  # a turn requested by a button: ("retry",) ("regenerate",) ("edit", text)
+    "chat_action"  # a button's request: ("retry",) ("regenerate",) ("edit", text) ("version", id)
 )
 # {message_id, error, connection (fingerprint it failed with)} of the last failure
 CHAT_ERROR = "chat_error"

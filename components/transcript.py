@@ -9,6 +9,7 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.copy_button import copy_button
 from components.errors import outdated, show_error
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
@@ -22,7 +23,8 @@ def write_markdown_stream(chunks: Iterable[str]) -> str:
     """Like st.write_stream for a model's answer, but its images are shown as links (the
     whole text so far is rewritten each time: an image's syntax can span chunks). The first
     text is shown at once; then chunks that arrive within REDRAW_SECONDS of the last redraw
-    wait for the next one, as each redraw costs the browser a whole re-render of the text."""
+    wait for the next one, as each redraw costs the browser a whole re-render of the text.
+    An empty chunk (a pause) redraws what is shown, which lets Streamlit interrupt the run."""
     slot, text, drawn, last = st.empty(), "", "", 0.0
     for chunk in chunks:
         text += chunk
@@ -30,6 +32,8 @@ def write_markdown_stream(chunks: Iterable[str]) -> str:
         if text and (not drawn or now - last >= REDRAW_SECONDS):
             slot.markdown(without_remote_images(text))
             drawn, last = text, now
+        elif not chunk:  # a pause in the answer: draw what is there, so a click is not held up
+            slot.markdown(without_remote_images(drawn))
     if text != drawn:
         slot.markdown(without_remote_images(text))
     return text
@@ -43,6 +47,8 @@ def _caption(ctx: AppContext, m: StoredMessage) -> None:
     if m.finish_reason == "length":
         parts.append(":material/content_cut: " + t("chat.finish_length"))
     if m.completion_tokens is not None:
+        if m.status in (MessageStatus.INCOMPLETE, MessageStatus.STOPPED):
+            parts.append(t("chat.usage_estimated"))  # counted from the text that arrived
         parts.append(
             t(
                 "chat.usage",
@@ -76,9 +82,16 @@ def _failed_user_message(ctx: AppContext, m: StoredMessage) -> None:
         st.rerun()
 
 
-def render_transcript(ctx: AppContext, messages: list[StoredMessage], *, busy: bool) -> None:
+def render_transcript(
+    ctx: AppContext,
+    messages: list[StoredMessage],
+    *,
+    busy: bool,
+    versions: list[int] | None = None,
+) -> None:
     """Draw ``messages``; the last user and assistant messages get their actions unless a
-    reply is being produced (``busy``)."""
+    reply is being produced (``busy``). ``versions``: the ids of the last reply's versions
+    (regenerated ones kept), oldest first, to flip between."""
     last_user_id = next((m.id for m in reversed(messages) if m.role == "user"), None)
     last_id = messages[-1].id if messages else None
     for m in messages:
@@ -94,7 +107,7 @@ def render_transcript(ctx: AppContext, messages: list[StoredMessage], *, busy: b
             if busy:
                 continue
             if m.role == "assistant" and m.id == last_id:
-                _assistant_actions(ctx, m)
+                _assistant_actions(ctx, m, versions or [])
             elif m.role == "user" and m.id == last_user_id:
                 _edit_button(ctx, m)
 
@@ -105,23 +118,52 @@ def _edit_button(ctx: AppContext, m: StoredMessage) -> None:
         st.rerun()
 
 
-def _assistant_actions(ctx: AppContext, m: StoredMessage) -> None:
+def _assistant_actions(ctx: AppContext, m: StoredMessage, versions: list[int]) -> None:
     t = ctx.t
     remembered = st.session_state.get(K.CHAT_ERROR) or {}
     if remembered.get("message_id") == m.id:  # a regenerate that could not start
         err = remembered["error"]
         if not outdated(err, ctx.settings, remembered.get("connection")):
             show_error(err, t)
-    left, right = st.columns([1, 1, 4])[:2]
+    left, right, pager = st.columns([1, 1, 2, 2])[:3]
+    if len(versions) > 1 and m.id in versions:
+        with pager:
+            _version_pager(ctx, versions, versions.index(m.id))
     with left:
         if st.button(t("chat.regenerate"), key=f"regen_{m.id}", icon=":material/refresh:"):
             st.session_state[K.CHAT_ACTION] = ("regenerate",)
             st.rerun()
-    with (
-        right,
-        st.popover(t("chat.copy"), help=t("chat.copy_help"), icon=":material/content_copy:"),
-    ):
-        st.code(m.content, language=None, wrap_lines=True)
+    with right:
+        copy_button(
+            m.content,
+            key=str(m.id),
+            label=t("chat.copy"),
+            copied=t("chat.copied"),
+            help=t("chat.copy_help"),
+        )
+
+
+def _version_pager(ctx: AppContext, versions: list[int], shown: int) -> None:
+    """‹ 2 / 3 ›: flip between the versions of the last reply."""
+    t = ctx.t
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        if st.button(
+            ":material/chevron_left:",
+            key="chat_version_previous",
+            help=t("chat.previous_version"),
+            disabled=shown == 0,
+        ):
+            st.session_state[K.CHAT_ACTION] = ("version", versions[shown - 1])
+            st.rerun()
+        st.markdown(t("chat.version", n=shown + 1, count=len(versions)))
+        if st.button(
+            ":material/chevron_right:",
+            key="chat_version_next",
+            help=t("chat.next_version"),
+            disabled=shown == len(versions) - 1,
+        ):
+            st.session_state[K.CHAT_ACTION] = ("version", versions[shown + 1])
+            st.rerun()
 
 
 def _edit_box(ctx: AppContext, m: StoredMessage) -> None:

@@ -65,7 +65,8 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
     db = open_database(settings.database_url)
     conversations = ConversationStore(db, owner)
     images = ImageStore(db, owner)
-    budget = Budget(settings, UsageStore(db, owner), catalog)
+    usage = UsageStore(db, owner)  # every paid call: the budget writes it, the ledger reads it
+    budget = Budget(settings, usage, catalog)
     chat = ChatService(settings, catalog, budget=budget)
     return Services(
         settings=settings,
@@ -73,7 +74,7 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
         conversations=conversations,
         chains=ChainStore(db, owner),
         images=images,
-        ledger=CostLedger(conversations, images),
+        ledger=CostLedger(conversations, images, usage),
         chat=chat,
         turns=ChatTurns(conversations, chat),
         chain_engine=ChainEngine(chat),

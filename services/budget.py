@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from services.catalog import Catalog, ModelSpec, Price
-from services.chat import ChatMessage, estimate_tokens
+from services.chat import ChatMessage, estimate_prompt_tokens, estimate_tokens
 from services.errors import ChatCanvasError, ErrorKind
 from services.images.base import (
     ImageCapabilities,
@@ -184,7 +184,7 @@ class Budget:
         """The most a chat call may cost: its prompt plus its longest allowed answer."""
         spec = self.catalog.spec(model)
         price, unpriced = self._price(spec, "chat")
-        prompt = sum(estimate_tokens(m.content) + 4 for m in messages)
+        prompt = estimate_prompt_tokens(messages)
         output = max_tokens or DEFAULT_OUTPUT_TOKENS
         if spec.max_output:
             output = min(output, spec.max_output)
@@ -308,7 +308,7 @@ class Budget:
         if usage is not None:
             prompt, completion = usage.prompt_tokens, usage.completion_tokens
         else:
-            prompt = sum(estimate_tokens(m.content) + 4 for m in messages)
+            prompt = estimate_prompt_tokens(messages)
             completion = estimate_tokens(stream.text)
         cost = (prompt * price.input + completion * price.output) / 1_000_000
         self.record(kind, "openai", spec.id, cost, estimated=True)

@@ -81,6 +81,12 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text.encode("utf-8")) / 4)
 
 
+def estimate_prompt_tokens(messages: Sequence[ChatMessage]) -> int:
+    """A rough count of what ``messages`` cost as a prompt (about four tokens per message
+    on top of its text)."""
+    return sum(estimate_tokens(m.content) + 4 for m in messages)
+
+
 def check_user_text(text: str) -> str:
     """The text to send, or a ChatCanvasError for empty/oversized input (nothing is sent)."""
     if not text or not text.strip():
@@ -94,7 +100,7 @@ def context_warning(spec: ModelSpec, messages: Sequence[ChatMessage]) -> int | N
     """Estimated prompt tokens when they exceed the model's context window, else None."""
     if not spec.context_window:
         return None
-    estimate = sum(estimate_tokens(m.content) + 4 for m in messages)
+    estimate = estimate_prompt_tokens(messages)
     return estimate if estimate > spec.context_window else None
 
 
@@ -125,6 +131,7 @@ class ReplyStream:
     finish_reason: str | None = None
     error: ChatCanvasError | None = None
     finished: bool = False
+    prompt_estimate: int = 0  # our count of the prompt, for a stream that ends without usage
     # called once when the stream is closed (ended, stopped or broken): records the call
     on_close: Callable[[ReplyStream], None] | None = field(default=None, repr=False)
     _closed: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -173,6 +180,16 @@ class ReplyStream:
     def complete(self) -> bool:
         """True only when the model said it finished; a cut stream is never passed off as whole."""
         return self.finished and self.error is None and self.finish_reason is not None
+
+    def usage_or_estimate(self) -> tuple[Usage | None, bool]:
+        """The provider's usage; without it (a stopped or cut stream), our estimate from the
+        prompt and the text that arrived, and True."""
+        if self.usage is not None:
+            return self.usage, False
+        if not self.text:
+            return None, False
+        completion = estimate_tokens(self.text)
+        return Usage(self.prompt_estimate, completion, self.prompt_estimate + completion), True
 
     @property
     def cost(self) -> float | None:
@@ -256,7 +273,12 @@ class ChatService:
             )
         except Exception as exc:
             raise from_openai(exc, self.settings.secrets()) from None
-        stream = ReplyStream(spec, sdk_stream, self.settings.secrets())
+        stream = ReplyStream(
+            spec,
+            sdk_stream,
+            self.settings.secrets(),
+            prompt_estimate=estimate_prompt_tokens(messages),
+        )
         if self.budget is not None:
             budget, sent = self.budget, list(messages)
             stream.on_close = lambda s: budget.record_chat(purpose, sent, s)

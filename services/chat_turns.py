@@ -5,6 +5,11 @@ Persistence rule: the user's message is committed before the call; the reply get
 soon as the stream opens (status ``incomplete``), its text is saved while it streams, and its
 final status, usage and cost are written when it ends. A crash loses at most the last second
 of the reply in flight, and what is kept is marked incomplete.
+
+The web app streams a reply on a background writer (:meth:`PendingReply.in_background`), not on
+the page's script thread: Streamlit interrupts a script run on every rerun (another page, another
+conversation, a reload), and the reply must go on until it ends or the user presses Stop. A page
+run draws it with :func:`live_reply` and :meth:`PendingReply.follow`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from services.chat import (
 )
 from services.errors import ChatCanvasError, ErrorKind
 from services.in_flight import InFlight
-from services.storage import Conversation, ConversationStore, StoredMessage
+from services.storage import Conversation, ConversationStore, StoredMessage, reply_versions
 from services.storage.conversations import MessageStatus, auto_title
 
 SAVE_EVERY_SECONDS = 1.0
@@ -39,6 +44,12 @@ def settle(conversation_id: str, *, cancel: bool = False, timeout: float = 10.0)
     first (the user pressed Stop). Returns at once when none is in flight; False when another
     session is still writing one (it is left alone; the stored part is what to show)."""
     return _replies.settle(conversation_id, cancel=cancel, timeout=timeout)
+
+
+def live_reply(conversation_id: str) -> PendingReply | None:
+    """The reply of this conversation being written in this process now, if any."""
+    item = _replies.get(conversation_id)
+    return item if isinstance(item, PendingReply) else None
 
 
 @dataclass
@@ -62,6 +73,44 @@ class PendingReply:
         self.cancelled = True
         self.stream.close()
 
+    @property
+    def text(self) -> str:
+        """What has arrived so far."""
+        return self.stream.text
+
+    def in_background(self) -> PendingReply:
+        """Stream the rest on a writer thread that stores it and finishes it, whoever watches:
+        only :meth:`cancel` (Stop) ends it early. Deadlines and size caps are the stream's."""
+        threading.Thread(target=self._write_all, name=f"reply-{self.row.id}", daemon=True).start()
+        return self
+
+    def _write_all(self) -> None:
+        try:
+            for _ in self:
+                pass
+        finally:
+            self.finish()
+
+    def follow(self, every: float = 0.05, idle: float = 0.5) -> Iterator[str]:
+        """The text as it grows, in pieces, until the writer has stored the reply (for a
+        reader on another thread while :meth:`in_background` writes). While nothing arrives
+        (a model thinking), an empty piece every ``idle`` seconds lets the reader draw, so a
+        page run can be interrupted at once (Streamlit stops a run only when it draws)."""
+        seen, quiet = 0, 0.0
+        while True:
+            finished = self.done.wait(every)
+            text = self.stream.text
+            if len(text) > seen:
+                yield text[seen:]
+                seen, quiet = len(text), 0.0
+            elif not finished:
+                quiet += every
+                if quiet >= idle:
+                    yield ""
+                    quiet = 0.0
+            if finished:
+                return
+
     def __iter__(self) -> Iterator[str]:
         for delta in self.stream:
             now = time.perf_counter()
@@ -84,7 +133,16 @@ class PendingReply:
             status = MessageStatus.STOPPED
         else:
             status = MessageStatus.INCOMPLETE
-        usage = stream.usage
+        # without the provider's usage (stopped, cut): estimated from the text that arrived,
+        # shown as an estimate (the status says it is not complete)
+        usage, estimated = (
+            (stream.usage, False)
+            if status == MessageStatus.COMPLETE
+            else stream.usage_or_estimate()
+        )
+        cost = stream.cost
+        if estimated and usage is not None:
+            cost = stream.spec.cost(usage.prompt_tokens, usage.completion_tokens)
         try:
             self.store.update_message(
                 self.row.id,
@@ -94,7 +152,7 @@ class PendingReply:
                 error_kind=str(stream.error.kind) if stream.error and not stopped else None,
                 prompt_tokens=usage.prompt_tokens if usage else None,
                 completion_tokens=usage.completion_tokens if usage else None,
-                cost_usd=stream.cost,
+                cost_usd=cost,
                 latency_ms=self.first_token_ms,
             )
         finally:
@@ -156,8 +214,9 @@ class ChatTurns:
         *,
         replacing: bool,
     ) -> PendingReply:
-        """Open a reply to ``user_msg``. ``replacing``: the replies after it are deleted only
-        once the new stream has opened, so a failed regenerate keeps the old answer."""
+        """Open a reply to ``user_msg``. ``replacing``: the replies after it become earlier
+        versions (kept, hidden) only once the new stream has opened, so a failed regenerate
+        shows the old answer still."""
         messages = self.api_messages(conversation, through=user_msg.id)
         try:
             estimate = context_warning(self.chat.catalog.spec(model), messages)
@@ -173,9 +232,8 @@ class ChatTurns:
             raise
         if replacing:
             after = self.store.messages(conversation.id, last=20)
-            later = [m for m in after if m.id > user_msg.id]
-            if later:
-                self.store.delete_messages_from(conversation.id, later[0].id)
+            later = [m.id for m in after if m.id > user_msg.id]
+            reply_versions.hide(self.store, user_msg.id, later)
         if user_msg.status != MessageStatus.COMPLETE:
             self.store.update_message(user_msg.id, status=MessageStatus.COMPLETE, error_kind=None)
         row = self.store.add_message(
@@ -191,6 +249,20 @@ class ChatTurns:
         return self._answer(
             conversation, self._last_user(conversation), model, options, replacing=True
         )
+
+    def versions(self, conversation: Conversation) -> list[StoredMessage]:
+        """The versions of the last reply, oldest first (more than one once regenerated;
+        none before the first question)."""
+        users = [m for m in self.store.messages(conversation.id, last=20) if m.role == "user"]
+        if not users:
+            return []
+        return reply_versions.versions(self.store, conversation.id, users[-1].id)
+
+    def show_version(self, conversation: Conversation, message_id: int) -> bool:
+        """Show that version of the last reply instead of the one shown (what the model is
+        sent next follows what is shown)."""
+        last = self._last_user(conversation)
+        return reply_versions.show(self.store, conversation.id, last.id, message_id)
 
     def edit_last(
         self, conversation: Conversation, text: str, model: str, options: ChatOptions

@@ -37,6 +37,11 @@ class InFlight:
             if self._items.get(key) is item:
                 del self._items[key]
 
+    def get(self, key: str) -> Streaming | None:
+        """What streams under ``key`` now, to follow it from another run."""
+        with self._lock:
+            return self._items.get(key)
+
     def __contains__(self, key: str) -> bool:
         with self._lock:
             return key in self._items

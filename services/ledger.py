@@ -1,9 +1,13 @@
 """The cost ledger: chat and image spending side by side, per UTC day, per conversation and
 per comparison run, and the Karlo images counted against Kakao's monthly free quota.
 
-Sums come from the database (the conversation and image stores); this module joins them.
-Costs the app could not price are counted, never guessed: a total that includes them is a
-lower bound, and says so through ``incomplete``.
+The days come from the usage events (services/storage/usage.py), where services/budget.py
+records every paid call once as it ends, in local and shared mode, whoever's key paid: chat
+turns, every Prompt Studio step and re-run, translations for Karlo and image lanes, replies
+later replaced or deleted included. A call without the provider's figures (a stopped reply, a
+model without a known price) is recorded at our estimate and flagged, so a sum that holds one
+is shown as an estimate. Karlo's images are free within Kakao's monthly quota: $0, with the
+quota beside them.
 """
 
 from __future__ import annotations
@@ -14,61 +18,69 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from services.images.registry import PROVIDERS
+from services.images.registry import PROVIDERS, is_free
 from services.storage.conversations import ConversationCost, ConversationStore
 from services.storage.images import CompareLaneRow, CompareRunRow, ImageStore
+from services.storage.usage import UsageStore
 from services.votes import VoteOutcome
 
 KARLO = PROVIDERS["karlo"]  # the provider with a monthly free quota the costs tab shows
+TEXT_KINDS = ("chat", "studio", "translate")  # calls to a chat model, by what they were for
+FREE = tuple(name for name in PROVIDERS if is_free(name))  # $0 within a free quota (Karlo)
 
 
 @dataclass(frozen=True)
 class LedgerDay:
-    """One UTC day of spending. ``*_unpriced`` count calls with no known price."""
+    """One UTC day of spending. ``chat_*`` covers every call to a chat model (chat turns,
+    studio steps, translations; ``studio_cost_usd`` and ``translate_cost_usd`` are parts of
+    it); ``*_estimated`` count calls whose cost is our estimate."""
 
     day: date
     chat_cost_usd: float = 0.0
-    chat_messages: int = 0
-    chat_unpriced: int = 0
+    chat_calls: int = 0
+    chat_estimated: int = 0
+    studio_cost_usd: float = 0.0
+    translate_cost_usd: float = 0.0
     image_cost_usd: float = 0.0
     images: int = 0
-    image_unpriced: int = 0
-    image_estimate: bool = False
+    image_estimated: int = 0
 
     @property
     def total_usd(self) -> float:
         return self.chat_cost_usd + self.image_cost_usd
 
     @property
-    def chat_incomplete(self) -> bool:
-        return self.chat_unpriced > 0
+    def chat_estimate(self) -> bool:
+        return self.chat_estimated > 0
 
     @property
-    def image_incomplete(self) -> bool:
-        return self.image_unpriced > 0
+    def image_estimate(self) -> bool:
+        return self.image_estimated > 0
 
     @property
-    def incomplete(self) -> bool:
-        return self.chat_incomplete or self.image_incomplete
+    def estimate(self) -> bool:
+        return self.chat_estimate or self.image_estimate
 
 
 @dataclass(frozen=True)
 class LedgerTotals:
-    """Sums over a list of days, with the same lower-bound flags."""
+    """Sums over a list of days, with the same estimate flags."""
 
     chat_cost_usd: float
-    chat_incomplete: bool
+    chat_estimate: bool
     image_cost_usd: float
-    image_incomplete: bool
+    image_estimate: bool
     images: int
+    studio_cost_usd: float = 0.0
+    translate_cost_usd: float = 0.0
 
     @property
     def total_usd(self) -> float:
         return self.chat_cost_usd + self.image_cost_usd
 
     @property
-    def incomplete(self) -> bool:
-        return self.chat_incomplete or self.image_incomplete
+    def estimate(self) -> bool:
+        return self.chat_estimate or self.image_estimate
 
 
 @dataclass(frozen=True)
@@ -106,48 +118,46 @@ class KarloQuota:
 
 
 def totals(days: Iterable[LedgerDay]) -> LedgerTotals:
-    """The sums of ``days``; incomplete when any day is."""
+    """The sums of ``days``; an estimate when any day holds one."""
     days = list(days)
     return LedgerTotals(
         chat_cost_usd=sum(d.chat_cost_usd for d in days),
-        chat_incomplete=any(d.chat_incomplete for d in days),
+        chat_estimate=any(d.chat_estimate for d in days),
         image_cost_usd=sum(d.image_cost_usd for d in days),
-        image_incomplete=any(d.image_incomplete for d in days),
+        image_estimate=any(d.image_estimate for d in days),
         images=sum(d.images for d in days),
+        studio_cost_usd=sum(d.studio_cost_usd for d in days),
+        translate_cost_usd=sum(d.translate_cost_usd for d in days),
     )
 
 
 class CostLedger:
-    """One owner's spending, read from the conversation and image stores."""
+    """One owner's spending: the days from the usage events, the costliest conversations and
+    comparison runs from the conversation and image stores."""
 
-    def __init__(self, conversations: ConversationStore, images: ImageStore) -> None:
+    def __init__(
+        self, conversations: ConversationStore, images: ImageStore, usage: UsageStore
+    ) -> None:
         self.conversations = conversations
         self.images = images
+        self.usage = usage
 
     def days(self, since: date | None = None, until: date | None = None) -> list[LedgerDay]:
-        """Chat and image spending per UTC day (oldest first), only days with activity;
+        """Chat and image spending per UTC day (oldest first), only days with paid calls;
         ``until`` includes that day."""
-        merged: dict[date, LedgerDay] = {}
-        for chat in self.conversations.cost_by_day(since, until):
-            merged[chat.day] = LedgerDay(
-                chat.day,
-                chat_cost_usd=chat.cost_usd,
-                chat_messages=chat.messages,
-                chat_unpriced=chat.unpriced,
-            )
-        for image in self.images.cost_ledger(since, until):
-            chat_day = merged.get(image.day, LedgerDay(image.day))
-            merged[image.day] = LedgerDay(
-                image.day,
-                chat_cost_usd=chat_day.chat_cost_usd,
-                chat_messages=chat_day.chat_messages,
-                chat_unpriced=chat_day.chat_unpriced,
-                image_cost_usd=image.cost_usd,
-                images=image.images,
-                image_unpriced=image.unpriced_calls,
-                image_estimate=image.has_estimate,
-            )
-        return [merged[d] for d in sorted(merged)]
+        merged: dict[date, dict[str, float]] = {}
+        for part in self.usage.cost_by_day(since, until):
+            day = merged.setdefault(part.day, {})
+            side = "chat" if part.kind in TEXT_KINDS else "image"
+            day[f"{side}_cost_usd"] = day.get(f"{side}_cost_usd", 0.0) + part.cost_usd
+            day[f"{side}_estimated"] = day.get(f"{side}_estimated", 0) + part.estimated
+            if side == "chat":
+                day["chat_calls"] = day.get("chat_calls", 0) + part.calls
+            else:
+                day["images"] = day.get("images", 0) + part.images
+            if part.kind in ("studio", "translate"):
+                day[f"{part.kind}_cost_usd"] = part.cost_usd
+        return [LedgerDay(d, **merged[d]) for d in sorted(merged)]
 
     def top_conversations(
         self, limit: int = 10, since: date | None = None, until: date | None = None
@@ -217,7 +227,7 @@ def _lane_sums(owner: str):
             func.coalesce(func.sum(lane.image_count), 0).label("images"),
             func.coalesce(func.sum(lane.cost_usd), 0.0).label("cost"),
             func.count(lane.id)
-            .filter(lane.cost_usd.is_(None), lane.image_count > 0)
+            .filter(lane.cost_usd.is_(None), lane.image_count > 0, lane.provider.not_in(FREE))
             .label("unpriced"),
             func.count(lane.id).filter(lane.cost_is_estimate.is_(True)).label("estimated"),
         )

@@ -17,14 +17,14 @@ from services.wording import format_cost
 def days_table(session: Session, days: list[LedgerDay]) -> Table:
     t = session.t
     grid = Table(title=t("cli.costs.by_day"), title_justify="left")
-    for key in ("day", "chat", "messages", "images", "image_count", "total"):
+    for key in ("day", "chat", "calls", "images", "image_count", "total"):
         grid.add_column(t(f"cli.costs.column.{key}"), justify="left" if key == "day" else "right")
     for day in days:
-        mark = "*" if day.incomplete else ""
+        mark = "*" if day.estimate else ""
         grid.add_row(
             day.day.isoformat(),
             format_cost(day.chat_cost_usd, t),
-            str(day.chat_messages),
+            str(day.chat_calls),
             format_cost(day.image_cost_usd, t),
             str(day.images),
             format_cost(day.total_usd, t) + mark,
@@ -45,8 +45,11 @@ def command(t) -> click.Command:
             return
         session.out.print(days_table(session, ledger_days))
         total = totals(ledger_days)
-        key = "cli.costs.total_incomplete" if total.incomplete else "cli.costs.total"
+        key = "cli.costs.total_estimate" if total.estimate else "cli.costs.total"
         session.out.print(t(key, days=days, cost=format_cost(total.total_usd, t)), markup=False)
+        quota = ledger.karlo_quota()
+        if quota.used:
+            session.out.print(t("cli.costs.karlo", count=quota.used, free=quota.free), markup=False)
         for item in ledger.top_conversations(limit=5, since=since):
             title = printable(item.title or item.id)
             line = t("cli.costs.conversation", title=title, cost=format_cost(item.cost_usd, t))

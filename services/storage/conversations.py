@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.storage.db import Base, Database, utcnow
+from services.storage.hidden_replies import HIDDEN
 
 
 class MessageStatus(StrEnum):
@@ -60,9 +61,7 @@ class MessageRow(Base):
     content: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.COMPLETE.value)
     model: Mapped[str | None] = mapped_column(Text, nullable=True)
-    finish_reason: Mapped[str | None] = mapped_column(
-        Text, nullable=True
-    )  # as the provider sent it
+    finish_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # as sent
     error_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -139,12 +138,8 @@ def _message(row: MessageRow) -> StoredMessage:
 
 
 # what a message update may change (role, conversation and creation time never change)
-_MESSAGE_FIELDS = {f.name for f in fields(StoredMessage)} - {
-    "id",
-    "conversation_id",
-    "role",
-    "created_at",
-}
+_FIXED = {"id", "conversation_id", "role", "created_at"}  # set when a message is added
+_MESSAGE_FIELDS = {f.name for f in fields(StoredMessage)} - _FIXED
 
 
 def auto_title(text: str, limit: int = 60) -> str:
@@ -302,9 +297,12 @@ class ConversationStore:
             )
 
     def messages(self, conversation_id: str, *, last: int | None = None) -> list[StoredMessage]:
-        """Messages in order; with ``last``, only the newest ``last`` of them."""
+        """Messages in order (earlier versions of a reply left out); with ``last``, only the
+        newest ``last`` of them."""
         stmt = select(MessageRow).where(
-            MessageRow.conversation_id == conversation_id, MessageRow.owner_id == self.owner_id
+            MessageRow.conversation_id == conversation_id,
+            MessageRow.owner_id == self.owner_id,
+            MessageRow.id.not_in(HIDDEN),
         )
         if last is None:
             stmt = stmt.order_by(MessageRow.id)
@@ -315,9 +313,10 @@ class ConversationStore:
             return [_message(r) for r in reversed(list(s.scalars(stmt)))]
 
     def totals(self, conversation_id: str) -> ConversationTotals:
-        """Counts and sums computed in the database, not by loading every message."""
+        """Counts and sums computed in the database, not by loading every message; the
+        messages shown are counted, the cost of earlier versions of a reply is kept."""
         stmt = select(
-            func.count(MessageRow.id),
+            func.count(MessageRow.id).filter(MessageRow.id.not_in(HIDDEN)),
             func.coalesce(func.sum(MessageRow.prompt_tokens), 0),
             func.coalesce(func.sum(MessageRow.completion_tokens), 0),
             func.coalesce(func.sum(MessageRow.cost_usd), 0.0),
@@ -365,15 +364,15 @@ class ConversationStore:
     def most_expensive(
         self, *, limit: int = 10, since: date | None = None, until: date | None = None
     ) -> list[ConversationCost]:
-        """The conversations that cost the most over the period (messages in it only)."""
+        """The conversations that cost the most over the period (messages in it only; earlier
+        versions of a reply cost, the messages shown are counted)."""
         cost = func.coalesce(func.sum(MessageRow.cost_usd), 0.0)
+        shown = func.count(MessageRow.id).filter(MessageRow.id.not_in(HIDDEN))
         unpriced = func.count(MessageRow.id).filter(
             MessageRow.completion_tokens.is_not(None), MessageRow.cost_usd.is_(None)
         )
         stmt = self._in_period(
-            select(
-                ConversationRow.id, ConversationRow.title, cost, func.count(MessageRow.id), unpriced
-            )
+            select(ConversationRow.id, ConversationRow.title, cost, shown, unpriced)
             .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
             .where(ConversationRow.owner_id == self.owner_id),
             since,

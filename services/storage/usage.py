@@ -12,7 +12,7 @@ highest price), not the provider's figure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -47,6 +47,18 @@ class UsageEvent:
     own_key: bool = False
     images: int = 0
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class UsageDay:
+    """One UTC day's calls of one kind (chat, studio, translate, image), summed."""
+
+    day: date
+    kind: str
+    cost_usd: float
+    calls: int
+    estimated: int  # calls whose cost is our estimate
+    images: int
 
 
 class UsageStore:
@@ -111,3 +123,36 @@ class UsageStore:
         )
         with self.db.session() as s:
             return bool(s.execute(stmt).scalar_one())
+
+    def cost_by_day(self, since: date | None = None, until: date | None = None) -> list[UsageDay]:
+        """Every recorded call (whoever's key paid) per UTC day and kind, oldest first;
+        ``until`` includes that day. Summed in the database."""
+        row = UsageEventRow
+        day = func.date(row.created_at)
+        stmt = select(
+            day,
+            row.kind,
+            func.coalesce(func.sum(row.cost_usd), 0.0),
+            func.count(row.id),
+            func.count(row.id).filter(row.estimated.is_(True)),
+            func.coalesce(func.sum(row.images), 0),
+        ).where(row.owner_id == self.owner_id)
+        if since is not None:
+            stmt = stmt.where(row.created_at >= datetime.combine(since, time.min))
+        if until is not None:
+            stmt = stmt.where(
+                row.created_at < datetime.combine(until + timedelta(days=1), time.min)
+            )
+        with self.db.session() as s:
+            rows = s.execute(stmt.group_by(day, row.kind).order_by(day, row.kind)).all()
+        return [
+            UsageDay(
+                d if isinstance(d, date) else date.fromisoformat(str(d)[:10]),
+                kind,
+                float(cost),
+                int(calls),
+                int(estimated),
+                int(images),
+            )
+            for d, kind, cost, calls, estimated, images in rows
+        ]

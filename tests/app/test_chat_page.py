@@ -347,3 +347,50 @@ def test_the_sidebar_groups_conversations_by_when_they_were_used(app):
     assert "Today" in captions
     # the actions sit side by side; the export buttons say their format, not a cut-off label
     assert {b.label for b in app.sidebar.get("download_button")} == {"Markdown", "JSON"}
+
+
+def last_reply(at) -> str:
+    """The text of the last reply (its first block; its actions follow)."""
+    return str(at.chat_message[-1].markdown[0].value)
+
+
+def test_regenerate_keeps_earlier_versions_to_flip_between(app, fake_openai):
+    answers = iter(["first answer", "second answer"])
+    fake_openai.reply = lambda messages, model: next(answers)
+    send(app, "a question")
+    next(b for b in app.button if b.key and b.key.startswith("regen_")).click().run()
+    assert last_reply(app) == "second answer"
+    assert "2 / 2" in texts(app)
+    assert app.button(key="chat_version_next").disabled
+    app.button(key="chat_version_previous").click().run()
+    assert last_reply(app) == "first answer"
+    assert "1 / 2" in texts(app) and len(app.chat_message) == 2
+    assert len(fake_openai.chat_requests()) == 2  # flipping sends nothing
+    app.button(key="chat_version_next").click().run()
+    assert last_reply(app) == "second answer"
+    reopened = new_app(c=app.query_params["c"]).run()
+    assert last_reply(reopened) == "second answer" and "2 / 2" in texts(reopened)
+
+
+def test_the_chat_page_reopens_the_conversation_after_another_page(app, fake_openai):
+    send(app, "remember me")
+    opened = app.query_params["c"]
+    app.switch_page("app_pages/compare.py").run()
+    app.query_params.pop("c", None)  # a page link starts from a bare address
+    app.switch_page("app_pages/chat.py").run()
+    assert app.query_params["c"] == opened
+    assert "remember me" in bubbles(app)[0][1]
+    app.sidebar.button(key="chat_new").click().run()  # New chat still opens a blank one
+    app.switch_page("app_pages/gallery.py").run()
+    app.switch_page("app_pages/chat.py").run()
+    assert "c" not in app.query_params and not app.chat_message
+
+
+def test_the_copy_button_carries_a_hostile_reply_as_text(app, fake_openai):
+    hostile = '"><img src=x onerror=alert(1)></button><script>alert(2)</script>'
+    fake_openai.reply = lambda messages, model: hostile
+    send(app, "say something nasty")
+    (copy,) = [h for h in app.get("html") if "data-text" in h.proto.body]
+    body = copy.proto.body
+    assert "<img" not in body and "alert(2)</script>" not in body
+    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in body

@@ -15,6 +15,7 @@ from services.images.base import GeneratedImage, ImageRequest, ImageResult
 from services.storage import ConversationStore, open_database
 from services.storage.chains import ChainStore
 from services.storage.images import CompareLaneRow, CompareRunRow, ImageRow, ImageStore
+from services.storage.usage import UsageEvent, UsageStore
 from services.studio import BUILTIN_CHAINS, DEFAULT_CHAIN_ID, ChainRun, StepStatus
 from tests.app.conftest import new_app
 
@@ -55,6 +56,10 @@ class Seeder:
         self.db = open_database(f"sqlite:///{tmp_path}/chatcanvas.db")
         self.images = ImageStore(self.db, OWNER)
         self.chats = ConversationStore(self.db, OWNER)
+
+    def paid(self, kind: str, provider: str, cost: float, images: int = 0) -> None:
+        """A paid call as the budget records it when the call ends."""
+        UsageStore(self.db, OWNER).add(UsageEvent(kind, provider, "m", cost, images=images))
 
     def run(self, prompt: str, *lanes: ImageResult, **kwargs) -> str:
         negative = kwargs.get("negative_prompt", "")
@@ -328,19 +333,24 @@ def test_costs_join_chat_and_images_with_the_karlo_month(seed):
     seed.chats.add_message(
         conversation.id, "assistant", "hello", prompt_tokens=5, completion_tokens=9, cost_usd=0.02
     )
+    seed.paid("chat", "openai", 0.02)
+    seed.paid("studio", "openai", 0.01)  # a Prompt Studio step
     seed.run("a fox", lane(cost=0.04), lane("karlo", "karlo-v2.1", n=3, cost=None))
+    seed.paid("image", "openai", 0.04, images=1)
+    seed.paid("image", "karlo", 0.0, images=3)  # free within Kakao's quota: $0, not unknown
     at = open_tab(gallery(), "costs")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Chat"] == "$0.0200"
-    assert metrics["Images (4)"] == "at least $0.0400"  # the Karlo call had no price
-    assert metrics["Total"] == "at least $0.0600"
+    assert metrics["Chat"] == "$0.0300"
+    assert metrics["Images (4)"] == "$0.0400"
+    assert metrics["Total"] == "$0.0700"
+    assert "Prompt Studio steps and re-runs $0.0100" in texts(at)
     (day,) = table(at, 0)
-    assert day["Chat"] == "$0.0200" and day["Images made"] == 4
+    assert day["Chat"] == "$0.0300" and day["Images made"] == 4
     (top_conversation,) = table(at, 1)
     assert top_conversation == {"Conversation": "Fox ideas", "Messages": 2, "Cost": "$0.0200"}
     (top_run,) = table(at, 2)
     assert top_run["Prompt"] == "a fox" and top_run["Lanes"] == 2
-    assert top_run["Cost"] == "at least $0.0400" and top_run["Vote"] == "Not voted yet"
+    assert top_run["Cost"] == "$0.0400" and top_run["Vote"] == "Not voted yet"
     progress = at.get("progress")[0]
     assert "3 of 500 free images used this month" in progress.proto.text
 

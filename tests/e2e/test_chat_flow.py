@@ -106,10 +106,76 @@ def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
         )
         page.get_by_role("button", name="Stop").click()
         page.wait_for_selector("text=stopped", timeout=20_000)
+        page.wait_for_selector("text=estimated from the text that arrived", timeout=20_000)
         kept = page.locator(ASSISTANT).last.inner_text()
         assert "word3" in kept and "word59" not in kept
     finally:
         fake_openai.token_delay = 0.08
+
+
+def test_leaving_mid_answer_does_not_stop_it(page, running_app, fake_openai):
+    """Another conversation, another page, a reload while a reply streams: the reply goes on
+    in the background and is whole, not "stopped", when the user comes back."""
+    open_app(page, running_app.url)
+    new_chat(page)
+    fake_openai.token_delay = 0.15
+    try:
+        send(page, " ".join(f"word{i}" for i in range(60)))
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word2')",
+            timeout=20_000,
+        )
+        page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
+        conversation_url = page.url
+        new_chat(page)  # another conversation
+        page.goto(running_app.url + "compare")  # another page
+        page.wait_for_load_state()
+        open_app(page, conversation_url)  # back (a reload): it is still being written
+        page.wait_for_selector(f"{ASSISTANT} >> text=word59", timeout=60_000)
+        page.wait_for_selector("text=to first token", timeout=30_000)  # stored, complete
+        page.reload()
+        page.wait_for_selector(f"{ASSISTANT} >> text=word59", timeout=30_000)
+        assert "stopped" not in page.locator(ASSISTANT).last.inner_text()
+        assert "incomplete" not in page.locator(ASSISTANT).last.inner_text().lower()
+    finally:
+        fake_openai.token_delay = 0.08
+
+
+def test_stop_works_on_a_reply_followed_after_coming_back(page, running_app, fake_openai):
+    open_app(page, running_app.url)
+    new_chat(page)
+    fake_openai.token_delay = 0.3
+    try:
+        send(page, " ".join(f"word{i}" for i in range(60)))
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word1')",
+            timeout=20_000,
+        )
+        page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
+        conversation_url = page.url
+        new_chat(page)
+        open_app(page, conversation_url)  # back: the reply is followed where it has got to
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector("text=stopped", timeout=20_000)
+        assert "word59" not in page.locator(ASSISTANT).last.inner_text()
+    finally:
+        fake_openai.token_delay = 0.08
+
+
+def test_copy_takes_one_click(page, running_app, fake_openai):
+    page.context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=running_app.url.rstrip("/")
+    )
+    open_app(page, running_app.url)
+    new_chat(page)
+    send(page, "Copy me in one click")
+    page.wait_for_selector(f"{ASSISTANT} >> text=Copy me in one click", timeout=30_000)
+    page.wait_for_selector("text=to first token", timeout=30_000)
+    page.get_by_role("button", name="Copy", exact=True).click()
+    page.get_by_role("button", name="Copied").wait_for(timeout=10_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.locator(ASSISTANT).last.locator("p").first.inner_text()
+    assert "Copy me in one click" in copied
 
 
 def test_a_model_id_typed_in_the_picker_is_used(page, running_app, fake_openai):

@@ -29,6 +29,7 @@ from services.storage.conversation_files import (
 from services.storage.conversations import ConversationStore
 from services.storage.db import Database
 from services.storage.images import ImageStore
+from services.storage.usage import UsageStore
 from services.studio import ChainEngine, ChainStep
 from tests.fakes.karlo_server import render_image
 
@@ -44,7 +45,9 @@ class Owner:
 
     @property
     def ledger(self) -> CostLedger:
-        return CostLedger(self.conversations, self.images)
+        return CostLedger(
+            self.conversations, self.images, UsageStore(self.images.db, self.images.owner_id)
+        )
 
 
 @dataclass

@@ -7,8 +7,14 @@ import itertools
 import pytest
 
 from services.catalog import Catalog
-from services.chat import ChatMessage, ChatOptions, ChatService
-from services.chat_turns import ChatTurns, PendingReply
+from services.chat import (
+    ChatMessage,
+    ChatOptions,
+    ChatService,
+    estimate_prompt_tokens,
+    estimate_tokens,
+)
+from services.chat_turns import ChatTurns, PendingReply, live_reply, settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.storage import ConversationStore
 from services.storage.conversation_files import export_json, export_markdown, import_json
@@ -327,6 +333,40 @@ def test_edit_last_replaces_the_last_question_and_what_followed(turns, store, fa
     assert store.get(conv.id).title == "q1"
 
 
+def test_regenerate_keeps_earlier_versions_to_flip_between(turns, store, fake):
+    counter = itertools.count(1)
+    fake.reply = lambda messages, model: f"answer {next(counter)}"
+    conv = store.create()
+    send(turns, conv, "q1")
+    run(turns.regenerate(conv, MODEL, OPTS))
+    run(turns.regenerate(conv, MODEL, OPTS))
+    assert [m.content for m in turns.versions(conv)] == ["answer 1", "answer 2", "answer 3"]
+    assert roles(store, conv) == [("user", "q1", "complete"), ("assistant", "answer 3", "complete")]
+    assert store.totals(conv.id).messages == 2
+    costs = [m.cost_usd for m in turns.versions(conv)]
+    assert store.totals(conv.id).cost_usd == pytest.approx(sum(costs))  # replaced, still paid
+
+    first = turns.versions(conv)[0]
+    assert turns.show_version(conv, first.id)
+    assert roles(store, conv)[-1] == ("assistant", "answer 1", "complete")
+    assert len(turns.versions(conv)) == 3
+    send(turns, conv, "q2")  # the model sees the version shown
+    assert [m["content"] for m in sent_messages(fake)] == ["q1", "answer 1", "q2"]
+    assert not turns.show_version(conv, first.id)  # not a version of the last reply any more
+
+    turns.edit_last(store.get(conv.id), "q2 again", MODEL, OPTS).finish()
+    assert [m.content for m in store.messages(conv.id)][:2] == ["q1", "answer 1"]
+
+
+def test_edit_and_resend_drops_the_versions_of_the_reply_it_replaces(turns, store, fake):
+    conv = store.create()
+    send(turns, conv, "q1")
+    run(turns.regenerate(conv, MODEL, OPTS))
+    run(turns.edit_last(store.get(conv.id), "q1 fixed", MODEL, OPTS))
+    assert len(turns.versions(conv)) == 1
+    assert [m.role for m in store.messages(conv.id)] == ["user", "assistant"]
+
+
 def test_edit_last_with_empty_text_changes_nothing(turns, store, fake):
     conv = store.create()
     send(turns, conv, "q1")
@@ -380,9 +420,53 @@ def test_stop_mid_stream_stores_stopped_with_the_partial_text(turns, store, fake
     full = f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
     assert full.startswith(final.content) and len(final.content) < len(full)
     assert final.error_kind is None
-    assert final.completion_tokens is None and final.cost_usd is None
+    # no usage came: counted from the prompt and the text that arrived, not as 0 and $0
+    assert final.completion_tokens == estimate_tokens(received)
+    assert final.prompt_tokens == estimate_prompt_tokens([ChatMessage("user", LONG_QUESTION)])
+    spec = turns.chat.catalog.spec(MODEL)
+    assert final.cost_usd == pytest.approx(spec.cost(final.prompt_tokens, final.completion_tokens))
+    assert final.cost_usd > 0
+    assert store.totals(conv.id).cost_usd == pytest.approx(final.cost_usd)
     deltas.close()
     assert store.messages(conv.id)[-1] == final
+
+
+def test_a_reply_in_the_background_is_complete_though_nobody_reads_it(turns, store, fake):
+    """The page that started the reply is left (another page, another conversation, a
+    reload): the writer goes on, and a later run finds the whole reply stored complete."""
+    fake.token_delay = 0.01
+    conv = store.create()
+    pending = turns.send(conv, LONG_QUESTION, MODEL, OPTS).in_background()
+    assert live_reply(conv.id) is pending  # a page run coming back can follow it
+    assert pending.done.wait(30)
+    final = store.messages(conv.id)[-1]
+    assert final.content == f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
+    assert final.status == "complete" and final.completion_tokens
+    assert live_reply(conv.id) is None
+
+
+def test_following_a_background_reply_gives_the_whole_text(turns, store, fake):
+    fake.token_delay = 0.01
+    conv = store.create()
+    pending = turns.send(conv, LONG_QUESTION, MODEL, OPTS).in_background()
+    first = next(pending.follow())  # a reader that came back mid-stream
+    rest = "".join(live_reply(conv.id).follow()) if live_reply(conv.id) else ""
+    full = f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
+    assert first and full.startswith(first)
+    assert rest == "" or full.endswith(rest)
+    assert store.messages(conv.id)[-1].content == full
+
+
+def test_only_stop_ends_a_background_reply(turns, store, fake):
+    fake.token_delay = 0.05
+    conv = store.create()
+    pending = turns.send(conv, LONG_QUESTION, MODEL, OPTS).in_background()
+    next(pending.follow())
+    assert settle(conv.id, cancel=True)
+    final = store.messages(conv.id)[-1]
+    full = f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
+    assert final.status == "stopped"
+    assert final.content and full.startswith(final.content) and final.content != full
 
 
 def test_stop_after_the_reply_completed_is_still_complete(turns, store):
@@ -404,7 +488,7 @@ def test_a_cut_stream_is_stored_incomplete_with_its_error(turns, store, fake):
     assert final.status == "incomplete"
     assert final.error_kind == "stream_interrupted"
     assert final.finish_reason is None
-    assert final.prompt_tokens is None and final.cost_usd is None
+    assert final.completion_tokens == estimate_tokens(text) and final.cost_usd > 0  # estimated
     # the question itself was sent fine
     assert store.messages(conv.id)[0].status == "complete"
 

@@ -17,6 +17,7 @@ from services.ledger import CostLedger, KarloQuota, totals
 from services.storage.conversations import ConversationStore, MessageRow
 from services.storage.db import Database
 from services.storage.images import CompareLaneRow, CompareRunRow, ImageRow, ImageStore
+from services.storage.usage import UsageEvent, UsageStore
 
 OWNER = "owner-1"
 DAY1 = date(2026, 11, 3)
@@ -51,8 +52,20 @@ def images(db):
 
 
 @pytest.fixture
-def ledger(chats, images):
-    return CostLedger(chats, images)
+def usage(db):
+    return UsageStore(db, OWNER)
+
+
+@pytest.fixture
+def ledger(chats, images, usage):
+    return CostLedger(chats, images, usage)
+
+
+def paid(usage: UsageStore, day: date, kind: str, cost: float, **fields) -> None:
+    """One paid call as services/budget.py records it."""
+    provider = fields.pop("provider", "karlo" if kind == "image" and not cost else "openai")
+    model = "karlo-v2.1" if provider == "karlo" else "gpt-4o-mini"
+    usage.add(UsageEvent(kind, provider, model, cost, created_at=at_noon(day), **fields))
 
 
 def at_noon(day: date) -> datetime:
@@ -99,45 +112,53 @@ def test_empty_ledger(ledger):
     assert ledger.top_runs() == []
     assert ledger.karlo_quota(DAY1) == KarloQuota(0)
     empty = totals([])
-    assert empty.total_usd == 0 and not empty.incomplete
+    assert empty.total_usd == 0 and not empty.estimate
 
 
-def test_days_join_chat_and_image_costs(db, chats, images, ledger):
-    move_messages(db, chat(chats, "day one", 0.01, 0.02), DAY1)
-    move_messages(db, chat(chats, "day two", 0.005), DAY2)
-    move_run(db, run(images, result("openai", "gpt-image-2", n=2, cost=0.08)), DAY2)
-    move_run(db, run(images, result("karlo", "karlo-v2.1", cost=None)), DAY2)
+def test_days_join_every_paid_call(usage, ledger):
+    paid(usage, DAY1, "chat", 0.01)
+    paid(usage, DAY1, "chat", 0.02)
+    paid(usage, DAY2, "chat", 0.005)
+    paid(usage, DAY2, "studio", 0.003)
+    paid(usage, DAY2, "translate", 0.001)
+    paid(usage, DAY2, "image", 0.08, images=2)
+    paid(usage, DAY2, "image", 0.0, images=1)  # Karlo: free within the quota
 
     days = ledger.days()
     assert [d.day for d in days] == [DAY1, DAY2]
     one, two = days
     assert one.chat_cost_usd == pytest.approx(0.03)
-    assert one.chat_messages == 4 and one.images == 0 and not one.incomplete
-    assert two.chat_cost_usd == pytest.approx(0.005)
+    assert one.chat_calls == 2 and one.images == 0 and not one.estimate
+    assert two.chat_cost_usd == pytest.approx(0.009)  # chat, studio and translate calls
+    assert two.studio_cost_usd == pytest.approx(0.003)
+    assert two.translate_cost_usd == pytest.approx(0.001)
     assert two.image_cost_usd == pytest.approx(0.08)
     assert two.images == 3
-    assert two.image_unpriced == 1 and two.image_incomplete and not two.chat_incomplete
-    assert two.total_usd == pytest.approx(0.085)
+    assert not two.estimate  # Karlo's $0 is known, not "at least"
+    assert two.total_usd == pytest.approx(0.089)
 
     summed = totals(days)
-    assert summed.chat_cost_usd == pytest.approx(0.035)
+    assert summed.chat_cost_usd == pytest.approx(0.039)
     assert summed.image_cost_usd == pytest.approx(0.08)
-    assert summed.total_usd == pytest.approx(0.115)
+    assert summed.total_usd == pytest.approx(0.119)
     assert summed.images == 3
-    assert summed.incomplete and summed.image_incomplete and not summed.chat_incomplete
+    assert summed.studio_cost_usd == pytest.approx(0.003)
+    assert not summed.estimate
 
 
-def test_unpriced_chat_messages_are_counted_not_guessed(db, chats, ledger):
-    move_messages(db, chat(chats, "mixed", 0.01, None), DAY1)
+def test_estimated_calls_are_counted_and_flagged(usage, ledger):
+    paid(usage, DAY1, "chat", 0.01)
+    paid(usage, DAY1, "chat", 0.002, estimated=True)  # a stopped reply
     (day,) = ledger.days()
-    assert day.chat_cost_usd == pytest.approx(0.01)
-    assert day.chat_unpriced == 1 and day.incomplete
+    assert day.chat_cost_usd == pytest.approx(0.012)
+    assert day.chat_estimated == 1 and day.estimate and not day.image_estimate
+    assert totals([day]).estimate
 
 
-def test_period_bounds_include_the_until_day(db, chats, images, ledger):
-    move_messages(db, chat(chats, "early", 0.01), DAY1)
-    move_messages(db, chat(chats, "late", 0.02), DAY2)
-    move_run(db, run(images, result("openai", "gpt-image-2")), DAY2)
+def test_period_bounds_include_the_until_day(usage, ledger):
+    paid(usage, DAY1, "chat", 0.01)
+    paid(usage, DAY2, "chat", 0.02)
+    paid(usage, DAY2, "image", 0.04, images=1)
     assert [d.day for d in ledger.days(since=DAY2)] == [DAY2]
     assert [d.day for d in ledger.days(until=DAY1)] == [DAY1]
     assert [d.day for d in ledger.days(since=DAY2, until=DAY2)] == [DAY2]
@@ -181,22 +202,28 @@ def test_top_runs_from_lanes_even_after_images_are_deleted(db, images, ledger):
 
 
 def test_run_with_an_unpriced_lane_is_a_lower_bound(images, ledger):
-    run(
-        images, result("openai", "gpt-image-2", cost=0.04), result("karlo", "karlo-v2.1", cost=None)
-    )
+    run(images, result("openai", "gpt-image-2", cost=0.04), result("openai", "my-own", cost=None))
     (only,) = ledger.top_runs()
     assert only.cost_usd == pytest.approx(0.04)
     assert only.unpriced == 1 and only.incomplete
 
 
-def test_other_owners_are_not_in_the_ledger(db, chats, images):
+def test_other_owners_are_not_in_the_ledger(db, chats, images, usage):
     chat(chats, "mine", 0.01)
     run(images, result("karlo", "karlo-v2.1", n=3))
-    theirs = CostLedger(ConversationStore(db, "someone-else"), ImageStore(db, "someone-else"))
+    paid(usage, DAY1, "chat", 0.01)
+    other = "someone-else"
+    theirs = CostLedger(ConversationStore(db, other), ImageStore(db, other), UsageStore(db, other))
     assert theirs.days() == []
     assert theirs.top_conversations() == []
     assert theirs.top_runs() == []
     assert theirs.karlo_quota().used == 0
+
+
+def test_a_karlo_lane_is_free_not_unpriced(images, ledger):
+    run(images, result("karlo", "karlo-v2.1", n=2, cost=None))
+    (only,) = ledger.top_runs()
+    assert only.cost_usd == 0 and only.unpriced == 0 and not only.incomplete
 
 
 def test_karlo_quota_counts_this_month_only(db, images, ledger):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
+from services.ledger import CostLedger
 from services.storage.chains import ChainStore
 from services.storage.conversations import ConversationStore
 from services.storage.db import Base, Database, create_database_engine, open_database
@@ -27,6 +29,7 @@ from services.storage.migrate import (
     migration_connection,
     upgrade,
 )
+from services.storage.usage import UsageStore
 from services.studio import ChainStep
 from tests.fakes.karlo_server import render_image
 
@@ -88,17 +91,31 @@ def fill(db: Database, engine) -> dict[str, str]:
     return ids
 
 
-def every_row(engine) -> dict[str, list[tuple]]:
-    """Every row of every table the database has (an old one lacks the newer tables)."""
-    present = set(inspect(engine).get_table_names())
+def column_names(engine) -> dict[str, list[str]]:
+    """The columns each table of the database has now."""
+    inspector = inspect(engine)
+    return {
+        name: [c["name"] for c in inspector.get_columns(name)]
+        for name in inspector.get_table_names()
+    }
+
+
+def every_row(engine, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table the database has (an old one lacks the newer tables and
+    columns), in the columns ``columns`` names (default: those it has)."""
+    columns = columns or column_names(engine)
     with engine.connect() as connection:
         return {
             table.name: [
                 tuple(row)
-                for row in connection.execute(select(table).order_by(*table.primary_key.columns))
+                for row in connection.execute(
+                    select(*(table.c[c] for c in columns[table.name])).order_by(
+                        *table.primary_key.columns
+                    )
+                )
             ]
             for table in Base.metadata.sorted_tables
-            if table.name in present
+            if table.name in columns
         }
 
 
@@ -106,6 +123,7 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
     build_pre_migration_database(empty_url)
     old = Database(empty_url, migrate=False)
     ids = fill(old, engine)
+    old_columns = column_names(old.engine)
     before = every_row(old.engine)
     assert "alembic_version" not in inspect(old.engine).get_table_names()
     assert all(before[name] for name in before), "every table has rows to lose"
@@ -113,9 +131,15 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
 
     db = open_database(empty_url)  # what the app does on start
     assert revision_of(db.engine) == head_revision()
+    assert every_row(db.engine, old_columns) == before
     after = every_row(db.engine)
-    assert {name: after[name] for name in before} == before
-    assert all(not rows for name, rows in after.items() if name not in before)  # new tables
+    new_tables = [name for name in after if name not in before]
+    assert all(not after[name] for name in new_tables if name != "usage_events")
+    # the ledger's history: the calls made before usage events existed, each once
+    (day,) = ledger_of(db, "local").days()
+    assert day.chat_cost_usd == pytest.approx(0.002) and day.chat_calls == 1
+    assert day.image_cost_usd == pytest.approx(0.08) and day.images == 3
+    assert not day.estimate  # Karlo's image is free, not unpriced
     assert schema_differences(db.engine) == []
     conv, template, run, compare = ids["local"]
     chats = ConversationStore(db, "local")
@@ -124,6 +148,63 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(empty_
     assert ChainStore(db, "local").get_run(run).idea == "a fox"
     assert str(ImageStore(db, "local").get_run(compare).outcome) == "lane:1"
     db.engine.dispose()
+
+
+def ledger_of(db: Database, owner: str) -> CostLedger:
+    return CostLedger(ConversationStore(db, owner), ImageStore(db, owner), UsageStore(db, owner))
+
+
+def test_0004_keeps_messages_shown_and_brings_earlier_calls_into_the_ledger_once(empty_url):
+    """0004 adds hidden_replies (earlier versions of a regenerated reply): every message stored
+    before it stays shown. The ledger reads usage events only, so 0004 brings in the replies
+    paid before usage events existed, each once: a reply whose call the budget recorded when
+    it ended (the event comes seconds after the row) is not counted again."""
+    engine = create_database_engine(empty_url)
+    upgrade(engine, "0003")
+    old, boundary = datetime(2026, 10, 31, 9), datetime(2026, 11, 1, 10)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO conversations (id, owner_id, title, system_prompt, params,"
+                " created_at, updated_at) VALUES ('c1', 'local', 't', '', '{}', :at, :at)"
+            ),
+            {"at": old},
+        )
+        for role, content, cost, at in (
+            ("user", "hi", None, old),
+            ("assistant", "hello", 0.02, old),  # before usage events: brought in
+            ("user", "again", None, boundary),
+            ("assistant", "hello again", 0.01, boundary),  # recorded below when it ended
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO messages (conversation_id, owner_id, role, content, status,"
+                    " model, cost_usd, created_at) VALUES ('c1', 'local', :role, :content,"
+                    " 'complete', 'gpt-x', :cost, :at)"
+                ),
+                {"role": role, "content": content, "cost": cost, "at": at},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO usage_events (owner_id, created_at, kind, provider, model, cost_usd,"
+                " estimated, own_key, images) VALUES ('local', :at, 'chat', 'openai', 'gpt-x',"
+                " 0.01, false, false, 0)"
+            ),
+            {"at": boundary + timedelta(seconds=5)},
+        )
+    engine.dispose()
+    db = open_database(empty_url)
+    try:
+        assert revision_of(db.engine) == head_revision() >= "0004"
+        days = ledger_of(db, "local").days()
+        assert [(d.day.day, d.chat_calls) for d in days] == [(31, 1), (1, 1)]
+        assert [d.chat_cost_usd for d in days] == pytest.approx([0.02, 0.01])
+        chats = ConversationStore(db, "local")
+        assert [m.content for m in chats.messages("c1")] == ["hi", "hello", "again", "hello again"]
+        totals = chats.totals("c1")
+        assert totals.messages == 4 and totals.cost_usd == pytest.approx(0.03)
+    finally:
+        db.engine.dispose()
 
 
 def test_migrations_build_exactly_the_schema_the_models_describe(empty_url):
