@@ -96,7 +96,7 @@ def image_card(ctx: AppContext, title: str, card: CardData, *, hide_details: boo
     if card.error is not None:
         st.error(image_error_text(card.error, t, quote=escape_markdown), icon=":material/error:")
         st.caption(t("images.errors.lane_failed"))
-        if card.error.detail:
+        if card.error.detail and not card.error.own_check:
             with st.expander(t("errors.details")):
                 st.code(card.error.detail, language=None, wrap_lines=True)
         return

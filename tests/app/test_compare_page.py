@@ -213,3 +213,25 @@ def test_an_unknown_comparison_address_says_so(compare):
     assert "That comparison does not exist" in " ".join(str(t.value) for t in at.toast)
     assert "run" not in at.query_params
     assert not [b for b in at.button if b.key == "share_create_comparison"]
+
+
+def test_a_korean_prompt_is_translated_for_karlo_on_generate(compare, fake_openai, fake_karlo):
+    """Issue 13.1: Generate translates for the English-only lane; the English sent is shown
+    in its editable box, and no lane says the provider rejected anything."""
+    fake_openai.reply = lambda messages, model: "A fox on Mars, red dust, watercolour"
+    run(compare, "화성의 여우, 수채화")
+    assert fake_karlo.t2i_calls()[-1].body["prompt"] == "A fox on Mars, red dust, watercolour"
+    assert (
+        compare.text_input(key="compare_karlo_prompt").value
+        == "A fox on Mars, red dust, watercolour"
+    )
+    assert lane_images(compare, 1) == 1
+    assert "rejected the request" not in texts(compare)
+
+
+def test_a_failed_translation_blocks_generate_with_the_reason(compare, fake_openai, fake_karlo):
+    fake_openai.reply = lambda messages, model: "화성의 여우"  # not English either
+    run(compare, "화성의 여우, 수채화")
+    assert fake_karlo.t2i_calls() == []
+    assert compare.error[-1].value.startswith("Karlo takes English only")
+    assert "rejected the request" not in texts(compare)
