@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.compare_run import display_order, lane_title, outcome_label
+from components.compare_run import display_order, lane_key, lane_title, outcome_label
 from components.context import app_context
 from components.image_card import from_stored, image_card
 from services.shares import SharedComparison, SharedConversation, SharedStudioRun
@@ -64,7 +64,8 @@ elif isinstance(shared, SharedComparison):
             position=position if hidden else None,
         )
         with column, st.container(border=True, key=f"shared_lane_{index}"):
-            image_card(ctx, title, from_stored(shared, lane), hide_details=hidden)
+            card = from_stored(shared, lane)
+            image_card(ctx, title, card, key=lane_key(compare_run.id, index), hide_details=hidden)
     if compare_run.outcome is None:
         st.caption(t("shares.not_voted"))
     else:

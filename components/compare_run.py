@@ -40,6 +40,11 @@ def outcome_label(ctx: AppContext, run: CompareRun) -> str:
     return lane_title(ctx, lane.index, {"provider": lane.provider, "model": lane.model})
 
 
+def lane_key(run_id: str, index: int) -> str:
+    """The name of a comparison lane's card on a page (the same while it runs and stored)."""
+    return f"{run_id}_{index}"
+
+
 def display_order(run_id: str, count: int, *, blind: bool) -> list[int]:
     """Lane indexes in the order their columns are shown: shuffled (the same way for the
     same run) while blind, so 'Lane A' is not simply the first lane configured."""
@@ -85,8 +90,10 @@ def show_comparison(
     blind = spec.blind
     titles: dict[int, str] = {}
     slots: dict[int, object] = {}
+    started_as: list[str] = []
 
     def started(run_id: str) -> None:
+        started_as.append(run_id)
         if on_stored is not None:
             on_stored(run_id)
         order = display_order(run_id, len(spec.lanes), blind=blind)
@@ -96,7 +103,9 @@ def show_comparison(
 
     def show(index: int, outcome: LaneOutcome) -> None:
         with slots[index].container():
-            image_card(ctx, titles[index], from_outcome(outcome), hide_details=blind)
+            card = from_outcome(outcome)
+            key = lane_key(started_as[0], index)
+            image_card(ctx, titles[index], card, key=key, hide_details=blind)
 
     result = ctx.comparisons.run(spec, on_started=started, on_lane=show)
     _hold_unsaved(result.run.id, result.unsaved)

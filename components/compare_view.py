@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import display_order, lane_title, outcome_label, unsaved_lanes
+from components.compare_run import (
+    display_order,
+    lane_key,
+    lane_title,
+    outcome_label,
+    unsaved_lanes,
+)
 from components.context import AppContext, app_context
 from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
@@ -51,12 +57,14 @@ def show_run(
             {"provider": provider, "model": model},
             position=position if hidden else None,
         )
+        key = lane_key(run.id, index)
         with column, st.container(key=f"compare_lane_{index}", border=True):
             if lane is not None:
-                image_card(ctx, titles[index], from_stored(store, lane), hide_details=hidden)
+                card = from_stored(store, lane)
+                image_card(ctx, titles[index], card, key=key, hide_details=hidden)
             else:
                 card = from_outcome(unsaved[index].outcome)
-                image_card(ctx, titles[index], card, hide_details=hidden)
+                image_card(ctx, titles[index], card, key=key, hide_details=hidden)
                 unsaved_downloads(ctx, run.id, unsaved[index])
     voteable = [lanes[index] for index in order if index in lanes and lanes[index].ok]
     if run.outcome is None and len(voteable) >= 2:

@@ -14,10 +14,12 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.flagged_image import hidden
 from components.gallery_labels import plain, provider_label, shorten
 from services.gallery_export import export_zip
 from services.i18n import Translator
 from services.images import PROVIDERS
+from services.images.thumbnails import blurred_preview
 from services.storage.images import ImageStore, ImageThumb
 
 PAGE_SIZE = 24
@@ -266,7 +268,10 @@ def _tile(ctx: AppContext, thumb: ImageThumb, ticked: bool) -> None:
     t = ctx.t
     with st.container(border=True):
         if thumb.thumbnail:
-            st.image(thumb.thumbnail, width="stretch")
+            shown = thumb.thumbnail
+            if hidden(thumb.nsfw, f"gallery_{thumb.id}"):  # seen only after a click, in detail
+                shown = blurred_preview(thumb.thumbnail) or b""
+            st.image(shown, width="stretch")
         else:
             st.caption(t("gallery.tile.no_preview"))
         st.caption(f"{provider_label(thumb.provider, t)} · {plain(thumb.model)}")

@@ -11,6 +11,7 @@ from typing import Protocol
 import streamlit as st
 
 from components.context import AppContext
+from components.flagged_image import guarded_image
 from services.errors import ChatCanvasError, ErrorKind
 from services.images import ImageResult
 from services.images.base import LaneOutcome
@@ -88,8 +89,11 @@ def _image_caption(ctx: AppContext, nsfw: bool | None, score: float | None, revi
     return " · ".join(parts) or None
 
 
-def image_card(ctx: AppContext, title: str, card: CardData, *, hide_details: bool = False) -> None:
-    """``hide_details``: a blind run before its vote shows the images only, since parameters,
+def image_card(
+    ctx: AppContext, title: str, card: CardData, *, key: str, hide_details: bool = False
+) -> None:
+    """``key`` names the lane on this page (a flagged image's "Show image" button);
+    ``hide_details``: a blind run before its vote shows the images only, since parameters,
     cost, seeds and timing would tell the providers apart."""
     t = ctx.t
     st.markdown(f"**{title}**")
@@ -100,8 +104,9 @@ def image_card(ctx: AppContext, title: str, card: CardData, *, hide_details: boo
             with st.expander(t("errors.details")):
                 st.code(card.error.detail, language=None, wrap_lines=True)
         return
-    for data, nsfw, score, revised in card.images:
-        st.image(data, caption=_image_caption(ctx, nsfw, score, revised), width="stretch")
+    for n, (data, nsfw, score, revised) in enumerate(card.images):
+        caption = _image_caption(ctx, nsfw, score, revised)
+        guarded_image(ctx, data, flagged=nsfw, key=f"{key}_{n}", caption=caption)
     if hide_details:
         return
     figures = []

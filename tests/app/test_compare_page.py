@@ -235,3 +235,23 @@ def test_a_failed_translation_blocks_generate_with_the_reason(compare, fake_open
     assert fake_karlo.t2i_calls() == []
     assert compare.error[-1].value.startswith("Karlo takes English only")
     assert "rejected the request" not in texts(compare)
+
+
+def test_an_image_karlo_flags_as_unsafe_is_blurred_until_clicked(compare, fake_karlo):
+    """Issue 13.11: blurred behind a click, on the page that made it and after a reload."""
+    fake_karlo.set_fault("nsfw")
+    run(compare, "A stormy sea")
+    assert image_captions(compare, 1) == ["Blurred: flagged as possibly unsafe."]
+    (show,) = [
+        b for b in compare.get_by_key("compare_lane_1").button if b.key.startswith("flagged_show_")
+    ]
+    show.click().run()
+    assert image_captions(compare, 1) == ["Flagged as possibly unsafe (score 0.97)"]
+    assert not [
+        b for b in compare.get_by_key("compare_lane_1").button if b.key.startswith("flagged_show")
+    ]
+
+
+def image_captions(at, index: int) -> list[str]:
+    lane = at.get_by_key(f"compare_lane_{index}")
+    return [img.caption for image in lane.image for img in image.proto.imgs]
