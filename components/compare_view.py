@@ -6,6 +6,7 @@ import streamlit as st
 
 from components import state as K
 from components.compare_run import (
+    blind_reveal,
     display_order,
     lane_key,
     lane_title,
@@ -17,7 +18,7 @@ from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
 from services.errors import ChatCanvasError
 from services.images.base import sniff_mime
-from services.storage.images import CompareRun, ImageStore
+from services.storage.images import CompareRun, ImageStore, StoredLane
 from services.storage.lane_keeper import UnsavedLane
 from services.votes import BOTH_BAD, TIE, VoteOutcome
 
@@ -44,7 +45,8 @@ def show_run(
     lanes = {lane.index: lane for lane in run.lanes}
     unsaved = unsaved_lanes(run.id)
     indexes = sorted(set(lanes) | set(unsaved))
-    order = [indexes[i] for i in display_order(run.id, len(indexes), blind=hidden)]
+    # a blind run keeps its shuffled columns after the vote, each now saying what it was
+    order = [indexes[i] for i in display_order(run.id, len(indexes), blind=run.blind)]
     if not order:  # interrupted before any lane ended
         return
     titles: dict[int, str] = {}
@@ -55,7 +57,8 @@ def show_run(
             ctx,
             index,
             {"provider": provider, "model": model},
-            position=position if hidden else None,
+            position=position if run.blind else None,
+            revealed=not hidden,
         )
         key = lane_key(run.id, index)
         with column, st.container(key=f"compare_lane_{index}", border=True):
@@ -66,7 +69,29 @@ def show_run(
                 card = from_outcome(unsaved[index].outcome)
                 image_card(ctx, titles[index], card, key=key, hide_details=hidden)
                 unsaved_downloads(ctx, run.id, unsaved[index])
-    voteable = [lanes[index] for index in order if index in lanes and lanes[index].ok]
+    _vote(ctx, store, run, [lanes[i] for i in order if i in lanes], titles)
+    if same_seeds and any(lane.seeds for lane in run.lanes):
+        st.button(
+            t("compare.same_seeds"),
+            key="compare_same_seeds",
+            on_click=rerun_with_same_seeds,
+            args=(run.id,),
+            icon=":material/replay:",
+        )
+
+
+def _vote(
+    ctx: AppContext,
+    store: ImageStore,
+    run: CompareRun,
+    shown: list[StoredLane],
+    titles: dict[int, str],
+) -> None:
+    """The vote buttons (blind labels while hidden), or the vote cast and, for a blind run,
+    which lane was which."""
+    t = ctx.t
+    hidden = run.blind and run.outcome is None
+    voteable = [lane for lane in shown if lane.ok]
     if run.outcome is None and len(voteable) >= 2:
         st.markdown(f"**{t('images.vote.question')}**")
         options = [
@@ -85,14 +110,8 @@ def show_run(
                 st.rerun()
     elif run.outcome is not None:
         st.success(t("compare.voted", outcome=outcome_label(ctx, run)))
-    if same_seeds and any(lane.seeds for lane in run.lanes):
-        st.button(
-            t("compare.same_seeds"),
-            key="compare_same_seeds",
-            on_click=rerun_with_same_seeds,
-            args=(run.id,),
-            icon=":material/replay:",
-        )
+        if run.blind:
+            st.info(blind_reveal(ctx, run), icon=":material/visibility:")
 
 
 def _unsaved_names(lane: UnsavedLane) -> tuple[str, str]:

@@ -104,8 +104,17 @@ def test_vote_and_blind_mode(compare, app_env):
     run(compare, "Two cats")
     assert "OpenAI GPT Image" not in texts(compare)  # identities hidden until the vote
     assert not compare.json and "$" not in texts(compare)  # so are parameters and cost
+    before = [compare.get_by_key(f"compare_lane_{i}").markdown[0].value for i in (0, 1)]
     compare.button(key="compare_vote_lane:1").click().run()
-    assert "Your vote: Lane 2 · Kakao Karlo · karlo-v2.1" in texts(compare)
+    # Issue 13.12: the same columns, each now saying which model it was, and a plain list
+    karlo_letter = before[1].strip("*")
+    assert f"Your vote: {karlo_letter} (Kakao Karlo · karlo-v2.1)" in texts(compare)
+    after = [compare.get_by_key(f"compare_lane_{i}").markdown[0].value for i in (0, 1)]
+    assert after[1] == f"**{karlo_letter} was Kakao Karlo · karlo-v2.1**"
+    assert after[0].endswith("was OpenAI GPT Image · gpt-image-2**")
+    (reveal,) = [str(i.value) for i in compare.info]
+    assert reveal.startswith("**Blind comparison revealed: which lane was which**")
+    assert f"{karlo_letter} was Kakao Karlo · karlo-v2.1" in reveal
 
     from services.leaderboard import leaderboard
     from services.storage import open_database
