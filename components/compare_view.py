@@ -17,6 +17,7 @@ from components.context import AppContext, app_context
 from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
 from services.errors import ChatCanvasError
+from services.gallery_export import png_with_lineage
 from services.images.base import sniff_mime
 from services.storage.images import CompareRun, ImageStore, StoredLane
 from services.storage.lane_keeper import UnsavedLane
@@ -65,6 +66,8 @@ def show_run(
             if lane is not None:
                 card = from_stored(store, lane)
                 image_card(ctx, titles[index], card, key=key, hide_details=hidden)
+                if not hidden:  # a file name or the gallery would tell the lanes apart
+                    lane_actions(ctx, store, lane)
             else:
                 card = from_outcome(unsaved[index].outcome)
                 image_card(ctx, titles[index], card, key=key, hide_details=hidden)
@@ -112,6 +115,31 @@ def _vote(
         st.success(t("compare.voted", outcome=outcome_label(ctx, run)))
         if run.blind:
             st.info(blind_reveal(ctx, run), icon=":material/visibility:")
+
+
+def lane_actions(ctx: AppContext, store: ImageStore, lane: StoredLane) -> None:
+    """Each stored image of a lane: download it as a PNG carrying its lineage, or open it in
+    the gallery's detail view."""
+    t = ctx.t
+    for n, image_id in enumerate(lane.image_ids, start=1):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.download_button(
+                t("compare.download_nth", n=n)
+                if len(lane.image_ids) > 1
+                else t("compare.download_one"),
+                data=lambda image_id=image_id: png_with_lineage(store, image_id),
+                file_name=f"chatcanvas-{lane.provider}-{image_id[:8]}.png",
+                mime="image/png",
+                key=f"compare_download_{image_id}",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+            st.page_link(
+                "app_pages/gallery.py",
+                label=t("compare.open_in_gallery"),
+                icon=":material/photo_library:",
+                query_params={"image": image_id},
+            )
 
 
 def _unsaved_names(lane: UnsavedLane) -> tuple[str, str]:

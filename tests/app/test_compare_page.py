@@ -264,3 +264,27 @@ def test_an_image_karlo_flags_as_unsafe_is_blurred_until_clicked(compare, fake_k
 def image_captions(at, index: int) -> list[str]:
     lane = at.get_by_key(f"compare_lane_{index}")
     return [img.caption for image in lane.image for img in image.proto.imgs]
+
+
+def test_each_result_downloads_and_opens_in_the_gallery(compare, app_env):
+    """Issue 13.23."""
+    run(compare, "A lighthouse at dusk")
+    stored = latest_run(app_env)
+    for lane in stored.lanes:
+        (image_id,) = lane.image_ids
+        card = compare.get_by_key(f"compare_lane_{lane.index}")
+        (download,) = [d for d in card.get("download_button") if image_id in d.key]
+        assert download.proto.label == "Download PNG"
+        (link,) = [p.proto for p in card.get("page_link")]
+        assert "gallery" in link.page and f"image={image_id}" in link.query_string
+    from tests.app.test_gallery_page import gallery
+
+    at = gallery(image=stored.lanes[1].image_ids[0])
+    assert "Kakao Karlo" in "\n".join(str(m.value) for m in at.markdown)  # the detail is open
+    assert "image" not in at.query_params
+
+
+def test_a_blind_result_offers_no_download_before_the_vote(compare):
+    compare.toggle(key="compare_blind").set_value(True).run()
+    run(compare, "Two cats")
+    assert not compare.get("download_button") and not compare.get("page_link")
