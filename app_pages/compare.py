@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import comparison_spec, show_comparison
+from components.compare_run import RESULTS_KEY, comparison_spec, show_comparison
 from components.compare_view import show_run
 from components.context import AppContext, app_context
 from components.errors import show_error
@@ -152,8 +152,9 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
         with columns[i], st.container(border=True):
             st.markdown(f"**{t('images.lane', n=i + 1)}**")
             lane_form(ctx, lane)
-            buttons = st.columns(4)
-            if buttons[0].button(
+            # one row at any width (columns would stack on a phone)
+            row = st.container(horizontal=True, key=f"compare_buttons_{lane['id']}", wrap=False)
+            if row.button(
                 "",
                 key=f"compare_left_{lane['id']}",
                 icon=":material/arrow_back:",
@@ -162,7 +163,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
             ):
                 lanes[i - 1], lanes[i] = lanes[i], lanes[i - 1]
                 st.rerun()
-            if buttons[1].button(
+            if row.button(
                 "",
                 key=f"compare_right_{lane['id']}",
                 icon=":material/arrow_forward:",
@@ -171,7 +172,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
             ):
                 lanes[i + 1], lanes[i] = lanes[i], lanes[i + 1]
                 st.rerun()
-            if buttons[2].button(
+            if row.button(
                 "",
                 key=f"compare_dup_{lane['id']}",
                 icon=":material/content_copy:",
@@ -180,7 +181,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
             ):
                 lanes.insert(i + 1, duplicate_lane(lane))
                 st.rerun()
-            if buttons[3].button(
+            if row.button(
                 "",
                 key=f"compare_remove_{lane['id']}",
                 icon=":material/delete:",
@@ -266,15 +267,13 @@ if clicked or replay:
             same_seeds_as=None if clicked else store.get_run(replay),
         )
         try:
-            show_comparison(
-                ctx,
-                spec,
-                on_stored=open_comparison,
-            )
+            with st.container(key=RESULTS_KEY):
+                show_comparison(ctx, spec, on_stored=open_comparison)
         except ChatCanvasError as err:  # a spending limit: nothing was sent
             show_error(err, t)
         else:
             st.rerun()
 elif last is not None:
-    show_run(ctx, store, last, same_seeds=True)
+    with st.container(key=RESULTS_KEY):
+        show_run(ctx, store, last, same_seeds=True)
     share_panel(ctx, ShareKind.COMPARISON, last.id)

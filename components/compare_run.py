@@ -19,6 +19,13 @@ from services.markdown_safety import escape_markdown
 from services.storage.images import CompareRun
 from services.storage.lane_keeper import UnsavedLane
 
+# Where the lanes draw their results (app_pages/compare.py wraps them in this container).
+RESULTS_KEY = "compare_results"
+# On a phone the results start screens below the Generate button: bring them into view as the
+# lanes start (once per run; later reruns keep the scroll position).
+SCROLL_TO_RESULTS = f"""<script>
+document.querySelector(".st-key-{RESULTS_KEY}")?.scrollIntoView({{block: "start"}});
+</script>"""
 UNSAVED_RUNS_KEPT = 4  # runs whose refused images stay downloadable (bounds session memory)
 
 
@@ -134,6 +141,7 @@ def show_comparison(
         drawn = _lane_slots(ctx, spec.lanes, order, blind)
         titles.update(drawn[0])
         slots.update(drawn[1])
+        st.html(SCROLL_TO_RESULTS, unsafe_allow_javascript=True)
 
     def show(index: int, outcome: LaneOutcome) -> None:
         with slots[index].container():

@@ -58,3 +58,32 @@ def test_gallery_tiles_are_even_and_a_thumbnail_opens_the_detail(page, seeded):
     dialog = page.get_by_role("dialog")
     dialog.wait_for(timeout=20_000)
     dialog.get_by_text("Image details").first.wait_for(timeout=20_000)
+
+
+def test_compare_on_a_390px_phone(browser, running_app):
+    """Issue 13.18: each lane's buttons stay in one row, and Generate brings the results
+    into view."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(running_app.url + "compare")
+        page.wait_for_selector('textarea[aria-label="Prompt"]', timeout=30_000)
+        left, right, remove = (
+            page.locator(f'[class*="st-key-compare_{name}_"]').first
+            for name in ("left", "right", "remove")
+        )
+        page.get_by_role("button", name="Generate").wait_for(timeout=30_000)
+        page.wait_for_timeout(500)  # the lanes' widgets have settled
+        boxes = [b.bounding_box() for b in (left, right, remove)]
+        assert len({round(box["y"]) for box in boxes}) == 1, boxes  # one row
+        assert boxes[0]["x"] < boxes[1]["x"] < boxes[2]["x"]
+        page.fill('textarea[aria-label="Prompt"]', "A lighthouse at dusk")
+        page.keyboard.press("Control+Enter")
+        page.get_by_role("button", name="Generate").click()
+        page.wait_for_selector(".st-key-compare_lane_0 img", timeout=30_000)
+        top = page.locator(".st-key-compare_results").evaluate(
+            "el => el.getBoundingClientRect().top"
+        )
+        assert 0 <= top < 844 * 0.6, top  # the results are on screen, not the lane form
+    finally:
+        context.close()
