@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from components import state as K
@@ -144,10 +146,18 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
     return karlo_prompt.strip() or None
 
 
+def lane_grid(count: int) -> list:
+    """A column per lane, at most three to a row and rows of even length (four lanes: two
+    by two), so each lane's values have room to be read."""
+    rows = math.ceil(count / 3)
+    per_row = math.ceil(count / rows)
+    return [column for start in range(0, count, per_row) for column in st.columns(per_row)][:count]
+
+
 def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
     t = ctx.t
     max_lanes = ctx.budget.max_lanes()
-    columns = st.columns(len(lanes))
+    columns = lane_grid(len(lanes))
     for i, lane in enumerate(lanes):
         with columns[i], st.container(border=True):
             st.markdown(f"**{t('images.lane', n=i + 1)}**")

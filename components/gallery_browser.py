@@ -23,6 +23,8 @@ from services.images.thumbnails import blurred_preview
 from services.storage.images import ImageStore, ImageThumb
 
 PAGE_SIZE = 24
+# provider, model, text, dates, clear: the date range needs ~240 px for its placeholder
+DATE_ROOMY_COLUMNS = [1.8, 1.8, 2.2, 3.3, 1.3]
 COLUMNS = 4
 PAGE_PARAM = "page"  # the page number lives in the URL, so reload and bookmarks keep it
 PERSIST = "session"  # filters survive a look at another tab or page
@@ -106,7 +108,7 @@ def gallery_filters(ctx: AppContext) -> dict:
     """Provider, model, prompt text and dates; returns the store's filter arguments."""
     t = ctx.t
     provider_col, model_col, text_col, dates_col, clear_col = st.columns(
-        [2, 2, 2.6, 2.8, 1.4], vertical_alignment="bottom"
+        DATE_ROOMY_COLUMNS, vertical_alignment="bottom"
     )
     provider = provider_col.selectbox(
         t("images.gallery.filter_provider"),

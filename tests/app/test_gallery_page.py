@@ -390,3 +390,13 @@ def test_a_flagged_image_is_blurred_in_the_grid_and_the_detail_until_clicked(see
 
 def captions(at) -> list[str]:
     return [img.caption for image in at.image for img in image.proto.imgs]
+
+
+def test_the_vote_column_of_the_costs_table_has_room(seed):
+    """Issue 13.16: "Not voted yet" is not cut short by the prompt beside it."""
+    import json
+
+    seed.run("a fox " * 10, lane())
+    at = open_tab(gallery(), "costs")
+    config = json.loads(at.dataframe[-1].proto.columns)
+    assert config["Vote"]["width"] == "medium"

@@ -49,6 +49,8 @@ def test_gallery_tiles_are_even_and_a_thumbnail_opens_the_detail(page, seeded):
     page.wait_for_selector(f"{TILE} img", timeout=30_000)
     tiles = page.locator(TILE)
     assert tiles.count() == 4
+    # the date range's placeholder "yyyy-mm-dd – yyyy-mm-dd" needs about 240 px to show whole
+    assert page.locator('[data-testid="stDateInput"]').bounding_box()["width"] >= 240
     heights = {round(tiles.nth(i).bounding_box()["height"]) for i in range(4)}
     assert max(heights) - min(heights) <= 2, heights
     for i in range(4):
@@ -87,3 +89,19 @@ def test_compare_on_a_390px_phone(browser, running_app):
         assert 0 <= top < 844 * 0.6, top  # the results are on screen, not the lane form
     finally:
         context.close()
+
+
+def test_four_lanes_show_their_values_whole(page, running_app):
+    """Issue 13.16: with four lanes, the provider and model values are not cut short."""
+    page.goto(running_app.url + "compare")
+    add = page.get_by_role("button", name="Add lane")
+    add.wait_for(timeout=30_000)
+    for count in (3, 4):
+        add.click()
+        page.locator('[class*="st-key-compare_remove_"]').nth(count - 1).wait_for(timeout=20_000)
+    page.wait_for_timeout(500)
+    values = page.locator('[data-testid="stSelectbox"] input[role="combobox"]')
+    cut = values.evaluate_all(
+        "els => els.filter(e => e.scrollWidth > e.clientWidth).map(e => e.value)"
+    )
+    assert values.count() >= 16 and cut == [], cut
