@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from components import state as K
-from components.compare_run import comparison_spec, show_comparison
+from components.compare_run import RESULTS_KEY, comparison_spec, show_comparison
 from components.compare_view import show_run
 from components.context import AppContext, app_context
 from components.errors import show_error
 from components.lane_form import default_lanes, duplicate_lane, lane_form, new_lane
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
+from services.comparison import LaneSpec
 from services.errors import ChatCanvasError
 from services.images import english_only, karlo_prompt_problems
 from services.images.karlo import MAX_PROMPT_CHARS
@@ -21,19 +24,53 @@ from services.shares import ShareKind
 from services.storage.images import CompareRun, ImageStore
 
 
+def chat_model(ctx: AppContext) -> str:
+    """The chat model that translates for Karlo: the catalog's default among those listed."""
+    choices = ctx.catalog.choices("chat", ctx.today, ctx.live_models())
+    model = ctx.catalog.default("chat", choices, ctx.today)
+    return model.id if model else ""
+
+
 def make_karlo_prompt() -> None:
     """Button callback: ask the chat model for an English prompt of at most 256 characters."""
     ctx = app_context()
-    choices = ctx.catalog.choices("chat", ctx.today, ctx.live_models())
-    model = ctx.catalog.default("chat", choices, ctx.today)
     try:
-        english = make_karlo_ready(
-            ctx.chat, model.id if model else "", st.session_state[K.COMPARE_PROMPT]
-        )
+        english = make_karlo_ready(ctx.chat, chat_model(ctx), st.session_state[K.COMPARE_PROMPT])
     except ChatCanvasError as err:
         st.session_state[K.COMPARE_KARLO_ERROR] = err
         return
     st.session_state[K.COMPARE_KARLO_PROMPT] = english
+
+
+def english_for_karlo_lanes() -> None:
+    """Generate's callback: a prompt the English-only lanes cannot take is translated by the
+    comparison service first, and the English sent fills the (editable) Karlo prompt box."""
+    ctx = app_context()
+    prompt = st.session_state.get(K.COMPARE_PROMPT, "")
+    lanes = [
+        LaneSpec(lane["provider"], lane["model"]) for lane in st.session_state[K.COMPARE_LANES]
+    ]
+    if not prompt.strip():
+        return
+    try:
+        english = ctx.comparisons.english_prompt(
+            prompt, lanes, st.session_state.get(K.COMPARE_KARLO_PROMPT), model=chat_model(ctx)
+        )
+    except ChatCanvasError as err:
+        st.session_state[K.COMPARE_KARLO_ERROR] = err
+        return
+    if english and english != prompt.strip():
+        st.session_state[K.COMPARE_KARLO_PROMPT] = english
+
+
+def karlo_refusal(lanes: list[dict], prompt: str, english_prompt: str | None) -> str | None:
+    """Why the English-only lanes cannot take what they would send (the first of Karlo's
+    checks), or None: Generate then sends nothing and says so as its headline."""
+    if not any(english_only(lane["provider"]) for lane in lanes):
+        return None
+    sent = english_prompt or prompt.strip()
+    problems = karlo_prompt_problems(sent)
+    return problems[0] if problems else None
 
 
 def open_comparison(run_id: str | None) -> None:
@@ -88,6 +125,8 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
             st.warning(
                 t(f"images.karlo_checks.{problem}", limit=MAX_PROMPT_CHARS, length=len(sent))
             )
+        if sent and karlo_prompt_problems(sent) and not karlo_prompt.strip():
+            st.caption(t("compare.karlo_auto"))
         if sent and karlo_prompt_problems(sent):
             st.button(
                 t("images.make_karlo_ready"),
@@ -107,16 +146,25 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
     return karlo_prompt.strip() or None
 
 
+def lane_grid(count: int) -> list:
+    """A column per lane, at most three to a row and rows of even length (four lanes: two
+    by two), so each lane's values have room to be read."""
+    rows = math.ceil(count / 3)
+    per_row = math.ceil(count / rows)
+    return [column for start in range(0, count, per_row) for column in st.columns(per_row)][:count]
+
+
 def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
     t = ctx.t
     max_lanes = ctx.budget.max_lanes()
-    columns = st.columns(len(lanes))
+    columns = lane_grid(len(lanes))
     for i, lane in enumerate(lanes):
         with columns[i], st.container(border=True):
             st.markdown(f"**{t('images.lane', n=i + 1)}**")
             lane_form(ctx, lane)
-            buttons = st.columns(4)
-            if buttons[0].button(
+            # one row at any width (columns would stack on a phone)
+            row = st.container(horizontal=True, key=f"compare_buttons_{lane['id']}", wrap=False)
+            if row.button(
                 "",
                 key=f"compare_left_{lane['id']}",
                 icon=":material/arrow_back:",
@@ -125,7 +173,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
             ):
                 lanes[i - 1], lanes[i] = lanes[i], lanes[i - 1]
                 st.rerun()
-            if buttons[1].button(
+            if row.button(
                 "",
                 key=f"compare_right_{lane['id']}",
                 icon=":material/arrow_forward:",
@@ -134,7 +182,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
             ):
                 lanes[i + 1], lanes[i] = lanes[i], lanes[i + 1]
                 st.rerun()
-            if buttons[2].button(
+            if row.button(
                 "",
                 key=f"compare_dup_{lane['id']}",
                 icon=":material/content_copy:",
@@ -143,7 +191,7 @@ def lane_editors(ctx: AppContext, lanes: list[dict]) -> None:
             ):
                 lanes.insert(i + 1, duplicate_lane(lane))
                 st.rerun()
-            if buttons[3].button(
+            if row.button(
                 "",
                 key=f"compare_remove_{lane['id']}",
                 icon=":material/delete:",
@@ -200,12 +248,23 @@ clicked = right.button(
     type="primary",
     icon=":material/palette:",
     width="stretch",
+    on_click=english_for_karlo_lanes,
 )
 
 replay = st.session_state.pop(K.COMPARE_AUTORUN, None)  # a stored run's id: same seeds
 if clicked or replay:
+    refusal = karlo_refusal(lanes, prompt, english_prompt)
     if not prompt.strip():
         st.warning(t("errors.empty_input"))
+    elif refusal is not None:  # the translation failed (its reason is in the Karlo box)
+        st.error(
+            t(
+                f"images.karlo_checks.{refusal}",
+                limit=MAX_PROMPT_CHARS,
+                length=len((english_prompt or prompt).strip()),
+            ),
+            icon=":material/translate:",
+        )
     else:
         spec = comparison_spec(
             ctx,
@@ -218,15 +277,13 @@ if clicked or replay:
             same_seeds_as=None if clicked else store.get_run(replay),
         )
         try:
-            show_comparison(
-                ctx,
-                spec,
-                on_stored=open_comparison,
-            )
+            with st.container(key=RESULTS_KEY):
+                show_comparison(ctx, spec, on_stored=open_comparison)
         except ChatCanvasError as err:  # a spending limit: nothing was sent
             show_error(err, t)
         else:
             st.rerun()
 elif last is not None:
-    show_run(ctx, store, last, same_seeds=True)
+    with st.container(key=RESULTS_KEY):
+        show_run(ctx, store, last, same_seeds=True)
     share_panel(ctx, ShareKind.COMPARISON, last.id)

@@ -146,6 +146,9 @@ with costs:
     if costs.open:
         cost_overview(ctx, ctx.ledger)
 
+linked = st.query_params.pop("image", None)  # "Open in the gallery" from a comparison
+if linked:
+    st.session_state[K.GALLERY_OPEN] = linked
 open_id = st.session_state.get(K.GALLERY_OPEN)
 if open_id:
     image_detail(ctx, store, open_id)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.compare_run import display_order, lane_title, outcome_label
+from components.compare_run import (
+    blind_reveal,
+    display_order,
+    lane_key,
+    lane_title,
+    outcome_label,
+)
 from components.context import app_context
 from components.image_card import from_stored, image_card
 from services.shares import SharedComparison, SharedConversation, SharedStudioRun
@@ -53,7 +59,7 @@ elif isinstance(shared, SharedComparison):
         st.caption(f"{t('shares.negative_prompt')}: {compare_run.negative_prompt}")
     hidden = compare_run.blind and compare_run.outcome is None
     lanes = {lane.index: lane for lane in compare_run.lanes}
-    order = display_order(compare_run.id, len(lanes), blind=hidden)
+    order = display_order(compare_run.id, len(lanes), blind=compare_run.blind)
     columns = st.columns(max(len(order), 1))
     for position, (column, index) in enumerate(zip(columns, order, strict=False)):
         lane = lanes[index]
@@ -61,11 +67,15 @@ elif isinstance(shared, SharedComparison):
             ctx,
             index,
             {"provider": lane.provider, "model": lane.model},
-            position=position if hidden else None,
+            position=position if compare_run.blind else None,
+            revealed=not hidden,
         )
         with column, st.container(border=True, key=f"shared_lane_{index}"):
-            image_card(ctx, title, from_stored(shared, lane), hide_details=hidden)
+            card = from_stored(shared, lane)
+            image_card(ctx, title, card, key=lane_key(compare_run.id, index), hide_details=hidden)
     if compare_run.outcome is None:
         st.caption(t("shares.not_voted"))
     else:
         st.success(t("shares.voted", outcome=outcome_label(ctx, compare_run)))
+        if compare_run.blind:
+            st.info(blind_reveal(ctx, compare_run), icon=":material/visibility:")

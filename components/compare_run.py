@@ -19,25 +19,71 @@ from services.markdown_safety import escape_markdown
 from services.storage.images import CompareRun
 from services.storage.lane_keeper import UnsavedLane
 
+# Where the lanes draw their results (app_pages/compare.py wraps them in this container).
+RESULTS_KEY = "compare_results"
+# On a phone the results start screens below the Generate button: bring them into view as the
+# lanes start (once per run; later reruns keep the scroll position).
+SCROLL_TO_RESULTS = f"""<script>
+document.querySelector(".st-key-{RESULTS_KEY}")?.scrollIntoView({{block: "start"}});
+</script>"""
 UNSAVED_RUNS_KEPT = 4  # runs whose refused images stay downloadable (bounds session memory)
 
 
-def lane_title(ctx: AppContext, index: int, lane: dict, *, position: int | None = None) -> str:
-    """'Lane 1 · Kakao Karlo · karlo-v2.1'; with ``position`` (a blind run not yet voted on),
-    only the letter of the column it is shown in: 'Lane A'."""
+def lane_title(
+    ctx: AppContext,
+    index: int,
+    lane: dict,
+    *,
+    position: int | None = None,
+    revealed: bool = False,
+) -> str:
+    """'Lane 1 · Kakao Karlo · karlo-v2.1'; with ``position`` (a blind run), the letter of
+    the column it is shown in: 'Lane A' before the vote, 'Lane A was Kakao Karlo ·
+    karlo-v2.1' once ``revealed``."""
+    t = ctx.t
+    provider = t(f"images.providers.{lane['provider']}")
+    model = escape_markdown(lane["model"])
     if position is not None:
-        return ctx.t("compare.blind_lane", letter=chr(ord("A") + position))
-    provider = ctx.t(f"images.providers.{lane['provider']}")
-    return f"{ctx.t('images.lane', n=index + 1)} · {provider} · {escape_markdown(lane['model'])}"
+        letter = t("compare.blind_lane", letter=chr(ord("A") + position))
+        if revealed:
+            return t("compare.blind_revealed", letter=letter, provider=provider, model=model)
+        return letter
+    return f"{t('images.lane', n=index + 1)} · {provider} · {model}"
 
 
 def outcome_label(ctx: AppContext, run: CompareRun) -> str:
-    """A voted run's verdict: the winning lane's full title, or "Tie" / "Both bad"."""
+    """A voted run's verdict: the winning lane's full title ('Lane B (Kakao Karlo ·
+    karlo-v2.1)' in a blind run), or "Tie" / "Both bad"."""
     vote = run.outcome
     lane = next((lane for lane in run.lanes if vote and lane.index == vote.lane), None)
     if vote is None or lane is None:
         return ctx.t(f"images.vote.{vote.kind}") if vote else ""
+    if run.blind:
+        t = ctx.t
+        order = display_order(run.id, max(lane.index for lane in run.lanes) + 1, blind=True)
+        letter = t("compare.blind_lane", letter=chr(ord("A") + order.index(lane.index)))
+        provider = t(f"images.providers.{lane.provider}")
+        model = escape_markdown(lane.model)
+        return t("compare.blind_pick", letter=letter, provider=provider, model=model)
     return lane_title(ctx, lane.index, {"provider": lane.provider, "model": lane.model})
+
+
+def blind_reveal(ctx: AppContext, run: CompareRun) -> str:
+    """After the vote on a blind run, which letter was which model, one line each."""
+    lanes = {lane.index: lane for lane in run.lanes}
+    order = display_order(run.id, max(lanes, default=-1) + 1, blind=True)
+    lines = [f"**{ctx.t('compare.blind_reveal')}**"]
+    for position, index in enumerate(order):
+        if index not in lanes:
+            continue
+        lane = {"provider": lanes[index].provider, "model": lanes[index].model}
+        lines.append("- " + lane_title(ctx, index, lane, position=position, revealed=True))
+    return "\n".join(lines)
+
+
+def lane_key(run_id: str, index: int) -> str:
+    """The name of a comparison lane's card on a page (the same while it runs and stored)."""
+    return f"{run_id}_{index}"
 
 
 def display_order(run_id: str, count: int, *, blind: bool) -> list[int]:
@@ -85,18 +131,23 @@ def show_comparison(
     blind = spec.blind
     titles: dict[int, str] = {}
     slots: dict[int, object] = {}
+    started_as: list[str] = []
 
     def started(run_id: str) -> None:
+        started_as.append(run_id)
         if on_stored is not None:
             on_stored(run_id)
         order = display_order(run_id, len(spec.lanes), blind=blind)
         drawn = _lane_slots(ctx, spec.lanes, order, blind)
         titles.update(drawn[0])
         slots.update(drawn[1])
+        st.html(SCROLL_TO_RESULTS, unsafe_allow_javascript=True)
 
     def show(index: int, outcome: LaneOutcome) -> None:
         with slots[index].container():
-            image_card(ctx, titles[index], from_outcome(outcome), hide_details=blind)
+            card = from_outcome(outcome)
+            key = lane_key(started_as[0], index)
+            image_card(ctx, titles[index], card, key=key, hide_details=blind)
 
     result = ctx.comparisons.run(spec, on_started=started, on_lane=show)
     _hold_unsaved(result.run.id, result.unsaved)

@@ -5,13 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from components import state as K
-from components.compare_run import display_order, lane_title, outcome_label, unsaved_lanes
+from components.compare_run import (
+    blind_reveal,
+    display_order,
+    lane_key,
+    lane_title,
+    outcome_label,
+    unsaved_lanes,
+)
 from components.context import AppContext, app_context
 from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
 from services.errors import ChatCanvasError
+from services.gallery_export import png_with_lineage
 from services.images.base import sniff_mime
-from services.storage.images import CompareRun, ImageStore
+from services.storage.images import CompareRun, ImageStore, StoredLane
 from services.storage.lane_keeper import UnsavedLane
 from services.votes import BOTH_BAD, TIE, VoteOutcome
 
@@ -38,7 +46,8 @@ def show_run(
     lanes = {lane.index: lane for lane in run.lanes}
     unsaved = unsaved_lanes(run.id)
     indexes = sorted(set(lanes) | set(unsaved))
-    order = [indexes[i] for i in display_order(run.id, len(indexes), blind=hidden)]
+    # a blind run keeps its shuffled columns after the vote, each now saying what it was
+    order = [indexes[i] for i in display_order(run.id, len(indexes), blind=run.blind)]
     if not order:  # interrupted before any lane ended
         return
     titles: dict[int, str] = {}
@@ -49,16 +58,43 @@ def show_run(
             ctx,
             index,
             {"provider": provider, "model": model},
-            position=position if hidden else None,
+            position=position if run.blind else None,
+            revealed=not hidden,
         )
+        key = lane_key(run.id, index)
         with column, st.container(key=f"compare_lane_{index}", border=True):
             if lane is not None:
-                image_card(ctx, titles[index], from_stored(store, lane), hide_details=hidden)
+                card = from_stored(store, lane)
+                image_card(ctx, titles[index], card, key=key, hide_details=hidden)
+                if not hidden:  # a file name or the gallery would tell the lanes apart
+                    lane_actions(ctx, store, lane)
             else:
                 card = from_outcome(unsaved[index].outcome)
-                image_card(ctx, titles[index], card, hide_details=hidden)
+                image_card(ctx, titles[index], card, key=key, hide_details=hidden)
                 unsaved_downloads(ctx, run.id, unsaved[index])
-    voteable = [lanes[index] for index in order if index in lanes and lanes[index].ok]
+    _vote(ctx, store, run, [lanes[i] for i in order if i in lanes], titles)
+    if same_seeds and any(lane.seeds for lane in run.lanes):
+        st.button(
+            t("compare.same_seeds"),
+            key="compare_same_seeds",
+            on_click=rerun_with_same_seeds,
+            args=(run.id,),
+            icon=":material/replay:",
+        )
+
+
+def _vote(
+    ctx: AppContext,
+    store: ImageStore,
+    run: CompareRun,
+    shown: list[StoredLane],
+    titles: dict[int, str],
+) -> None:
+    """The vote buttons (blind labels while hidden), or the vote cast and, for a blind run,
+    which lane was which."""
+    t = ctx.t
+    hidden = run.blind and run.outcome is None
+    voteable = [lane for lane in shown if lane.ok]
     if run.outcome is None and len(voteable) >= 2:
         st.markdown(f"**{t('images.vote.question')}**")
         options = [
@@ -77,14 +113,33 @@ def show_run(
                 st.rerun()
     elif run.outcome is not None:
         st.success(t("compare.voted", outcome=outcome_label(ctx, run)))
-    if same_seeds and any(lane.seeds for lane in run.lanes):
-        st.button(
-            t("compare.same_seeds"),
-            key="compare_same_seeds",
-            on_click=rerun_with_same_seeds,
-            args=(run.id,),
-            icon=":material/replay:",
-        )
+        if run.blind:
+            st.info(blind_reveal(ctx, run), icon=":material/visibility:")
+
+
+def lane_actions(ctx: AppContext, store: ImageStore, lane: StoredLane) -> None:
+    """Each stored image of a lane: download it as a PNG carrying its lineage, or open it in
+    the gallery's detail view."""
+    t = ctx.t
+    for n, image_id in enumerate(lane.image_ids, start=1):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.download_button(
+                t("compare.download_nth", n=n)
+                if len(lane.image_ids) > 1
+                else t("compare.download_single"),
+                data=lambda image_id=image_id: png_with_lineage(store, image_id),
+                file_name=f"chatcanvas-{lane.provider}-{image_id[:8]}.png",
+                mime="image/png",
+                key=f"compare_download_{image_id}",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+            st.page_link(
+                "app_pages/gallery.py",
+                label=t("compare.open_in_gallery"),
+                icon=":material/photo_library:",
+                query_params={"image": image_id},
+            )
 
 
 def _unsaved_names(lane: UnsavedLane) -> tuple[str, str]:

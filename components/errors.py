@@ -49,6 +49,7 @@ def error_text(err: ChatCanvasError, t: Translator) -> str:
 def show_error(err: ChatCanvasError, t: Translator, *, icon: str = ":material/error:") -> None:
     """The sentence, then the provider's own (scrubbed) words in a collapsed box."""
     st.error(error_text(err, t), icon=icon)
-    if err.detail and not isinstance(err, LimitExceeded):  # its figures are in the sentence
+    # a limit's figures are in its sentence; our own checks had no provider to quote
+    if err.detail and not isinstance(err, LimitExceeded) and not err.own_check:
         with st.expander(t("errors.details")):
             st.code(err.detail, language=None, wrap_lines=True)

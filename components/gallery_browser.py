@@ -14,13 +14,17 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.flagged_image import hidden
 from components.gallery_labels import plain, provider_label, shorten
 from services.gallery_export import export_zip
 from services.i18n import Translator
 from services.images import PROVIDERS
+from services.images.thumbnails import blurred_preview
 from services.storage.images import ImageStore, ImageThumb
 
 PAGE_SIZE = 24
+# provider, model, text, dates, clear: the date range needs ~240 px for its placeholder
+DATE_ROOMY_COLUMNS = [1.8, 1.8, 2.2, 3.3, 1.3]
 COLUMNS = 4
 PAGE_PARAM = "page"  # the page number lives in the URL, so reload and bookmarks keep it
 PERSIST = "session"  # filters survive a look at another tab or page
@@ -104,7 +108,7 @@ def gallery_filters(ctx: AppContext) -> dict:
     """Provider, model, prompt text and dates; returns the store's filter arguments."""
     t = ctx.t
     provider_col, model_col, text_col, dates_col, clear_col = st.columns(
-        [2, 2, 2.6, 2.8, 1.4], vertical_alignment="bottom"
+        DATE_ROOMY_COLUMNS, vertical_alignment="bottom"
     )
     provider = provider_col.selectbox(
         t("images.gallery.filter_provider"),
@@ -263,36 +267,62 @@ def _open(image_id: str) -> None:
 
 
 def _tile(ctx: AppContext, thumb: ImageThumb, ticked: bool) -> None:
+    """One image: a square thumbnail that opens the detail when clicked, the model on one
+    line, two lines of the prompt, and its checkbox; every tile the same height."""
     t = ctx.t
-    with st.container(border=True):
-        if thumb.thumbnail:
-            st.image(thumb.thumbnail, width="stretch", alt=shorten(thumb.prompt, 200))
-        else:
-            st.caption(t("gallery.tile.no_preview"))
-        st.caption(f"{provider_label(thumb.provider, t)} · {plain(thumb.model)}")
-        st.markdown(
-            plain(shorten(thumb.prompt, 70)),
-            help=plain(thumb.prompt) if len(thumb.prompt) > 70 else None,
-        )
-        if thumb.nsfw:
-            st.caption(t("gallery.tile.flagged"))
-        pick = K.GALLERY_PICK.format(id=thumb.id)
-        st.session_state[pick] = ticked  # the checkbox mirrors the id list
-        with st.container(horizontal=True, vertical_alignment="center"):
-            st.checkbox(t("gallery.tile.select"), key=pick, on_change=_toggle, args=(thumb.id,))
-            st.space("stretch")
-            st.button(
+    with st.container(border=True, key=f"gallery_tile_{thumb.id}"):
+        with st.container(key=f"gallery_thumb_{thumb.id}"):
+            if thumb.thumbnail:
+                shown = thumb.thumbnail
+                if hidden(thumb.nsfw, f"gallery_{thumb.id}"):  # seen after a click, in detail
+                    shown = blurred_preview(thumb.thumbnail) or b""
+                st.image(shown, width="stretch", alt=shorten(thumb.prompt, 120))
+            else:
+                st.caption(t("gallery.tile.no_preview"))
+            st.button(  # laid over the picture (TILE_STYLE): the whole thumbnail opens it
                 t("gallery.tile.open"),
                 key=f"gallery_open_{thumb.id}",
-                icon=":material/open_in_full:",
                 on_click=_open,
                 args=(thumb.id,),
             )
+        flag = ":material/warning: " if thumb.nsfw else ""
+        st.caption(f"{flag}{provider_label(thumb.provider, t)} · {plain(thumb.model)}")
+        with st.container(key=f"gallery_prompt_{thumb.id}"):
+            st.markdown(
+                plain(shorten(thumb.prompt, 70)),
+                help=plain(thumb.prompt) if len(thumb.prompt) > 70 else None,
+            )
+        pick = K.GALLERY_PICK.format(id=thumb.id)
+        st.session_state[pick] = ticked  # the checkbox mirrors the id list
+        st.checkbox(t("gallery.tile.select"), key=pick, on_change=_toggle, args=(thumb.id,))
+
+
+# Tiles of one height: a square picture (cropped to fill), the model on one line with an
+# ellipsis, the prompt clamped to two lines; the "Details" button covers the picture.
+TILE_STYLE = """<style>
+[class*="st-key-gallery_thumb_"] { position: relative; aspect-ratio: 1 / 1; overflow: hidden;
+  justify-content: center; }
+[class*="st-key-gallery_thumb_"] [data-testid="stImage"] img { aspect-ratio: 1 / 1;
+  object-fit: cover; width: 100%; }
+[class*="st-key-gallery_open_"] { position: absolute; inset: 0; width: 100%; height: 100%;
+  margin: 0; z-index: 1; }
+[class*="st-key-gallery_open_"] [data-testid="stButton"] { width: 100%; height: 100%; }
+[class*="st-key-gallery_thumb_"] [data-testid="stButton"] button { width: 100%; height: 100%;
+  opacity: 0; cursor: zoom-in; }
+[class*="st-key-gallery_thumb_"] [data-testid="stButton"] button:focus-visible { opacity: 1;
+  background: transparent; color: transparent; outline: 3px solid #4a55c4; }
+[class*="st-key-gallery_tile_"] [data-testid="stCaptionContainer"] p { white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis; word-break: normal; }
+[class*="st-key-gallery_prompt_"] [data-testid="stMarkdownContainer"] p { display: -webkit-box;
+  -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; min-height: 3em;
+  line-height: 1.5em; margin: 0; }
+</style>"""
 
 
 def image_grid(ctx: AppContext, thumbs: list[ImageThumb]) -> None:
     """The page's tiles, COLUMNS to a row."""
     ticked = set(selected_ids())
+    st.html(TILE_STYLE)
     for start in range(0, len(thumbs), COLUMNS):
         row = st.columns(COLUMNS)
         for column, thumb in zip(row, thumbs[start : start + COLUMNS], strict=False):

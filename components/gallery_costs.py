@@ -152,6 +152,11 @@ def _top_runs(ctx: AppContext, ledger: CostLedger, since: date, until: date) -> 
         ],
         hide_index=True,
         width="stretch",
+        # the prompt would take the row and cut "Not voted yet" short
+        column_config={
+            t("gallery.costs.prompt"): st.column_config.TextColumn(width="medium"),
+            t("gallery.costs.vote"): st.column_config.TextColumn(width="medium"),
+        },
     )
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.flagged_image import guarded_image
 from components.gallery_labels import plain, provider_label, shorten, vote_label
 from components.times import shown_time
 from services.gallery_export import png_with_lineage
@@ -39,7 +40,13 @@ def _detail(ctx: AppContext, store: ImageStore, image_id: str) -> None:
         return
     picture, lineage = st.columns(2)
     with picture:
-        st.image(image.data, width="stretch", alt=shorten(image.prompt, 200))
+        guarded_image(
+            ctx,
+            image.data,
+            flagged=image.nsfw,
+            key=f"gallery_{image.id}",
+            alt=shorten(image.prompt, 200),
+        )
         _actions(ctx, store, image)
     with lineage:
         _facts(ctx, image)

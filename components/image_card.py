@@ -11,6 +11,7 @@ from typing import Protocol
 import streamlit as st
 
 from components.context import AppContext
+from components.flagged_image import guarded_image
 from services.errors import ChatCanvasError, ErrorKind
 from services.images import ImageResult
 from services.images.base import LaneOutcome
@@ -88,24 +89,30 @@ def _image_caption(ctx: AppContext, nsfw: bool | None, score: float | None, revi
     return " · ".join(parts) or None
 
 
-def image_card(ctx: AppContext, title: str, card: CardData, *, hide_details: bool = False) -> None:
-    """``hide_details``: a blind run before its vote shows the images only, since parameters,
+def image_card(
+    ctx: AppContext, title: str, card: CardData, *, key: str, hide_details: bool = False
+) -> None:
+    """``key`` names the lane on this page (a flagged image's "Show image" button);
+    ``hide_details``: a blind run before its vote shows the images only, since parameters,
     cost, seeds and timing would tell the providers apart."""
     t = ctx.t
     st.markdown(f"**{title}**")
     if card.error is not None:
         st.error(image_error_text(card.error, t, quote=escape_markdown), icon=":material/error:")
         st.caption(t("images.errors.lane_failed"))
-        if card.error.detail:
+        if card.error.detail and not card.error.own_check:
             with st.expander(t("errors.details")):
                 st.code(card.error.detail, language=None, wrap_lines=True)
         return
-    for n, (data, nsfw, score, revised) in enumerate(card.images, start=1):
-        st.image(
+    for n, (data, nsfw, score, revised) in enumerate(card.images):
+        caption = _image_caption(ctx, nsfw, score, revised)
+        guarded_image(
+            ctx,
             data,
-            caption=_image_caption(ctx, nsfw, score, revised),
-            width="stretch",
-            alt=t("images.alt", title=title, n=n),  # screen readers name every image
+            flagged=nsfw,
+            key=f"{key}_{n}",
+            caption=caption,
+            alt=t("images.alt", title=title, n=n + 1),  # screen readers name every image
         )
     if hide_details:
         return

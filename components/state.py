@@ -68,6 +68,9 @@ COMPARE_AUTORUN = "compare_autorun"  # a stored run id: run again with its seeds
 COMPARE_UNSAVED = "compare_unsaved"
 STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by "Generate here"
 
+# owner: components/flagged_image.py
+FLAGGED_SHOWN = "flagged_shown"  # keys of flagged images the person chose to see, this session
+
 # owner: app_pages/gallery.py and components/gallery_*.py; the page number lives in the URL (?page=)
 GALLERY_TAB = "gallery_tab"  # label of the open tab (images / leaderboard / costs)
 GALLERY_PROVIDER = "gallery_provider"  # filter widgets

@@ -82,6 +82,6 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
         budget=budget,
         shares=ShareService(db, owner),
         comparisons=ComparisonService(
-            images, budget, lambda name: make_provider(name, settings), catalog
+            images, budget, lambda name: make_provider(name, settings), catalog, chat
         ),
     )

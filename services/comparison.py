@@ -15,9 +15,12 @@ from types import MappingProxyType
 
 from services.budget import Budget
 from services.catalog import Catalog
+from services.chat import ChatService
 from services.images import PROVIDERS, ImageCapabilities, ImageProvider, ImageRequest, run_lanes
 from services.images.base import LaneOutcome
+from services.images.karlo import karlo_prompt_problems
 from services.images.registry import english_only
+from services.images.translate import make_karlo_ready
 from services.storage.images import CompareRun, ImageStore
 from services.storage.lane_keeper import LaneKeeper, UnsavedLane
 
@@ -117,11 +120,13 @@ class ComparisonService:
         budget: Budget,
         provider: Callable[[str], ImageProvider],
         catalog: Catalog | None = None,
+        chat: ChatService | None = None,
     ) -> None:
         self.store = store
         self.budget = budget
         self.provider = provider
         self.catalog = catalog
+        self.chat = chat  # translates prompts for the English-only engines
 
     def lane(self, text: str, model: str | None = None) -> LaneSpec:
         """:func:`lane_spec` with this run's catalog (the default OpenAI image model)."""
@@ -130,6 +135,33 @@ class ComparisonService:
     def default_lanes(self) -> tuple[LaneSpec, ...]:
         """One lane per registered provider with its defaults: GPT Image against Karlo."""
         return tuple(self.lane(name) for name in PROVIDERS)
+
+    def english_prompt(
+        self,
+        prompt: str,
+        lanes: Iterable[LaneSpec],
+        given: str | None = None,
+        *,
+        model: str | None = None,
+    ) -> str | None:
+        """What the English-only lanes (Karlo) will send: None without such a lane; the
+        user's own English (``given``) or else ``prompt`` when the engine takes it as it is;
+        otherwise (with a chat service) that text translated and shortened by the chat ``model`` (the catalog's
+        default chat model unless named; one paid call). Raises ChatCanvasError when the
+        translation fails (no key, a reply that is not English...)."""
+        if not any(english_only(lane.provider) for lane in lanes):
+            return None
+        text = (given or "").strip() or prompt.strip()
+        if not karlo_prompt_problems(text) or self.chat is None:
+            return text  # without a chat service the lane's own check says what it takes
+        chosen = model or (self.catalog.default_chat_model if self.catalog else "")
+        return make_karlo_ready(self.chat, chosen, text)
+
+    def with_english(self, spec: ComparisonSpec, *, model: str | None = None) -> ComparisonSpec:
+        """``spec`` with the English prompt its English-only lanes send filled in
+        (:meth:`english_prompt`; translated when needed)."""
+        english = self.english_prompt(spec.prompt, spec.lanes, spec.english_prompt, model=model)
+        return replace(spec, english_prompt=english)
 
     def run(
         self,

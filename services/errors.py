@@ -34,6 +34,8 @@ class ErrorKind(StrEnum):
     STREAM_INTERRUPTED = "stream_interrupted"
     EMPTY_INPUT = "empty_input"
     INPUT_TOO_LONG = "input_too_long"
+    NOT_ENGLISH = "not_english"  # our check: an English-only engine got another language
+    PROMPT_TOO_LONG = "prompt_too_long"  # our check: longer than the engine takes
     SERVICE_TERMINATED = "service_terminated"
     QUOTA_EXCEEDED = "quota_exceeded"
     MAINTENANCE = "maintenance"
@@ -70,6 +72,11 @@ RETRYABLE = frozenset(
 )
 
 
+# Our own checks before anything is sent: their sentence is the whole story, never a
+# provider's answer (no "Details from the provider" box under them).
+OWN_CHECKS = frozenset({ErrorKind.EMPTY_INPUT, ErrorKind.NOT_ENGLISH, ErrorKind.PROMPT_TOO_LONG})
+
+
 class ChatCanvasError(Exception):
     """A failure the user can act on. ``str()`` never contains a secret."""
 
@@ -96,6 +103,11 @@ class ChatCanvasError(Exception):
     @property
     def retryable(self) -> bool:
         return self.kind in RETRYABLE
+
+    @property
+    def own_check(self) -> bool:
+        """ChatCanvas refused this before sending: no provider had a say."""
+        return self.kind in OWN_CHECKS
 
 
 _KEY_PATTERNS = [

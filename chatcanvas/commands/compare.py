@@ -18,9 +18,8 @@ from chatcanvas.session import WEB_APP_URL, Refusal, Session
 from services.comparison import ComparisonResult, ComparisonSpec, LaneSpec
 from services.errors import ChatCanvasError
 from services.gallery_export import write_pngs
-from services.images import PROVIDERS, english_only, karlo_prompt_problems
+from services.images import PROVIDERS
 from services.images.base import LaneOutcome
-from services.images.translate import make_karlo_ready
 from services.storage.images import CompareRun
 from services.wording import format_cost, image_error_text
 
@@ -38,14 +37,13 @@ def lane_specs(session: Session, texts: tuple[str, ...], count: int) -> tuple[La
     return tuple(replace(lane, count=count) for lane in lanes)
 
 
-def english_prompt(session: Session, prompt: str, lanes: tuple[LaneSpec, ...]) -> str | None:
-    """For English-only engines (Karlo), a prompt they cannot take is rewritten by the chat
-    model first (one paid call), and the English sent is shown; None when none is needed."""
-    if not any(english_only(lane.provider) for lane in lanes) or not karlo_prompt_problems(prompt):
-        return None
-    english = make_karlo_ready(session.services.chat, session.catalog.default_chat_model, prompt)
-    session.note("cli.compare.english", prompt=printable(english))
-    return english
+def with_english(session: Session, spec: ComparisonSpec) -> ComparisonSpec:
+    """The comparison service translates a prompt the English-only engines (Karlo) cannot
+    take (one paid call); the English sent is shown."""
+    ready = session.services.comparisons.with_english(spec)
+    if ready.english_prompt and ready.english_prompt != spec.prompt:
+        session.note("cli.compare.english", prompt=printable(ready.english_prompt))
+    return ready
 
 
 def run_with_progress(
@@ -182,11 +180,8 @@ def command(t) -> click.Command:
         if not prompt:
             raise Refusal(session.t("errors.empty_input"))
         specs = lane_specs(session, lanes, count)
-        spec = ComparisonSpec(
-            prompt,
-            specs,
-            negative_prompt=negative.strip(),
-            english_prompt=english_prompt(session, prompt, specs),
+        spec = with_english(
+            session, ComparisonSpec(prompt, specs, negative_prompt=negative.strip())
         )
         result, errors = run_with_progress(session, spec)
         run = result.run

@@ -100,24 +100,18 @@ def karlo_prompt_problems(prompt: str) -> list[str]:
 
 
 def _check_text(text: str, param: str) -> None:
+    """Our own checks before sending: the error says what Karlo takes, not what a provider
+    answered (nothing was sent)."""
     problems = karlo_prompt_problems(text)
     if "empty" in problems:
         raise ChatCanvasError(ErrorKind.EMPTY_INPUT, param=param, provider=PROVIDER)
     if "not_english" in problems:
         raise ChatCanvasError(
-            ErrorKind.BAD_REQUEST,
-            f"Karlo takes English only ({param})",
-            code="not_english",
-            param=param,
-            provider=PROVIDER,
+            ErrorKind.NOT_ENGLISH, code="not_english", param=param, provider=PROVIDER
         )
     if "too_long" in problems:
         raise ChatCanvasError(
-            ErrorKind.INPUT_TOO_LONG,
-            f"{param}: {len(text.strip())} > {MAX_PROMPT_CHARS} characters",
-            code="too_long",
-            param=param,
-            provider=PROVIDER,
+            ErrorKind.PROMPT_TOO_LONG, code="too_long", param=param, provider=PROVIDER
         )
 
 

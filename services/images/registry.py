@@ -68,8 +68,8 @@ PROVIDERS: dict[str, ProviderEntry] = {
                 str(ErrorKind.INVALID_KEY): "images.errors.karlo_invalid_key",
                 # the shared text points at OPENAI_BASE_URL
                 str(ErrorKind.CONNECTION): "images.errors.karlo_connection",
-                "not_english": "images.karlo_checks.not_english",
-                "too_long": "images.karlo_checks.too_long",
+                str(ErrorKind.NOT_ENGLISH): "images.errors.karlo_not_english",
+                str(ErrorKind.PROMPT_TOO_LONG): "images.errors.karlo_too_long",
             }
         ),
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from services.images.base import within_pixel_limit
 
@@ -34,3 +34,16 @@ def make_thumbnail(
             return out.getvalue(), width, height
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None, None, None
+
+
+def blurred_preview(data: bytes, side: int = THUMBNAIL_SIDE) -> bytes | None:
+    """A small, heavily blurred WebP of an image (what a flagged image shows until the person
+    asks to see it); None when Pillow cannot read it."""
+    thumb, _, _ = make_thumbnail(data, side)
+    if thumb is None:
+        return None
+    with Image.open(io.BytesIO(thumb)) as image:
+        blurred = image.filter(ImageFilter.GaussianBlur(radius=max(image.size) / 10))
+        out = io.BytesIO()
+        blurred.save(out, format="WEBP", quality=60)
+        return out.getvalue()

@@ -104,8 +104,17 @@ def test_vote_and_blind_mode(compare, app_env):
     run(compare, "Two cats")
     assert "OpenAI GPT Image" not in texts(compare)  # identities hidden until the vote
     assert not compare.json and "$" not in texts(compare)  # so are parameters and cost
+    before = [compare.get_by_key(f"compare_lane_{i}").markdown[0].value for i in (0, 1)]
     compare.button(key="compare_vote_lane:1").click().run()
-    assert "Your vote: Lane 2 · Kakao Karlo · karlo-v2.1" in texts(compare)
+    # Issue 13.12: the same columns, each now saying which model it was, and a plain list
+    karlo_letter = before[1].strip("*")
+    assert f"Your vote: {karlo_letter} (Kakao Karlo · karlo-v2.1)" in texts(compare)
+    after = [compare.get_by_key(f"compare_lane_{i}").markdown[0].value for i in (0, 1)]
+    assert after[1] == f"**{karlo_letter} was Kakao Karlo · karlo-v2.1**"
+    assert after[0].endswith("was OpenAI GPT Image · gpt-image-2**")
+    (reveal,) = [str(i.value) for i in compare.info]
+    assert reveal.startswith("**Blind comparison revealed: which lane was which**")
+    assert f"{karlo_letter} was Kakao Karlo · karlo-v2.1" in reveal
 
     from services.leaderboard import leaderboard
     from services.storage import open_database
@@ -213,3 +222,69 @@ def test_an_unknown_comparison_address_says_so(compare):
     assert "That comparison does not exist" in " ".join(str(t.value) for t in at.toast)
     assert "run" not in at.query_params
     assert not [b for b in at.button if b.key == "share_create_comparison"]
+
+
+def test_a_korean_prompt_is_translated_for_karlo_on_generate(compare, fake_openai, fake_karlo):
+    """Issue 13.1: Generate translates for the English-only lane; the English sent is shown
+    in its editable box, and no lane says the provider rejected anything."""
+    fake_openai.reply = lambda messages, model: "A fox on Mars, red dust, watercolour"
+    run(compare, "화성의 여우, 수채화")
+    assert fake_karlo.t2i_calls()[-1].body["prompt"] == "A fox on Mars, red dust, watercolour"
+    assert (
+        compare.text_input(key="compare_karlo_prompt").value
+        == "A fox on Mars, red dust, watercolour"
+    )
+    assert lane_images(compare, 1) == 1
+    assert "rejected the request" not in texts(compare)
+
+
+def test_a_failed_translation_blocks_generate_with_the_reason(compare, fake_openai, fake_karlo):
+    fake_openai.reply = lambda messages, model: "화성의 여우"  # not English either
+    run(compare, "화성의 여우, 수채화")
+    assert fake_karlo.t2i_calls() == []
+    assert compare.error[-1].value.startswith("Karlo takes English only")
+    assert "rejected the request" not in texts(compare)
+
+
+def test_an_image_karlo_flags_as_unsafe_is_blurred_until_clicked(compare, fake_karlo):
+    """Issue 13.11: blurred behind a click, on the page that made it and after a reload."""
+    fake_karlo.set_fault("nsfw")
+    run(compare, "A stormy sea")
+    assert image_captions(compare, 1) == ["Blurred: flagged as possibly unsafe."]
+    (show,) = [
+        b for b in compare.get_by_key("compare_lane_1").button if b.key.startswith("flagged_show_")
+    ]
+    show.click().run()
+    assert image_captions(compare, 1) == ["Flagged as possibly unsafe (score 0.97)"]
+    assert not [
+        b for b in compare.get_by_key("compare_lane_1").button if b.key.startswith("flagged_show")
+    ]
+
+
+def image_captions(at, index: int) -> list[str]:
+    lane = at.get_by_key(f"compare_lane_{index}")
+    return [img.caption for image in lane.image for img in image.proto.imgs]
+
+
+def test_each_result_downloads_and_opens_in_the_gallery(compare, app_env):
+    """Issue 13.23."""
+    run(compare, "A lighthouse at dusk")
+    stored = latest_run(app_env)
+    for lane in stored.lanes:
+        (image_id,) = lane.image_ids
+        card = compare.get_by_key(f"compare_lane_{lane.index}")
+        (download,) = [d for d in card.get("download_button") if image_id in d.key]
+        assert download.proto.label == "Download PNG"
+        (link,) = [p.proto for p in card.get("page_link")]
+        assert "gallery" in link.page and f"image={image_id}" in link.query_string
+    from tests.app.test_gallery_page import gallery
+
+    at = gallery(image=stored.lanes[1].image_ids[0])
+    assert "Kakao Karlo" in "\n".join(str(m.value) for m in at.markdown)  # the detail is open
+    assert "image" not in at.query_params
+
+
+def test_a_blind_result_offers_no_download_before_the_vote(compare):
+    compare.toggle(key="compare_blind").set_value(True).run()
+    run(compare, "Two cats")
+    assert not compare.get("download_button") and not compare.get("page_link")

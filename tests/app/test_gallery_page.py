@@ -375,3 +375,38 @@ def test_korean_labels(seed):
     assert at.session_state[K.GALLERY_TAB] == "비용"
     assert at.metric[0].label == "합계"
     assert "이번 달 무료 500장 중 0장 사용" in at.get("progress")[0].proto.text
+
+
+def flagged_run(seed: Seeder) -> str:
+    """A Karlo lane whose image Karlo flagged as unsafe; returns the image's id."""
+    image = GeneratedImage(png(9), "image/png", seed=1, nsfw=True, nsfw_score=0.97)
+    result = ImageResult("karlo", "karlo-v2.1", (image,), params={}, latency_ms=900)
+    run_id = seed.run("a stormy sea", result)
+    return seed.images.get_run(run_id).lanes[0].image_ids[0]
+
+
+def test_a_flagged_image_is_blurred_in_the_grid_and_the_detail_until_clicked(seed):
+    """Issue 13.11."""
+    image_id = flagged_run(seed)
+    at = gallery()
+    at.button(key=f"gallery_open_{image_id}").click()
+    rerun(at)
+    assert "Blurred: flagged as possibly unsafe." in captions(at)
+    at.button(key=f"flagged_show_gallery_{image_id}").click()
+    rerun(at)
+    assert "Blurred: flagged as possibly unsafe." not in captions(at)
+    assert not any(b.key.startswith("flagged_show_") for b in at.button)
+
+
+def captions(at) -> list[str]:
+    return [img.caption for image in at.image for img in image.proto.imgs]
+
+
+def test_the_vote_column_of_the_costs_table_has_room(seed):
+    """Issue 13.16: "Not voted yet" is not cut short by the prompt beside it."""
+    import json
+
+    seed.run("a fox " * 10, lane())
+    at = open_tab(gallery(), "costs")
+    config = json.loads(at.dataframe[-1].proto.columns)
+    assert config["Vote"]["width"] == "medium"

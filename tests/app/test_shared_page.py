@@ -131,3 +131,25 @@ def test_times_are_shown_in_the_browsers_time_zone(app_env):
         other.context["timezone"] = unknown
         other.run()
         assert share_time(other).endswith("UTC]")
+
+
+def test_a_shared_flagged_image_is_blurred_until_clicked(app_env):
+    """Issue 13.11."""
+    from services.images.base import GeneratedImage, ImageRequest, ImageResult
+    from tests.fakes.karlo_server import render_image
+
+    db = database()
+    image = GeneratedImage(render_image(64, 64), "image/png", nsfw=True, nsfw_score=0.97)
+    result = ImageResult("karlo", "karlo-v2.1", (image,), {}, (7,))
+    run = ImageStore(db, "local").save_run(
+        "a stormy sea", [(ImageRequest("x", "karlo-v2.1"), result)]
+    )
+    at = new_app(token=ShareService(db, "local").create(ShareKind.COMPARISON, run.id))
+    at.switch_page("app_pages/shared.py").run()
+    lane = at.get_by_key("shared_lane_0")
+    assert [img.caption for img in lane.image[0].proto.imgs] == [
+        "Blurred: flagged as possibly unsafe."
+    ]
+    next(b for b in lane.button if b.key.startswith("flagged_show_")).click().run()
+    lane = at.get_by_key("shared_lane_0")
+    assert lane.image[0].proto.imgs[0].caption.startswith("Flagged as possibly unsafe")

@@ -19,7 +19,7 @@ from services.comparison import (
     lane_spec,
     same_seed_lanes,
 )
-from services.errors import ChatCanvasError
+from services.errors import ChatCanvasError, ErrorKind
 from services.images import ImageResult
 from services.settings import Limits, Mode, Secret, Settings
 from services.storage.images import ImageStore
@@ -182,3 +182,34 @@ def test_same_seed_lanes_replay_every_stored_seed(services, fakes):
     assert again == (GPT, replace(KARLO, seeds=seeds, count=3))  # GPT Image keeps no seeds
     services.comparisons.run(ComparisonSpec("a cat", again))
     assert karlo_bodies(karlo_fake)[-1]["seed"] == list(seeds)
+
+
+def test_english_only_lanes_get_a_translation_from_the_service(services, fakes):
+    """Issue 13.1: one path for the web page and the terminal app."""
+    _, openai_fake, _ = fakes
+    openai_fake.reply = lambda messages, model: "A red fox in the snow"
+    try:
+        comparisons = services.comparisons
+        assert comparisons.english_prompt("눈 속의 여우", (GPT,)) is None  # no Karlo lane
+        assert comparisons.english_prompt("A fox", (GPT, KARLO)) == "A fox"  # no call
+        assert comparisons.english_prompt("눈 속의 여우", (KARLO,), "A snow fox") == "A snow fox"
+        spec = comparisons.with_english(ComparisonSpec("눈 속의 여우", (GPT, KARLO)))
+        assert spec.english_prompt == "A red fox in the snow"
+    finally:
+        from tests.fakes.openai_server import default_reply
+
+        openai_fake.reply = default_reply
+
+
+def test_a_lane_refused_by_our_own_check_is_not_a_provider_error(services):
+    from services.i18n import Translator
+    from services.wording import image_error_text
+
+    result = services.comparisons.run(ComparisonSpec("눈 속의 여우", (KARLO,)))
+    (lane,) = result.run.lanes
+    assert lane.error_kind == "not_english"
+    stored = ChatCanvasError(ErrorKind.parse(lane.error_kind), provider=lane.provider)
+    assert stored.own_check
+    for lang in ("en", "ko"):
+        sentence = image_error_text(stored, Translator(lang))
+        assert "Karlo" in sentence and sentence != Translator(lang)("errors.bad_request")

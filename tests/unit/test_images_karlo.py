@@ -243,8 +243,8 @@ def test_karlo_prompt_problems(prompt, problems):
 
 def test_non_english_prompt_is_not_sent(provider, fake):
     err = error_of(provider, cat(prompt="소파 위의 고양이"))
-    assert err.kind is ErrorKind.BAD_REQUEST and err.code == "not_english"
-    assert error_message_key(err) == "images.karlo_checks.not_english"
+    assert err.kind is ErrorKind.NOT_ENGLISH and err.own_check and not err.detail
+    assert error_message_key(err) == "images.errors.karlo_not_english"
     err = error_of(provider, cat(negative_prompt="흐릿한"))
     assert err.param == "negative_prompt"
     assert fake.t2i_calls() == []
@@ -252,8 +252,8 @@ def test_non_english_prompt_is_not_sent(provider, fake):
 
 def test_too_long_prompt_is_not_sent(provider, fake):
     err = error_of(provider, cat(prompt="a cat " * 50))
-    assert err.kind is ErrorKind.INPUT_TOO_LONG and err.code == "too_long"
-    assert error_message_key(err) == "images.karlo_checks.too_long"
+    assert err.kind is ErrorKind.PROMPT_TOO_LONG and err.own_check
+    assert error_message_key(err) == "images.errors.karlo_too_long"
     assert error_of(provider, cat(prompt="")).kind is ErrorKind.EMPTY_INPUT
     assert fake.t2i_calls() == []
 
