@@ -54,6 +54,18 @@ def _checks(prompt: str, t: Translator) -> str:
     return f"**{t('studio.checks.title')}** · " + " · ".join(marks)
 
 
+def _outdated_warning(run: ChainRun, t: Translator) -> bool:
+    """Say which steps ran before an edit to an earlier one (the prompt does not follow it
+    yet); True when there are any."""
+    outdated = [i + 1 for i, step in enumerate(run.steps) if step.stale]
+    if outdated:
+        steps = ", ".join(str(n) for n in outdated)
+        st.warning(
+            t("studio.final_outdated", count=len(outdated), steps=steps), icon=":material/history:"
+        )
+    return bool(outdated)
+
+
 def final_prompt_panel(ctx: AppContext, chains: ChainStore, run: ChainRun) -> None:
     """The final prompt and negative prompt (edits are stored), checks, Send to Compare."""
     t = ctx.t
@@ -86,16 +98,7 @@ def final_prompt_panel(ctx: AppContext, chains: ChainStore, run: ChainRun) -> No
             on_change=_save_prompt,
             args=(ctx, chains, run.id),
         )
-    outdated = [i + 1 for i, step in enumerate(run.steps) if step.stale]
-    if outdated:
-        st.warning(
-            t(
-                "studio.final_outdated",
-                count=len(outdated),
-                steps=", ".join(str(n) for n in outdated),
-            ),
-            icon=":material/history:",
-        )
+    outdated = _outdated_warning(run, t)
     left, right = st.columns(2)
     if left.button(
         t("studio.send_to_compare"),
