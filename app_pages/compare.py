@@ -98,6 +98,9 @@ def shown_run(ctx: AppContext, store: ImageStore) -> CompareRun | None:
         st.session_state[K.COMPARE_PROMPT] = found.prompt
         st.session_state[K.COMPARE_NEGATIVE_PROMPT] = found.negative_prompt or ""
         st.session_state[K.COMPARE_STUDIO_RUN_ID] = found.studio_run_id
+        st.session_state[K.COMPARE_KARLO_PROMPT] = (
+            ""  # an older comparison's English is not this one's
+        )
     open_comparison(found.id if found else None)
     return found
 

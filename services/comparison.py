@@ -87,10 +87,17 @@ def lane_spec(text: str, model: str | None = None, *, catalog: Catalog | None = 
 
 
 def same_seed_lanes(lanes: Iterable[LaneSpec], run: CompareRun) -> tuple[LaneSpec, ...]:
-    """``lanes`` again with the seeds each image of ``run``'s lane of the same index used
-    (lanes whose stored lane had no seeds are left as they are)."""
-    stored = {lane.index: lane.seeds for lane in run.lanes}
-    return tuple(lane.with_seeds(stored.get(i, ())) for i, lane in enumerate(lanes))
+    """``lanes`` again with the seeds each image of ``run``'s lane of the same index used.
+    Seeds only replay on the same engine: a lane whose stored lane had no seeds, or was
+    another provider or model (the editors changed since), is left as it is."""
+    stored = {lane.index: lane for lane in run.lanes}
+
+    def replayed(i: int, lane: LaneSpec) -> LaneSpec:
+        old = stored.get(i)
+        same = old is not None and (old.provider, old.model) == (lane.provider, lane.model)
+        return lane.with_seeds(old.seeds) if same else lane
+
+    return tuple(replayed(i, lane) for i, lane in enumerate(lanes))
 
 
 def build_request(spec: ComparisonSpec, lane: LaneSpec, caps: ImageCapabilities) -> ImageRequest:

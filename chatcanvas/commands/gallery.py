@@ -25,12 +25,15 @@ def command(t) -> click.Group:
         ids = images.image_ids(text=text)
         if not ids:
             raise Refusal(session.t("cli.gallery.empty"))
+        partial = out.with_name(out.name + ".part")  # a failed export leaves no broken ZIP
         try:
-            write_zip(images, out, ids)
+            count = write_zip(images, partial, ids)
+            partial.replace(out)
         except OSError as exc:
+            partial.unlink(missing_ok=True)
             raise Refusal(
                 session.t("cli.gallery.not_written", path=out, reason=exc.strerror)
             ) from None
-        session.note("cli.gallery.exported", count=len(ids), path=out)
+        session.note("cli.gallery.exported", count=count, path=out)
 
     return gallery

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
+from chatcanvas.conversing import sigint_ignored
 from chatcanvas.main import EXIT_ERROR, EXIT_INTERRUPTED
 from chatcanvas.render import printable, stream_text
 from chatcanvas.session import WEB_APP_URL, Refusal, Session
@@ -44,7 +45,8 @@ def run_steps(session: Session, run: ChainRun) -> bool:
     except KeyboardInterrupt:
         return True
     finally:
-        streaming.close()  # stores the run, a step cut short as cancelled
+        with sigint_ignored():  # a second Ctrl-C must not lose the step being stored
+            streaming.close()  # stores the run, a step cut short as cancelled
     return False
 
 

@@ -210,6 +210,12 @@ def test_a_comparison_has_an_address_that_reopens_it(compare, app_env):
     at = new_app(run=stored.id).run()
     at.switch_page("app_pages/compare.py").run()
     assert not at.exception, at.exception
+    # an English prompt left from another comparison is not this run's
+    at.session_state["compare_karlo_prompt"] = "an older comparison's English"
+    at.session_state["compare_last_run"] = None
+    at.query_params["run"] = stored.id
+    at.run()
+    assert at.text_input(key="compare_karlo_prompt").value == ""
     assert at.text_area(key="compare_prompt").value == "a lighthouse at dusk"
     assert "Lane 2 · Kakao Karlo" in texts(at)
     assert at.button(key="share_create_comparison")  # so it can be shared from here

@@ -182,6 +182,11 @@ def test_same_seed_lanes_replay_every_stored_seed(services, fakes):
     assert again == (GPT, replace(KARLO, seeds=seeds, count=3))  # GPT Image keeps no seeds
     services.comparisons.run(ComparisonSpec("a cat", again))
     assert karlo_bodies(karlo_fake)[-1]["seed"] == list(seeds)
+    # seeds replay only on the same engine: lanes changed since keep their own settings
+    moved = same_seed_lanes((KARLO, GPT), first.run)
+    assert moved == (KARLO, GPT)
+    other_model = replace(KARLO, model="karlo-v2.0")
+    assert same_seed_lanes((GPT, other_model), first.run) == (GPT, other_model)
 
 
 def test_english_only_lanes_get_a_translation_from_the_service(services, fakes):
