@@ -9,6 +9,7 @@ from components import state as K
 from components.context import AppContext
 from components.flagged_image import guarded_image
 from components.gallery_labels import plain, provider_label, shorten, vote_label
+from components.image_card import quota_free
 from components.times import shown_time
 from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
@@ -63,6 +64,8 @@ def _facts(ctx: AppContext, image: StoredImage) -> None:
     cost = format_cost(image.cost_usd, t)
     if image.cost_usd is not None and image.cost_is_estimate:
         cost = t("gallery.detail.estimate", cost=cost)
+    elif image.cost_usd is None and quota_free(image.provider):
+        cost = t("compare.free_quota")
     rows = [
         (t("gallery.detail.seed"), "—" if image.seed is None else str(image.seed)),
         (

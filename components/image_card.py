@@ -13,7 +13,7 @@ import streamlit as st
 from components.context import AppContext
 from components.flagged_image import guarded_image
 from services.errors import ChatCanvasError, ErrorKind
-from services.images import ImageResult
+from services.images import PROVIDERS, ImageResult
 from services.images.base import LaneOutcome
 from services.markdown_safety import escape_markdown
 from services.storage.images import StoredImage, StoredLane
@@ -29,6 +29,12 @@ class CardData:
     seeds: tuple[int, ...]
     params: dict
     error: ChatCanvasError | None
+    free_quota: bool = False  # the provider is free within a monthly quota (Karlo): $0
+
+
+def quota_free(provider: str) -> bool:
+    entry = PROVIDERS.get(provider)
+    return entry is not None and entry.monthly_free_images is not None
 
 
 def from_outcome(outcome: LaneOutcome) -> CardData:
@@ -46,6 +52,7 @@ def from_outcome(outcome: LaneOutcome) -> CardData:
         result.seeds,
         dict(result.params),
         None,
+        free_quota=quota_free(result.provider),
     )
 
 
@@ -75,6 +82,7 @@ def from_stored(store: ImageSource, lane: StoredLane) -> CardData:
         lane.seeds,
         dict(lane.params),
         None,
+        free_quota=quota_free(lane.provider),
     )
 
 
@@ -119,8 +127,11 @@ def image_card(
     figures = []
     if card.latency_ms is not None:
         figures.append(t("compare.latency", seconds=f"{card.latency_ms / 1000:.1f}"))
-    cost = format_cost(card.cost_usd, t)
-    figures.append(t("compare.estimate", cost=cost) if card.cost_is_estimate else cost)
+    if card.cost_usd is None and card.free_quota:
+        figures.append(t("compare.free_quota"))
+    else:
+        cost = format_cost(card.cost_usd, t)
+        figures.append(t("compare.estimate", cost=cost) if card.cost_is_estimate else cost)
     if card.seeds:
         figures.append(t("compare.seeds", seeds=", ".join(str(s) for s in card.seeds)))
     st.caption(" · ".join(figures))

@@ -218,6 +218,7 @@ def test_a_comparison_has_an_address_that_reopens_it(compare, app_env):
     assert at.text_input(key="compare_karlo_prompt").value == ""
     assert at.text_area(key="compare_prompt").value == "a lighthouse at dusk"
     assert "Lane 2 · Kakao Karlo" in texts(at)
+    assert "$0 (free quota)" in texts(at) and "cost unknown" not in texts(at)  # Karlo's lane
     assert at.button(key="share_create_comparison")  # so it can be shared from here
 
 

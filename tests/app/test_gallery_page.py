@@ -226,7 +226,7 @@ def test_detail_view_shows_the_lineage(seed):
     rerun(at)
     shown = texts(at)
     assert "**Seed** 4242" in shown
-    assert "2.3 s" in shown and "cost unknown" in shown
+    assert "2.3 s" in shown and "$0 (free quota)" in shown  # Karlo: free within its quota
     assert "A red fox walking through deep snow, watercolor" in shown
     assert "blurry" in shown
     assert "Lane 2: Kakao Karlo · karlo-v2.1" in shown and "this image" in shown

@@ -82,7 +82,9 @@ def test_someone_the_allow_list_does_not_name_is_refused(browser, shared_app):
     page = open_signed_in(browser, shared_app, "eve", "eve@elsewhere.example", "Eve")
     try:
         page.wait_for_selector("h1:has-text('This ChatCanvas is not open to you')", timeout=30_000)
-        assert "eve@elsewhere.example" in page.inner_text("body")
+        page.wait_for_selector(
+            "text=eve@elsewhere.example", timeout=30_000
+        )  # drawn after the title
         assert page.locator(".st-key-auth_refused_logout button").is_visible()
         assert page.locator(INPUT).count() == 0 and page.locator(NAV).count() == 0
         page.goto(shared_app.url + "gallery")
