@@ -116,6 +116,18 @@ def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
         fake_openai.token_delay = 0.08
 
 
+def start_long_reply(page, seen: str) -> str:
+    """Send a 60-word question and wait until the reply streaming it shows ``seen``; returns
+    the conversation's address."""
+    send(page, " ".join(f"word{i}" for i in range(60)))
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('{seen}')",
+        timeout=20_000,
+    )
+    page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
+    return page.url
+
+
 def test_leaving_mid_answer_does_not_stop_it(page, running_app, fake_openai):
     """Another conversation, another page, a reload while a reply streams: the reply goes on
     in the background and is whole, not "stopped", when the user comes back."""
@@ -123,13 +135,7 @@ def test_leaving_mid_answer_does_not_stop_it(page, running_app, fake_openai):
     new_chat(page)
     fake_openai.token_delay = 0.15
     try:
-        send(page, " ".join(f"word{i}" for i in range(60)))
-        page.wait_for_function(
-            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word2')",
-            timeout=20_000,
-        )
-        page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
-        conversation_url = page.url
+        conversation_url = start_long_reply(page, "word2")
         new_chat(page)  # another conversation
         page.goto(running_app.url + "compare")  # another page
         page.wait_for_load_state()
@@ -149,13 +155,7 @@ def test_stop_works_on_a_reply_followed_after_coming_back(page, running_app, fak
     new_chat(page)
     fake_openai.token_delay = 0.3
     try:
-        send(page, " ".join(f"word{i}" for i in range(60)))
-        page.wait_for_function(
-            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word1')",
-            timeout=20_000,
-        )
-        page.wait_for_function("() => location.search.includes('c=')", timeout=10_000)
-        conversation_url = page.url
+        conversation_url = start_long_reply(page, "word1")
         new_chat(page)
         open_app(page, conversation_url)  # back: the reply is followed where it has got to
         page.get_by_role("button", name="Stop").click()
