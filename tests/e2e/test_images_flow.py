@@ -69,7 +69,11 @@ def test_deep_link_on_a_fresh_server_and_a_comparison_into_the_gallery(
     page.wait_for_url(re.compile(r"/compare\?run=[0-9a-f]+"), timeout=20_000)
     page.wait_for_selector(f"{LANE.format(1)} img", timeout=30_000)
     page.wait_for_selector("text=Your vote: Lane 2", timeout=20_000)
-    assert page.locator(PROMPT_BOX).input_value() == "A red fox in a snowy forest, watercolor"
+    page.wait_for_function(  # the boxes are filled from the stored run as the page draws
+        f"() => document.querySelector('{PROMPT_BOX}')?.value === "
+        "'A red fox in a snowy forest, watercolor'",
+        timeout=20_000,
+    )
 
 
 def test_a_terminated_karlo_key_leaves_the_other_lane(page, running_app, fake_karlo):
