@@ -22,9 +22,26 @@ from services.storage.lane_keeper import UnsavedLane
 # Where the lanes draw their results (app_pages/compare.py wraps them in this container).
 RESULTS_KEY = "compare_results"
 # On a phone the results start screens below the Generate button: bring them into view as the
-# lanes start (once per run; later reruns keep the scroll position).
+# lanes start, and keep them there while they grow (images arriving, the rerun that ends the
+# run) until the visitor scrolls, touches or types, or 20 s have passed. A single scroll at
+# the start can fall short: the page may not yet be tall enough to put the results on top.
 SCROLL_TO_RESULTS = f"""<script>
-document.querySelector(".st-key-{RESULTS_KEY}")?.scrollIntoView({{block: "start"}});
+(() => {{
+  const find = () => document.querySelector(".st-key-{RESULTS_KEY}");
+  const results = find();
+  if (!results) return;
+  const show = () => find()?.scrollIntoView({{block: "start"}});
+  const watch = new ResizeObserver(show);
+  const events = ["wheel", "touchstart", "keydown", "mousedown"];
+  const stop = () => {{
+    watch.disconnect();
+    events.forEach((name) => removeEventListener(name, stop));
+  }};
+  show();
+  watch.observe(results.closest('[data-testid="stMainBlockContainer"]') || document.body);
+  events.forEach((name) => addEventListener(name, stop, {{passive: true}}));
+  setTimeout(stop, 20000);
+}})();
 </script>"""
 UNSAVED_RUNS_KEPT = 4  # runs whose refused images stay downloadable (bounds session memory)
 
