@@ -19,7 +19,7 @@ from services.chat import ChatService
 from services.images import PROVIDERS, ImageCapabilities, ImageProvider, ImageRequest, run_lanes
 from services.images.base import LaneOutcome
 from services.images.karlo import karlo_prompt_problems
-from services.images.registry import english_only
+from services.images.registry import default_lane_providers, english_only
 from services.images.translate import make_karlo_ready
 from services.storage.images import CompareRun, ImageStore
 from services.storage.lane_keeper import LaneKeeper, UnsavedLane
@@ -140,8 +140,8 @@ class ComparisonService:
         return lane_spec(text, model, catalog=self.catalog)
 
     def default_lanes(self) -> tuple[LaneSpec, ...]:
-        """One lane per registered provider with its defaults: GPT Image against Karlo."""
-        return tuple(self.lane(name) for name in PROVIDERS)
+        """One lane per default provider with its defaults: GPT Image against Karlo."""
+        return tuple(self.lane(name) for name in default_lane_providers())
 
     def english_prompt(
         self,

@@ -46,6 +46,7 @@ class ErrorKind(StrEnum):
     BUDGET_EXCEEDED = "budget_exceeded"
     RUN_LIMIT = "run_limit"
     BAD_IMPORT = "bad_import"
+    BAD_CONFIG = "bad_config"  # the deployer's configuration cannot be used (IMAGE_SERVERS)
     INVALID_TEMPLATE = "invalid_template"
     DATABASE = "database"
     UNKNOWN = "unknown"

@@ -11,8 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from services.errors import MIN_SECRET_CHARS, mask_url_passwords, url_passwords
+from services.errors import MIN_SECRET_CHARS, ChatCanvasError, mask_url_passwords, url_passwords
+
+if TYPE_CHECKING:
+    from services.images.servers import ImageServer
 
 DEFAULT_DATABASE_URL = (
     f"sqlite:///{Path(__file__).resolve().parent.parent / 'data' / 'chatcanvas.db'}"
@@ -118,10 +122,18 @@ class Settings:
     ignored: Mapping[str, str] = field(default_factory=dict)
     # demo mode: keys and base URLs point at the built-in fake providers (demo/), own database
     demo: bool = False
+    # OpenAI-compatible image servers: the deployer's (IMAGE_SERVERS), and why the value could
+    # not be used (an English detail, shown translated); a person's one-off server from the
+    # lane form, held only in their browser session
+    image_servers: tuple[ImageServer, ...] = ()
+    image_servers_problem: str | None = None
+    custom_image_server: ImageServer | None = None
 
     def secrets(self) -> list[str]:
         """The raw secret strings, so error texts can be scrubbed of them."""
+        servers = (*self.image_servers, *filter(None, [self.custom_image_server]))
         keys = [s.reveal() for s in (self.openai_api_key, self.kakao_rest_api_key) if s]
+        keys += [s.api_key.reveal() for s in servers if s.api_key]
         return keys + url_passwords(self.database_url)
 
     @property
@@ -179,6 +191,15 @@ class _Layers:
                 return value
         return None
 
+    def deployer_value(self, name: str) -> object:
+        """A structured value only the deployer sets (a TOML list of tables, or JSON text)."""
+        for label, layer in self.layers[1:]:
+            value = layer.get(name)
+            if value is not None and (not isinstance(value, str) or value.strip()):
+                self.sources[name] = label
+                return value
+        return None
+
     def deployer(self, name: str) -> str | None:
         """A value only the deployer sets (secrets or environment), never the sidebar."""
         return self.pick(name, from_layer=1)
@@ -232,6 +253,7 @@ def resolve_settings(
         layers.deployer("ALLOW_CUSTOM_BASE_URL"), False
     )
     ignored: dict[str, str] = {}
+    servers, problem = _image_servers(layers)
     base_url = _openai_base_url(
         layers.layers, layers.sources, ignored, allow_sidebar=allow_custom_base_url
     )
@@ -248,6 +270,31 @@ def resolve_settings(
         image_download_hosts=tuple(sorted(_lower_list(layers.deployer("IMAGE_DOWNLOAD_HOSTS")))),
         sources=layers.sources,
         ignored=ignored,
+        image_servers=servers,
+        image_servers_problem=problem,
+        custom_image_server=_custom_image_server(sidebar) if allow_custom_base_url else None,
+    )
+
+
+def _image_servers(layers: _Layers) -> tuple[tuple[ImageServer, ...], str | None]:
+    """The deployer's image servers, or none and the reason the value cannot be used (a
+    broken IMAGE_SERVERS must not stop the app: the Compare page says what is wrong)."""
+    from services.images.servers import parse_image_servers  # imports Secret from here
+
+    try:
+        return parse_image_servers(layers.deployer_value("IMAGE_SERVERS")), None
+    except ChatCanvasError as err:
+        return (), err.detail
+
+
+def _custom_image_server(sidebar: Mapping[str, object]) -> ImageServer | None:
+    from services.images.servers import custom_server
+
+    key = sidebar.get("IMAGE_SERVER_KEY")
+    return custom_server(
+        sidebar.get("IMAGE_SERVER_URL"),
+        None if key_too_short(key) else key,
+        sidebar.get("IMAGE_SERVER_MODEL"),
     )
 
 

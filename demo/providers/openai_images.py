@@ -165,7 +165,7 @@ class FakeOpenAIImages:
             return api_error(
                 400, "Missing required parameter: 'model'.", "model", "missing_required_parameter"
             )
-        kind = family(model)
+        kind = self.family(model)
         if kind is None:
             return api_error(
                 404,
@@ -173,7 +173,7 @@ class FakeOpenAIImages:
                 None,
                 "model_not_found",
             )
-        problem = gpt_problem(body, model) if kind == "gpt-image" else dalle_problem(body, model)
+        problem = self.problem(body, model, kind)
         if problem is not None:
             return problem
         if any(word in prompt.lower() for word in self.trigger_words):
@@ -191,9 +191,21 @@ class FakeOpenAIImages:
                 "moderation_blocked",
                 etype="image_generation_user_error",
             )
+        return 200, self.result(body, kind, fault)
+
+    # -- what a model takes and answers (a subclass serves other models) -----------------
+    def family(self, model: str) -> str | None:
+        """The family of ``model``; None: the server does not have it (404)."""
+        return family(model)
+
+    def problem(self, body: dict, model: str, kind: str) -> tuple[int, dict] | None:
+        """The error answer for a body the model refuses, else None."""
+        return gpt_problem(body, model) if kind == "gpt-image" else dalle_problem(body, model)
+
+    def result(self, body: dict, kind: str, fault: str | None) -> dict:
         if kind == "gpt-image":
-            return 200, self._gpt_result(body, fault)
-        return 200, self._dalle_result(body, fault)
+            return self._gpt_result(body, fault)
+        return self._dalle_result(body, fault)
 
     # -- GPT Image -----------------------------------------------------------------------
     def _gpt_result(self, body: dict, fault: str | None) -> dict:

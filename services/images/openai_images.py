@@ -144,10 +144,10 @@ def image_capabilities(model: str, catalog: Catalog | None = None) -> ImageCapab
     )
 
 
-def _check_choice(value: object, choices: tuple[object, ...], param: str) -> None:
+def _check_choice(value: object, choices: tuple[object, ...], param: str, provider: str) -> None:
     if value not in choices:
         allowed = ", ".join(str(c) for c in choices) or "none"
-        raise bad_request(f"{param}={value!r} (allowed: {allowed})", param, PROVIDER)
+        raise bad_request(f"{param}={value!r} (allowed: {allowed})", param, provider)
 
 
 def _check_size(caps: ImageCapabilities, request: ImageRequest) -> str | None:
@@ -156,14 +156,14 @@ def _check_size(caps: ImageCapabilities, request: ImageRequest) -> str | None:
     if dims is None:
         if not request.size:
             return None
-        _check_choice(request.size, caps.sizes, "size")
+        _check_choice(request.size, caps.sizes, "size", caps.provider)
         return request.size
     size = f"{dims[0]}x{dims[1]}"
     if size in caps.sizes:
         return size
     problem = caps.size_rule.problem(*dims) if caps.size_rule else "not offered by this model"
     if problem:
-        raise bad_request(f"size {size}: {problem}", "size", PROVIDER)
+        raise bad_request(f"size {size}: {problem}", "size", caps.provider)
     return size
 
 
@@ -173,13 +173,13 @@ def build_image_params(caps: ImageCapabilities, request: ImageRequest) -> dict[s
     cannot take raise BAD_REQUEST with ``param`` set."""
     prompt = request.prompt.strip()
     if not prompt:
-        raise ChatCanvasError(ErrorKind.EMPTY_INPUT, provider=PROVIDER)
+        raise ChatCanvasError(ErrorKind.EMPTY_INPUT, provider=caps.provider)
     if len(prompt) > MAX_PROMPT_CHARS:
         raise ChatCanvasError(
             ErrorKind.INPUT_TOO_LONG,
             f"{len(prompt)} > {MAX_PROMPT_CHARS}",
             param="prompt",
-            provider=PROVIDER,
+            provider=caps.provider,
         )
     if not 1 <= request.count <= caps.max_count:
         raise bad_request(
@@ -190,7 +190,7 @@ def build_image_params(caps: ImageCapabilities, request: ImageRequest) -> dict[s
     if size is not None:
         params["size"] = size
     if request.quality:
-        _check_choice(request.quality, caps.qualities, "quality")
+        _check_choice(request.quality, caps.qualities, "quality", caps.provider)
         params["quality"] = request.quality
     extras = accepted_extras(caps, request.extras)
     if caps.family == "dall-e":
@@ -200,7 +200,7 @@ def build_image_params(caps: ImageCapabilities, request: ImageRequest) -> dict[s
         fmt = request.output_format
         if fmt:
             fmt = "jpeg" if fmt == "jpg" else fmt
-            _check_choice(fmt, caps.output_formats, "output_format")
+            _check_choice(fmt, caps.output_formats, "output_format", caps.provider)
             params["output_format"] = fmt
         if extras.get("output_compression") is not None and fmt not in ("webp", "jpeg"):
             extras.pop("output_compression")  # only meaningful for lossy formats
@@ -254,12 +254,12 @@ class OpenAIImageProvider:
         latency_ms = int((time.perf_counter() - started) * 1000)
         if not images:
             raise ChatCanvasError(
-                ErrorKind.BAD_RESPONSE, "no images in the response", provider=PROVIDER
+                ErrorKind.BAD_RESPONSE, "no images in the response", provider=self.name
             )
         usage = response.usage.model_dump() if response.usage is not None else {}
         cost = self._cost(request.model, response.usage)
         return ImageResult(
-            provider=PROVIDER,
+            provider=self.name,
             model=request.model,
             images=images,
             params=params,
@@ -269,25 +269,35 @@ class OpenAIImageProvider:
         )
 
     # -- internals ---------------------------------------------------------------------------
-    def _call(self, params: dict[str, object], deadline: Deadline) -> ImagesResponse:
+    def _client(self) -> openai.OpenAI:
+        """The SDK client for this provider's key and checked base URL."""
+        return openai_client(
+            self.settings, timeout=self._timeout, max_retries=self._max_retries, limits=IMAGE_LIMITS
+        )
+
+    def _base_url(self) -> str:
+        return self.settings.openai_base_url or DEFAULT_OPENAI_BASE_URL
+
+    def _call(
+        self,
+        params: dict[str, object],
+        deadline: Deadline,
+        extra_body: dict[str, object] | None = None,
+    ) -> ImagesResponse:
         """``images.generate`` with its body streamed, so the byte cap and the deadline hold
-        while it arrives (the SDK would read any amount, for as long as it trickles)."""
+        while it arrives (the SDK would read any amount, for as long as it trickles).
+        ``extra_body``: fields beyond the SDK's own that the server takes."""
         secrets = self.settings.secrets()
         try:
-            client = openai_client(
-                self.settings,
-                timeout=self._timeout,
-                max_retries=self._max_retries,
-                limits=IMAGE_LIMITS,
-            )
+            client = self._client()
             with client.images.with_streaming_response.generate(
-                **params, timeout=deadline.timeout(self._timeout)
+                **params, extra_body=extra_body, timeout=deadline.timeout(self._timeout)
             ) as response:
                 raw = read_body(
                     response,
                     cap=MAX_JSON_BYTES,
                     deadline=deadline,
-                    provider=PROVIDER,
+                    provider=self.name,
                     what="images",
                 )
             return ImagesResponse.model_validate(json.loads(raw))
@@ -295,29 +305,29 @@ class OpenAIImageProvider:
             raise
         except (ValueError, pydantic.ValidationError):
             raise ChatCanvasError(
-                ErrorKind.BAD_RESPONSE, "the answer is not an images response", provider=PROVIDER
+                ErrorKind.BAD_RESPONSE, "the answer is not an images response", provider=self.name
             ) from None
         except openai.APITimeoutError:
-            raise timeout_error(deadline, PROVIDER, "images") from None
+            raise timeout_error(deadline, self.name, "images") from None
         except Exception as exc:
             err = from_openai(exc, secrets)
-            err.provider = PROVIDER
+            err.provider = self.name
             raise err from None
 
     def _decode(self, item: object, caps: ImageCapabilities, deadline: Deadline) -> GeneratedImage:
         b64 = getattr(item, "b64_json", None)
         url = getattr(item, "url", None)
         if b64:
-            data = decode_b64_image(b64, PROVIDER)
-        elif url and caps.family == "dall-e":
+            data = decode_b64_image(b64, self.name)
+        elif url and caps.family != "gpt-image":  # GPT Image answers only in base64
             data = self._download(url, deadline)
         else:
             raise ChatCanvasError(
-                ErrorKind.BAD_RESPONSE, "an image without data", provider=PROVIDER
+                ErrorKind.BAD_RESPONSE, "an image without data", provider=self.name
             )
         return GeneratedImage(
             data=data,
-            mime_type=checked_image(data, PROVIDER),
+            mime_type=checked_image(data, self.name),
             revised_prompt=getattr(item, "revised_prompt", None),
         )
 
@@ -325,7 +335,7 @@ class OpenAIImageProvider:
         """DALL·E URL results expire after an hour: fetch them now, but only from the
         provider's own host or the deployer's allow-list, under the address rules, without
         following redirects, within the byte cap and the call's deadline."""
-        base_host = urlsplit(self.settings.openai_base_url or DEFAULT_OPENAI_BASE_URL).hostname
+        base_host = urlsplit(self._base_url()).hostname
         try:
             check_download_url(
                 url,
@@ -333,7 +343,7 @@ class OpenAIImageProvider:
                 allowed_hosts=[base_host or "", *self.settings.image_download_hosts],
             )
         except ChatCanvasError as err:
-            err.provider = PROVIDER
+            err.provider = self.name
             raise
         # in shared mode the connection itself goes only to a public address (no rebinding)
         shared = self.settings.mode is Mode.SHARED
@@ -347,18 +357,18 @@ class OpenAIImageProvider:
                         ErrorKind.BAD_RESPONSE,
                         f"image download answered HTTP {response.status_code}",
                         status=response.status_code,
-                        provider=PROVIDER,
+                        provider=self.name,
                     )
                 return read_body(
                     response,
                     cap=MAX_IMAGE_BYTES,
                     deadline=deadline,
-                    provider=PROVIDER,
+                    provider=self.name,
                     what="image download",
                 )
         except httpx2.HTTPError as exc:
             raise transport_error(
-                exc, deadline, PROVIDER, "image download", self.settings.secrets()
+                exc, deadline, self.name, "image download", self.settings.secrets()
             ) from None
 
     def _cost(self, model: str, usage: object) -> float | None:

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from services.catalog import Catalog, load_catalog
 from services.errors import ChatCanvasError, ErrorKind
 from services.images.base import ImageProvider
+from services.images.compatible import CompatibleImageProvider, image_servers
 from services.images.karlo import DEFAULT_MODEL as KARLO_DEFAULT_MODEL
 from services.images.karlo import KarloProvider
 from services.images.openai_images import OpenAIImageProvider
@@ -33,6 +34,10 @@ class ProviderEntry:
     # locale keys where the shared errors.json would say the wrong thing; keyed by an
     # error's ``code`` or its ErrorKind
     error_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # a lane of it is among a new comparison's default lanes
+    default_lane: bool = True
+    # the lane form offers it with these settings (e.g. only where a server is configured)
+    offered: Callable[[Settings], bool] = lambda _settings: True
 
     def default_model_for(self, catalog: Catalog | None) -> str:
         """The model a new lane of this provider starts with."""
@@ -73,7 +78,35 @@ PROVIDERS: dict[str, ProviderEntry] = {
             }
         ),
     ),
+    "compatible": ProviderEntry(
+        "compatible",
+        "images.providers.compatible",
+        CompatibleImageProvider,
+        lambda s: bool(image_servers(s)),
+        key_setting="IMAGE_SERVERS",  # the deployer's; a typed server's key is the person's
+        error_keys=MappingProxyType(
+            {
+                str(ErrorKind.NO_KEY): "images.errors.compatible_no_server",
+                str(ErrorKind.INVALID_KEY): "images.errors.compatible_invalid_key",
+                str(ErrorKind.CONNECTION): "images.errors.compatible_connection",
+                str(ErrorKind.MODEL_NOT_FOUND): "images.errors.compatible_model_not_found",
+            }
+        ),
+        default_lane=False,
+        # configured servers, or a server of one's own where a typed base URL is allowed
+        offered=lambda s: bool(s.image_servers) or s.allow_custom_base_url,
+    ),
 }
+
+
+def default_lane_providers() -> list[str]:
+    """The providers a new comparison starts with, one lane each (GPT Image against Karlo)."""
+    return [name for name, entry in PROVIDERS.items() if entry.default_lane]
+
+
+def offered_providers(settings: Settings) -> list[str]:
+    """The providers a lane may pick with these settings."""
+    return [name for name, entry in PROVIDERS.items() if entry.offered(settings)]
 
 
 def provider_entry(name: str) -> ProviderEntry:

@@ -12,6 +12,7 @@ for _name in (
     "hostile",
     "openai_server",
     "openai_images",
+    "compatible_images",
     "karlo_server",
     "tutorial_model",
 ):

@@ -1,0 +1,124 @@
+"""A second image server on its own port, speaking OpenAI's image wire format like LocalAI or
+stable-diffusion.cpp's server: other model ids, its own sizes, ``steps`` and ``seed`` in the
+body, answers as ``b64_json`` or ``url``.
+
+It is the fake OpenAI server (:class:`FakeOpenAI`: key check, error faults, request record)
+with the image handler of :mod:`demo.providers.openai_images` told about other models, so
+every fault knob there (timeout, malformed_b64, empty_data, echo_key, expired_url,
+endless_body, endless_download, redirect_url, foreign_url, trickles) works here too.
+Start with ``start_compatible_server()``; its ``image_server_config()`` is the matching
+``IMAGE_SERVERS`` entry.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from demo.providers.karlo_server import render_image
+from demo.providers.openai_image_rules import api_error
+from demo.providers.openai_images import FakeOpenAIImages
+from demo.providers.openai_server import FakeModel, FakeOpenAI
+
+COMPAT_KEY = "sd-local-fake-key-000000000000"
+SERVER_NAME = "fake-sd"
+OPENAI_FIELDS = {"model", "prompt", "n", "size", "response_format", "user"}
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """What one model of the server takes, and how it answers (``url``: unless
+    ``response_format`` says b64_json, images come as links to the file server)."""
+
+    sizes: tuple[str, ...] = ("256x256", "512x512")
+    max_n: int = 2
+    steps: tuple[int, int] | None = (1, 8)
+    seed: bool = True
+    answers_url: bool = False
+
+
+SERVED = {
+    "sd-turbo": ServedModel(),
+    "sd-url": ServedModel(sizes=("256x256",), max_n=1, steps=None, seed=False, answers_url=True),
+}
+
+
+def profile(model: ServedModel) -> dict:
+    """The capability profile a deployer would write for ``model`` (IMAGE_SERVERS)."""
+    return {
+        "sizes": list(model.sizes),
+        "max_count": model.max_n,
+        **({"steps": list(model.steps)} if model.steps else {}),
+        "seed": model.seed,
+        "response_format": not model.answers_url,
+    }
+
+
+@dataclass
+class FakeCompatibleImages(FakeOpenAIImages):
+    """The OpenAI image handler serving :data:`SERVED`'s models by their own rules."""
+
+    served: dict[str, ServedModel] = field(default_factory=lambda: dict(SERVED))
+
+    def family(self, model: str) -> str | None:
+        return model if model in self.served else None
+
+    def problem(self, body: dict, model: str, kind: str) -> tuple[int, dict] | None:
+        rules = self.served[model]
+        takes = (
+            OPENAI_FIELDS
+            | ({"steps"} if rules.steps else set())
+            | ({"seed"} if rules.seed else set())
+        )
+        for name in body:
+            if name not in takes:
+                return api_error(
+                    400, f"Unknown parameter: '{name}'.", name, "unsupported_parameter"
+                )
+        if body.get("size", rules.sizes[0]) not in rules.sizes:
+            return api_error(400, f"Invalid size '{body['size']}'.", "size", "invalid_value")
+        if not 1 <= int(body.get("n", 1)) <= rules.max_n:
+            return api_error(400, f"n must be at most {rules.max_n}.", "n", "invalid_value")
+        steps = body.get("steps")
+        if steps is not None and rules.steps and not rules.steps[0] <= steps <= rules.steps[1]:
+            return api_error(400, f"steps out of range: {steps}.", "steps", "invalid_value")
+        return None
+
+    def result(self, body: dict, kind: str, fault: str | None) -> dict:
+        rules = self.served[kind]
+        width, height = (int(v) for v in body.get("size", rules.sizes[0]).split("x"))
+        seed = int(body.get("seed", 0))
+        data = []
+        for i in range(0 if fault == "empty_data" else int(body.get("n", 1))):
+            png = self.image_bytes or render_image(width, height, "png", seed=seed + i + 7)
+            if rules.answers_url and body.get("response_format") != "b64_json":
+                data.append({"url": self._file_url(png, fault)})
+                if fault == "expired_url":
+                    self.files.clear()
+            else:
+                b64 = (
+                    "not//base64!!" if fault == "malformed_b64" else base64.b64encode(png).decode()
+                )
+                data.append({"b64_json": b64})
+        return {"created": 1_700_000_000, "data": data}
+
+
+def start_compatible_server(images: FakeCompatibleImages | None = None) -> FakeOpenAI:
+    """The second fake on its own ephemeral port (call ``stop()`` when done)."""
+    return FakeOpenAI(
+        api_key=COMPAT_KEY,
+        models=[FakeModel(m, kind="image", owned_by="local") for m in SERVED],
+        image_handler=images or FakeCompatibleImages(),
+    ).start()
+
+
+def image_server_config(server: FakeOpenAI, name: str = SERVER_NAME) -> dict:
+    """The IMAGE_SERVERS entry for ``server``: a profile for the server, one per model."""
+    return {
+        "name": name,
+        "base_url": server.base_url,
+        "api_key": server.api_key,
+        "models": list(SERVED),
+        "profile": profile(SERVED["sd-turbo"]),
+        "profiles": {m: profile(rules) for m, rules in SERVED.items() if m != "sd-turbo"},
+    }
