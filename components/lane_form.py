@@ -16,6 +16,7 @@ from components import state as K
 from components.context import AppContext
 from services.comparison import LaneSpec
 from services.images import PROVIDERS, ImageCapabilities
+from services.images.registry import default_lane_providers, offered_providers
 
 CUSTOM = "custom"
 
@@ -34,8 +35,9 @@ def new_lane(ctx: AppContext, provider: str | None = None) -> dict:
 
 
 def default_lanes(ctx: AppContext) -> list[dict]:
-    """One lane per provider: GPT Image against Karlo, the product's signature comparison."""
-    return [new_lane(ctx, name) for name in PROVIDERS]
+    """One lane per default provider: GPT Image against Karlo, the product's signature
+    comparison."""
+    return [new_lane(ctx, name) for name in default_lane_providers()]
 
 
 def duplicate_lane(lane: dict) -> dict:
@@ -58,25 +60,30 @@ def lane_models(ctx: AppContext, provider: str) -> list[str]:
 def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
     """Provider, model and parameter widgets for ``lane`` (updated in place)."""
     t = ctx.t
-    names = list(PROVIDERS)
+    names = offered_providers(ctx.settings)
     lane["provider"] = st.selectbox(
         t("compare.provider"),
         names,
-        index=names.index(lane["provider"]),
+        index=names.index(lane["provider"]) if lane["provider"] in names else 0,
         format_func=lambda n: t(PROVIDERS[n].label_key),
         key=field_key(lane, "provider"),
         persist_state="session",
     )
+    if lane["provider"] == "compatible":
+        _server_notes(ctx)
     models = lane_models(ctx, lane["provider"])
     if lane["model"] not in models:
         lane["model"] = new_lane(ctx, lane["provider"])["model"]
-    lane["model"] = st.selectbox(
-        t("images.params.model"),
-        models,
-        index=models.index(lane["model"]) if lane["model"] in models else 0,
-        key=field_key(lane, f"model_{lane['provider']}"),
-        persist_state="session",
-        accept_new_options=True,
+    lane["model"] = (
+        st.selectbox(
+            t("images.params.model"),
+            models,
+            index=models.index(lane["model"]) if lane["model"] in models else 0,
+            key=field_key(lane, f"model_{lane['provider']}"),
+            persist_state="session",
+            accept_new_options=True,
+        )
+        or ""
     )
     caps = ctx.image_provider(lane["provider"]).capabilities(lane["model"])
     _size_widgets(ctx, lane, caps)
@@ -86,6 +93,38 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
     with st.expander(t("compare.more_params")):
         _more_params(ctx, lane, caps)
     return caps
+
+
+def _server_notes(ctx: AppContext) -> None:
+    """A compatible lane: what is wrong with the deployer's servers, and (where a typed base
+    URL is allowed) the fields of a person's own server, kept for this session only."""
+    t, settings = ctx.t, ctx.settings
+    if settings.image_servers_problem:
+        st.warning(t("compare.servers_problem", detail=settings.image_servers_problem))
+    if not settings.allow_custom_base_url:
+        if not settings.image_servers:
+            st.info(t("compare.no_servers"))
+        return
+    with st.expander(t("compare.own_server"), expanded=not settings.image_servers):
+        st.caption(t("compare.own_server_help"))
+        st.text_input(
+            t("compare.own_server_url"),
+            key=K.OWN_IMAGE_SERVER_URL,
+            help=t("compare.own_server_url_help"),
+            placeholder="http://localhost:8080/v1",
+            persist_state="session",
+        )
+        st.text_input(
+            t("compare.own_server_key"),
+            type="password",
+            key=K.OWN_IMAGE_SERVER_KEY,
+            persist_state="session",
+        )
+        st.text_input(
+            t("compare.own_server_model"), key=K.OWN_IMAGE_SERVER_MODEL, persist_state="session"
+        )
+        if settings.custom_image_server is None:
+            st.caption(t("compare.own_server_missing"))
 
 
 def _count_and_seed(ctx: AppContext, lane: dict, caps: ImageCapabilities) -> None:

@@ -15,6 +15,10 @@ DEMO = "demo"  # True: this session chose the demo on the first-run panel (local
 SIDEBAR_OPENAI_KEY = "sidebar_openai_key"
 SIDEBAR_OPENAI_BASE_URL = "sidebar_openai_base_url"
 SIDEBAR_KAKAO_KEY = "sidebar_kakao_key"
+# a person's own OpenAI-compatible image server, typed in a compatible lane (this session only)
+OWN_IMAGE_SERVER_URL = "own_image_server_url"
+OWN_IMAGE_SERVER_KEY = "own_image_server_key"
+OWN_IMAGE_SERVER_MODEL = "own_image_server_model"
 LIVE_MODELS = "live_models"  # {(base_url, key fingerprint): list[LiveModel]}
 CONNECTION_ERROR = "connection_error"  # {(base_url, key fingerprint): ChatCanvasError}
 

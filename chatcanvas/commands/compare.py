@@ -34,7 +34,20 @@ def lane_specs(session: Session, texts: tuple[str, ...], count: int) -> tuple[La
         raise Refusal(
             session.t("cli.compare.unknown_lane", lanes=", ".join(texts), known=known)
         ) from None
+    _check_compatible(session, lanes)
     return tuple(replace(lane, count=count) for lane in lanes)
+
+
+def _check_compatible(session: Session, lanes: tuple[LaneSpec, ...]) -> None:
+    """A compatible lane names SERVER/MODEL; a broken IMAGE_SERVERS is said, not hidden."""
+    if not any(lane.provider == "compatible" for lane in lanes):
+        return
+    problem = session.services.settings.image_servers_problem
+    if problem:
+        session.note("cli.compare.servers_problem", detail=problem)
+    if any(lane.provider == "compatible" and "/" not in lane.model for lane in lanes):
+        models = session.services.image_provider("compatible").models()
+        raise Refusal(session.t("cli.compare.compatible_lane", models=", ".join(models) or "-"))
 
 
 def with_english(session: Session, spec: ComparisonSpec) -> ComparisonSpec:
