@@ -126,3 +126,28 @@ def image_servers():
         FakeKarlo() as karlo_fake,
     ):
         yield images, openai_fake, karlo_fake
+
+
+@pytest.fixture(scope="module")
+def compatible_server():
+    """The second fake image server (an OpenAI-compatible one, its own port and key), for one
+    module: ``(handler, server)``; the handler records calls and takes fault knobs."""
+    from tests.fakes.compatible_images import FakeCompatibleImages, start_compatible_server
+
+    with FakeCompatibleImages() as images:
+        server = start_compatible_server(images)
+        try:
+            yield images, server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def compatible(compatible_server):
+    """The second fake image server with no faults and an empty record."""
+    images, server = compatible_server
+    images.calls.clear()
+    images.set_fault(None)
+    server.clear_faults()
+    server.requests.clear()
+    return compatible_server
