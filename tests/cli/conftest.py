@@ -27,7 +27,7 @@ from tests.app.conftest import (  # noqa: F401 - fixtures: the web app beside th
 from tests.fakes.openai_server import FAKE_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-HOST_VARIABLES = ("OPENAI_", "KAKAO_", "DATABASE_URL", "LC_", "LANG", "LANGUAGE")
+HOST_VARIABLES = ("OPENAI_", "KAKAO_", "DATABASE_URL", "IMAGE_SERVERS", "LC_", "LANG", "LANGUAGE")
 
 
 @dataclass
@@ -91,6 +91,7 @@ def terminal_env(tmp: Path, **settings: str | None) -> dict[str, str | None]:
         "CHATCANVAS_SECRETS_FILE": str(tmp / "no-secrets.toml"),
         "DATABASE_URL": f"sqlite:///{tmp}/chatcanvas.db",
         "KAKAO_REST_API_KEY": None,
+        "IMAGE_SERVERS": None,
         "LC_ALL": None,
         "LC_MESSAGES": None,
         "LANG": "en_US.UTF-8",

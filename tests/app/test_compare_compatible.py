@@ -1,0 +1,60 @@
+"""The Compare page with an OpenAI-compatible image server set up by the deployer
+(IMAGE_SERVERS): a lane picks it by name, the second fake answers, the key never shows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.app.conftest import new_app
+from tests.app.test_compare_page import lane_images, latest_run, run, texts
+from tests.fakes.compatible_images import COMPAT_KEY, image_server_config
+from tests.fakes.openai_images import FakeOpenAIImages
+from tests.fakes.openai_server import FakeOpenAI
+
+
+@pytest.fixture
+def fake_openai():  # overrides the chat-only fake of conftest: GPT Image answers too
+    with FakeOpenAI(image_handler=FakeOpenAIImages()) as fake:
+        yield fake
+
+
+def lane_select(at, label: str, lane: int):
+    return [s for s in at.selectbox if s.label == label][lane]
+
+
+def page_text(at) -> str:
+    return texts(at) + "\n".join(str(j.value) for j in at.json)
+
+
+def test_a_configured_server_lane_gets_its_image_from_the_second_fake(
+    app_env, compatible, monkeypatch
+):
+    images, server = compatible
+    monkeypatch.setenv("IMAGE_SERVERS", json.dumps([image_server_config(server)]))
+    at = new_app().run()
+    at.switch_page("app_pages/compare.py").run()
+    assert "OpenAI-compatible server" in lane_select(at, "Provider", 1).options
+    lane_select(at, "Provider", 1).set_value("compatible").run()
+    models = lane_select(at, "Model", 1)
+    assert models.options == ["fake-sd/sd-turbo", "fake-sd/sd-url"]
+    models.set_value("fake-sd/sd-turbo").run()
+    assert lane_select(at, "Size", 1).options == ["256x256", "512x512"]  # the profile's sizes
+    run(at, "A paper boat on a pond")
+    assert lane_images(at, 0) == 1 and lane_images(at, 1) == 1
+    (call,) = images.calls
+    assert (call.body["model"], call.body["size"]) == ("sd-turbo", "256x256")
+    stored = latest_run(app_env).lanes[1]
+    assert (stored.provider, stored.model) == ("compatible", "fake-sd/sd-turbo")
+    assert stored.params["server"] == "fake-sd"
+    assert COMPAT_KEY not in page_text(at)
+
+
+def test_a_broken_image_servers_value_is_said_on_the_lane(app_env, monkeypatch):
+    monkeypatch.setenv("IMAGE_SERVERS", '[{"name": "x", "base_url": "http://h/v1"}]')
+    at = new_app().run()
+    at.switch_page("app_pages/compare.py").run()
+    lane_select(at, "Provider", 1).set_value("compatible").run()
+    assert not at.exception
+    assert "IMAGE_SERVERS" in texts(at) and "'models' must be a list" in texts(at)
