@@ -122,7 +122,14 @@ def data_dir(tmp_path_factory) -> Path:
 
 
 LIMITS = ("DAILY_BUDGET_USD", "MAX_LANES", "MAX_IMAGES_PER_LANE", "KARLO_MONTHLY_IMAGES")
-HOST_SETTINGS = ("DATABASE_URL", "ALLOWED_EMAILS", "ALLOWED_DOMAINS", "ADMIN_EMAILS", *LIMITS)
+HOST_SETTINGS = (
+    "DATABASE_URL",
+    "ALLOWED_EMAILS",
+    "ALLOWED_DOMAINS",
+    "ADMIN_EMAILS",
+    "IMAGE_SERVERS",
+    *LIMITS,
+)
 
 
 def app_environment(**settings: str) -> dict[str, str]:
