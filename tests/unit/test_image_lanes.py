@@ -4,6 +4,7 @@ against the fake OpenAI and Karlo image_servers."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import httpx2
 import pytest
@@ -22,6 +23,7 @@ from services.images import (
     run_lanes,
 )
 from services.images.base import ImageCapabilities
+from services.images.servers import parse_image_servers
 from services.settings import Secret, Settings
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 from tests.fakes.openai_server import FAKE_KEY
@@ -143,7 +145,9 @@ def test_no_lanes():
 
 
 def test_registry_builds_every_provider(settings):
-    assert set(PROVIDERS) == {"openai", "karlo"}
+    assert {"openai", "karlo", "compatible"} <= set(PROVIDERS)
+    servers = [{"name": "sd", "base_url": "http://127.0.0.1:9/v1", "models": ["sd-turbo"]}]
+    settings = replace(settings, image_servers=parse_image_servers(servers))
     for name, entry in PROVIDERS.items():
         provider = make_provider(name, settings)
         assert isinstance(provider, ImageProvider)
