@@ -1,9 +1,9 @@
 """Demo mode: every page against the built-in fake providers, so a newcomer can try the whole
-product (chat streaming, the studio, compare with both engines, the gallery) before making a
+product (chat streaming, the studio, compare with every engine, the gallery) before making a
 key. Local mode only: a shared deployment never serves fakes.
 
-:func:`start_demo_providers` starts the fake OpenAI API (chat, models, images) and the fake
-Karlo API on 127.0.0.1 with ephemeral ports; the web app caches its result once per process
+:func:`start_demo_providers` starts the fake OpenAI API (chat, models, images), the fake
+Karlo API and a fake OpenAI-compatible image server on 127.0.0.1 with ephemeral ports; the web app caches its result once per process
 (``st.cache_resource``). :func:`demo_settings` points the settings at them, with the fakes'
 keys and a database of the demo's own."""
 
@@ -14,10 +14,16 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from demo.providers.compatible_images import (
+    FakeCompatibleImages,
+    image_server_config,
+    start_compatible_server,
+)
 from demo.providers.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
 from demo.providers.openai_images import FakeOpenAIImages
 from demo.providers.openai_server import FAKE_KEY, FakeOpenAI
 from demo.replies import demo_reply
+from services.images.servers import ImageServer, parse_image_servers
 from services.settings import Mode, Secret, Settings
 
 DEMO_DATABASE_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'data' / 'demo.db'}"
@@ -33,6 +39,7 @@ class DemoProviders:
 
     openai_base_url: str
     karlo_base_url: str
+    image_servers: tuple[ImageServer, ...] = ()  # a fake OpenAI-compatible image server
 
 
 def start_demo_providers() -> DemoProviders:
@@ -48,7 +55,12 @@ def start_demo_providers() -> DemoProviders:
         image_handler=images,
         requests=deque(maxlen=RECORDED),  # type: ignore[arg-type]
     ).start()
-    return DemoProviders(openai.base_url, karlo.base_url)
+    compatible = start_compatible_server(
+        FakeCompatibleImages(latency=1.5, calls=deque(maxlen=RECORDED))  # type: ignore[arg-type]
+    )
+    compatible.requests = deque(maxlen=RECORDED)  # type: ignore[assignment]
+    servers = parse_image_servers([image_server_config(compatible)])
+    return DemoProviders(openai.base_url, karlo.base_url, servers)
 
 
 def demo_wanted(environ: dict[str, str], chosen_in_session: bool) -> bool:
@@ -69,6 +81,8 @@ def demo_settings(settings: Settings, providers: DemoProviders) -> Settings:
         kakao_rest_api_key=Secret(FAKE_KAKAO_KEY),
         karlo_base_url=providers.karlo_base_url,
         database_url=demo_database_url(settings.database_url),
+        image_servers=providers.image_servers,
+        image_servers_problem=None,
         sources={
             **settings.sources,
             "OPENAI_API_KEY": DEMO_SOURCE,

@@ -10,6 +10,7 @@ from demo.mode import (
     demo_database_url,
     demo_settings,
     demo_wanted,
+    start_demo_providers,
 )
 from demo.replies import demo_reply
 from services.images.translate import INSTRUCTION
@@ -64,3 +65,19 @@ def test_never_on_a_shared_deployment():
 )
 def test_demo_wanted(environ, chosen, wanted):
     assert demo_wanted(environ, chosen) is wanted
+
+
+def test_the_demo_offers_a_compatible_image_server_that_answers(tmp_path):
+    from services.images import make_provider
+    from services.images.base import ImageRequest
+
+    real = resolve_settings(
+        environ={"DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "IMAGE_SERVERS": "[broken"}
+    )
+    providers = start_demo_providers()
+    demo = demo_settings(real, providers)
+    assert demo.image_servers_problem is None  # the real settings' servers are not the demo's
+    provider = make_provider("compatible", demo)
+    assert "fake-sd/sd-turbo" in provider.models()
+    result = provider.generate(ImageRequest(prompt="a fox", model="fake-sd/sd-turbo"))
+    assert result.images and result.params["server"] == "fake-sd"
