@@ -8,13 +8,18 @@ every fault knob there (timeout, malformed_b64, empty_data, echo_key, expired_ur
 endless_body, endless_download, redirect_url, foreign_url, trickles) works here too.
 Start with ``start_compatible_server()``; its ``image_server_config()`` is the matching
 ``IMAGE_SERVERS`` entry.
+
+Run standalone:  python -m demo.providers.compatible_images --port 8767   (prints IMAGE_SERVERS)
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
+import json
 from dataclasses import dataclass, field
 
+from demo.providers.http_fake import serve_until_interrupted
 from demo.providers.karlo_server import render_image
 from demo.providers.openai_image_rules import api_error
 from demo.providers.openai_images import FakeOpenAIImages
@@ -122,3 +127,27 @@ def image_server_config(server: FakeOpenAI, name: str = SERVER_NAME) -> dict:
         "profile": profile(SERVED["sd-turbo"]),
         "profiles": {m: profile(rules) for m, rules in SERVED.items() if m != "sd-turbo"},
     }
+
+
+def main() -> None:
+    """The second fake image server on a fixed port, and the IMAGE_SERVERS value that uses it."""
+    parser = argparse.ArgumentParser(description="fake OpenAI-compatible image server")
+    parser.add_argument("--port", type=int, default=8767)
+    parser.add_argument("--image-latency", type=float, default=1.0)
+    args = parser.parse_args()
+    with FakeCompatibleImages(latency=args.image_latency) as images:
+        fake = FakeOpenAI(
+            api_key=COMPAT_KEY,
+            port=args.port,
+            models=[FakeModel(m, kind="image", owned_by="local") for m in SERVED],
+            image_handler=images,
+        )
+        serve_until_interrupted(
+            fake,
+            "fake OpenAI-compatible image server",
+            then=lambda: print(f"IMAGE_SERVERS='{json.dumps([image_server_config(fake)])}'"),
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Self
@@ -173,10 +173,15 @@ class FaultSwitch:
             return fault.name
 
 
-def serve_until_interrupted(fake: FakeHTTPServer, label: str) -> None:
-    """Start ``fake``, print ``label`` and its URL, and serve until Ctrl-C."""
+def serve_until_interrupted(
+    fake: FakeHTTPServer, label: str, then: Callable[[], None] | None = None
+) -> None:
+    """Start ``fake``, print ``label`` and its URL (then call ``then``, e.g. to print how to
+    use it), and serve until Ctrl-C."""
     fake.start()
     print(f"{label} on {fake.base_url}", flush=True)
+    if then is not None:
+        then()
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
