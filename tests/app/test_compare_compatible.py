@@ -58,3 +58,21 @@ def test_a_broken_image_servers_value_is_said_on_the_lane(app_env, monkeypatch):
     lane_select(at, "Provider", 1).set_value("compatible").run()
     assert not at.exception
     assert "IMAGE_SERVERS" in texts(at) and "'models' must be a list" in texts(at)
+
+
+def test_an_own_server_typed_in_the_lane_is_used_and_its_key_never_stored(app_env, compatible):
+    images, server = compatible
+    at = new_app().run()
+    at.switch_page("app_pages/compare.py").run()
+    lane_select(at, "Provider", 1).set_value("compatible").run()
+    assert "Type the base URL and the model id" in texts(at)
+    at.text_input(key="own_image_server_url").set_value(server.base_url)
+    at.text_input(key="own_image_server_key").set_value(COMPAT_KEY)
+    at.text_input(key="own_image_server_model").set_value("sd-turbo").run()
+    lane_select(at, "Model", 1).set_value("custom/sd-turbo").run()
+    run(at, "A snail on a leaf")
+    assert lane_images(at, 1) == 1 and images.calls[-1].body["model"] == "sd-turbo"
+    assert latest_run(app_env).lanes[1].params["server"] == "custom"
+    assert COMPAT_KEY not in page_text(at)
+    stored = b"".join(p.read_bytes() for p in app_env.glob("chatcanvas.db*"))
+    assert COMPAT_KEY.encode() not in stored
