@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.app.conftest import new_app
+from tests.app.conftest import new_app, person, shared_app
 from tests.app.test_compare_page import lane_images, latest_run, run, texts
 from tests.fakes.compatible_images import COMPAT_KEY, image_server_config
 from tests.fakes.openai_images import FakeOpenAIImages
@@ -76,3 +76,16 @@ def test_an_own_server_typed_in_the_lane_is_used_and_its_key_never_stored(app_en
     assert COMPAT_KEY not in page_text(at)
     stored = b"".join(p.read_bytes() for p in app_env.glob("chatcanvas.db*"))
     assert COMPAT_KEY.encode() not in stored
+
+
+def test_a_shared_deployment_offers_only_the_deployers_servers(app_env, compatible, monkeypatch):
+    _, server = compatible
+    at = shared_app(person("ana", "ana@team.example")).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert "OpenAI-compatible server" not in lane_select(at, "Provider", 1).options
+    monkeypatch.setenv("IMAGE_SERVERS", json.dumps([image_server_config(server)]))
+    at = shared_app(person("ana", "ana@team.example")).run()
+    at.switch_page("app_pages/compare.py").run()
+    lane_select(at, "Provider", 1).set_value("compatible").run()
+    assert lane_select(at, "Model", 1).options == ["fake-sd/sd-turbo", "fake-sd/sd-url"]
+    assert not [t for t in at.text_input if t.key == "own_image_server_url"]  # no own server
