@@ -12,6 +12,7 @@ for _name in (
     "hostile",
     "openai_server",
     "openai_images",
+    "openai_audio",
     "karlo_server",
     "tutorial_model",
 ):
