@@ -211,3 +211,21 @@ def test_wav_parts_join_into_one_playable_file():
     joined = join_wav([tone_wav(0.5), tone_wav(0.25)])
     with wave.open(io.BytesIO(joined)) as w:
         assert w.getnframes() / w.getframerate() == pytest.approx(0.75)
+
+
+def test_kept_audio_belongs_to_its_owner_and_goes_with_its_message(database):
+    """On SQLite and PostgreSQL: another owner's id answers like a missing one; deleting the
+    conversation deletes its audio."""
+    from services.storage import ConversationStore
+    from services.storage.message_audio import StoredAudio
+
+    store = ConversationStore(database, "owner-a")
+    conversation = store.create(model="m", system_prompt="", params={})
+    message = store.add_message(conversation.id, "assistant", "Hello.")
+    audio = StoredAudio(message.id, "tts-1", "coral", 1.0, "audio/wav", tone_wav(0.1), 0.001)
+    MessageAudioStore(database, "owner-a").put(audio)
+    MessageAudioStore(database, "owner-a").put(audio)  # kept once
+    assert MessageAudioStore(database, "owner-a").get(message.id, "tts-1", "coral", 1.0) == audio
+    assert MessageAudioStore(database, "owner-b").get(message.id, "tts-1", "coral", 1.0) is None
+    store.delete(conversation.id)
+    assert MessageAudioStore(database, "owner-a").get(message.id, "tts-1", "coral", 1.0) is None
