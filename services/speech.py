@@ -121,12 +121,15 @@ class SpeechService:
             raise ChatCanvasError(ErrorKind.NO_AUDIO_MODEL, f"{kind}: {model} is shut down")
         return spec
 
-    def _price(self, spec: ModelSpec, kind: str, *, seconds: float | None, chars: int = 0):
-        """(USD, estimated) for a call: the model's price, else the kind's highest."""
+    def _price(
+        self, spec: ModelSpec, kind: str, *, seconds: float | None, chars: int = 0
+    ) -> tuple[float, bool]:
+        """(USD, estimated) for a call: at the model's price; when that is unknown (or the
+        length is), at the kind's highest price, flagged as an estimate."""
         if spec.audio_price is not None:
             cost = spec.audio_price.cost(seconds=seconds, chars=chars)
             if cost is not None:
-                return cost, seconds is None and spec.audio_price.per_minute is not None
+                return cost, False
         costs = [
             c
             for m in self.catalog.known_ids(kind)
