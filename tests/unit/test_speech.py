@@ -229,3 +229,27 @@ def test_kept_audio_belongs_to_its_owner_and_goes_with_its_message(database):
     assert MessageAudioStore(database, "owner-b").get(message.id, "tts-1", "coral", 1.0) is None
     store.delete(conversation.id)
     assert MessageAudioStore(database, "owner-a").get(message.id, "tts-1", "coral", 1.0) is None
+
+
+def test_a_shared_deployment_budget_stops_voice_before_anything_is_sent(
+    fake, settings, catalog, db
+):
+    from services.budget import LimitExceeded
+    from tests.unit.test_budget import shared_settings
+
+    shared = shared_settings(settings, 0.000001)
+    usage = UsageStore(db, OWNER)
+    speech = SpeechService(
+        shared,
+        catalog,
+        MessageAudioStore(db, OWNER),
+        budget=Budget(shared, usage, catalog),
+        timeout=TEST_TIMEOUT,
+    )
+    with pytest.raises(LimitExceeded):
+        speech.transcribe(tone_wav(5.0), model="whisper-1", today=TODAY)
+    with pytest.raises(LimitExceeded):
+        speech.read_aloud(
+            1, "A long enough answer.", model="tts-1", voice="coral", speed=1.0, today=TODAY
+        )
+    assert not [r for r in fake.requests if "/audio/" in r.path]
