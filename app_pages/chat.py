@@ -11,9 +11,11 @@ from components.context import AppContext, app_context, connection_fingerprint
 from components.conversation_list import conversation_list, current_conversation, open_conversation
 from components.errors import show_error
 from components.model_picker import model_picker
+from components.read_aloud import remember_new_answer
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.transcript import render_transcript, write_markdown_stream
+from components.voice import chat_input_text, kept_recording, voice_settings
 from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_user_text
 from services.chat_turns import PendingReply, live_reply, settle
@@ -114,6 +116,7 @@ def settings_panel(
         st.text_area(
             t("chat.system_prompt"), key=K.CHAT_SYSTEM_PROMPT, height=100, persist_state="session"
         )
+        voice_settings(ctx)
     return spec, ChatOptions(temperature=temperature, max_tokens=int(max_tokens) or None)
 
 
@@ -198,6 +201,7 @@ def show_turn(ctx: AppContext, turn: Turn) -> None:
     with st.chat_message("assistant"):
         st.button(ctx.t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
         write_markdown_stream(turn.pending.follow())
+    remember_new_answer(turn.pending.row.id)
     st.rerun()
 
 
@@ -284,9 +288,11 @@ prompt = st.chat_input(
     t("chat.input_placeholder") if has_key else t("welcome.chat_needs_key"),
     key="chat_input",
     disabled=not has_key,
+    accept_audio=True,
 )
-if prompt is not None:
-    action = ("send", prompt)
+said = chat_input_text(ctx, prompt)  # a recording becomes text, or is kept for another try
+if said is not None:
+    action = ("send", said)
 if action is not None and action[0] == "version" and conversation is not None:
     ctx.turns.show_version(conversation, action[1])  # flip to an earlier or later version
     action = None
@@ -303,5 +309,6 @@ else:
 conversation_list(ctx, conversation)
 share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
 transcript(ctx, shown, busy=turn is not None)
+kept_recording(ctx, "chat", lambda text: st.session_state.update({K.CHAT_ACTION: ("send", text)}))
 if turn is not None:
     show_turn(ctx, turn)

@@ -15,6 +15,7 @@ from components.model_picker import model_picker
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
+from components.voice import idea_recorder
 from services.errors import ChatCanvasError
 from services.markdown_safety import escape_markdown
 from services.shares import ShareKind
@@ -143,6 +144,7 @@ def idea_form(ctx: AppContext, chains: ChainStore, run: ChainRun | None) -> Idea
         height=100,
         persist_state=PERSIST,
     )
+    idea_recorder(ctx, K.STUDIO_IDEA)
     chain_column, model_column = st.columns(2)
     with chain_column:
         chain_id = st.selectbox(

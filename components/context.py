@@ -20,6 +20,7 @@ from services.images import ImageProvider
 from services.ledger import CostLedger
 from services.settings import Settings
 from services.shares import ShareService
+from services.speech import SpeechService
 from services.storage import ConversationStore
 from services.storage.chains import ChainStore
 from services.storage.images import ImageStore
@@ -71,6 +72,10 @@ class AppContext:
     @property
     def turns(self) -> ChatTurns:
         return self.services.turns
+
+    @property
+    def speech(self) -> SpeechService:
+        return self.services.speech
 
     @property
     def chain_engine(self) -> ChainEngine:

@@ -40,6 +40,7 @@ def cost_overview(ctx: AppContext, ledger: CostLedger) -> None:
             "gallery.costs.chat_parts",
             studio=format_cost(summed.studio_cost_usd, t),
             translate=format_cost(summed.translate_cost_usd, t),
+            audio=format_cost(summed.audio_cost_usd, t),
         )
     )
     if not days:

@@ -40,6 +40,16 @@ CHAT_EDITING = "chat_editing"  # True while the last user message is being edite
 CHAT_SEARCH = "chat_search"
 CHAT_LIST_LIMIT = "chat_list_limit"
 
+# owner: components/voice.py and components/read_aloud.py (voice input, read aloud)
+VOICE_NAME = "voice_name"  # the read-aloud voice
+VOICE_SPEED = "voice_speed"
+VOICE_AUTOPLAY = "voice_autoplay"  # True: a new answer is read aloud as it is stored
+# {where ("chat" | "studio"): {"audio": bytes, "text": typed text, "error": ChatCanvasError}}:
+# a recording that was not turned into text, kept for another try (one short WAV at most)
+VOICE_KEPT = "voice_kept"
+VOICE_PLAYING = "voice_playing"  # id of the message whose audio is shown under it
+VOICE_NEW = "voice_new"  # id of the answer just written in this session (autoplay reads it)
+
 # owner: app_pages/studio.py and components/chain_steps.py, final_prompt.py, template_editor.py,
 # template_draft.py
 STUDIO_IDEA = "studio_idea"

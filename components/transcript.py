@@ -11,6 +11,7 @@ from components import state as K
 from components.context import AppContext
 from components.copy_button import copy_button
 from components.errors import outdated, show_error
+from components.read_aloud import read_aloud
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
 from services.storage import MessageStatus, StoredMessage
@@ -106,6 +107,7 @@ def render_transcript(
                 _failed_user_message(ctx, m)
             if busy:
                 continue
+            read_aloud(ctx, m)
             if m.role == "assistant" and m.id == last_id:
                 _assistant_actions(ctx, m, versions or [])
             elif m.role == "user" and m.id == last_user_id:

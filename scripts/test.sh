@@ -15,6 +15,14 @@ if [ -z "${CHROMIUM_PATH:-}" ] && ! command -v chromium >/dev/null; then
     || echo "Could not install chromium: the browser tests will be skipped locally (and fail in CI)." >&2
 fi
 
+# The voice browser test speaks into Chromium's fake microphone a WAV made by espeak-ng.
+if ! command -v espeak-ng >/dev/null; then
+  echo "Installing Debian's espeak-ng for the voice browser test..." >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null \
+    || echo "Could not install espeak-ng: the voice browser test will be skipped locally (and fail in CI)." >&2
+fi
+
 # The storage tests also run on a throwaway PostgreSQL cluster made with Debian's server
 # binaries (tests/pg.py), unless TEST_DATABASE_URL names a server.
 if [ -z "${TEST_DATABASE_URL:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

@@ -19,9 +19,11 @@ from services.images import ImageProvider, make_provider
 from services.ledger import CostLedger
 from services.settings import Settings
 from services.shares import ShareService
+from services.speech import SpeechService
 from services.storage import ConversationStore, Database, open_database
 from services.storage.chains import ChainStore
 from services.storage.images import ImageStore
+from services.storage.message_audio import MessageAudioStore
 from services.storage.usage import UsageStore
 from services.storage.users import UserStore
 from services.studio import ChainEngine
@@ -44,6 +46,7 @@ class Services:
     budget: Budget
     shares: ShareService
     comparisons: ComparisonService
+    speech: SpeechService
 
     @property
     def owner_id(self) -> str:
@@ -84,4 +87,5 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
         comparisons=ComparisonService(
             images, budget, lambda name: make_provider(name, settings), catalog, chat
         ),
+        speech=SpeechService(settings, catalog, MessageAudioStore(db, owner), budget=budget),
     )

@@ -232,6 +232,11 @@ class Budget:
         if self.limited(provider):
             self._check_usd(self.chat_estimate(model, messages, max_tokens))
 
+    def check_cost(self, provider: str, usd: float, *, unpriced: bool = False) -> None:
+        """Raise LimitExceeded when a call estimated at ``usd`` could pass today's budget."""
+        if self.limited(provider):
+            self._check_usd(Estimate(usd, unpriced))
+
     def check_images(self, lanes: Sequence[tuple[str, ImageRequest]]) -> None:
         """Check a whole run of image lanes (provider name, request) at once: the per-run
         caps, the Karlo monthly cap and today's budget. Raises LimitExceeded."""

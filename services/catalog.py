@@ -51,9 +51,25 @@ class Price:
 
 
 @dataclass(frozen=True)
+class AudioPrice:
+    """What an audio model costs when it is billed by time or by characters (USD)."""
+
+    per_minute: float | None = None  # of audio heard (transcription) or made (speech)
+    per_million_chars: float | None = None  # of text read aloud
+
+    def cost(self, *, seconds: float | None = None, chars: int = 0) -> float | None:
+        """USD for one call, or None when neither rate applies (never a guess)."""
+        if self.per_million_chars is not None:
+            return chars * self.per_million_chars / 1_000_000
+        if self.per_minute is not None and seconds is not None:
+            return seconds / 60 * self.per_minute
+        return None
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     id: str
-    kind: str  # "chat" | "image"
+    kind: str  # "chat" | "image" | "transcribe" | "speech"
     known: bool
     reasoning: bool = False
     family: str | None = None
@@ -61,6 +77,7 @@ class ModelSpec:
     max_output: int | None = None
     price: Price | None = None
     shutdown_date: date | None = None
+    audio_price: AudioPrice | None = None
 
     @property
     def takes_temperature(self) -> bool:
@@ -116,9 +133,16 @@ class Catalog:
         self.prices_read: str = data.get("prices_read", "")
         self.default_chat_model: str = data["default_chat_model"]
         self.default_image_model: str = data["default_image_model"]
+        self._defaults = {
+            "chat": self.default_chat_model,
+            "image": self.default_image_model,
+            "transcribe": data.get("default_transcribe_model", ""),
+            "speech": data.get("default_speech_model", ""),
+        }
         self._specs: dict[str, ModelSpec] = {}
         for model_id, raw in data["models"].items():
             price = raw.get("price")
+            audio = raw.get("audio_price")
             self._specs[model_id] = ModelSpec(
                 id=model_id,
                 kind=raw["kind"],
@@ -131,6 +155,7 @@ class Catalog:
                 if price
                 else None,
                 shutdown_date=parse_date(raw.get("shutdown_date")),
+                audio_price=AudioPrice(**audio) if audio else None,
             )
 
     def spec(self, model_id: str) -> ModelSpec:
@@ -176,7 +201,7 @@ class Catalog:
     def default(self, kind: str, choices: list[ModelSpec], today: date) -> ModelSpec | None:
         """The catalog's default when offered and not retired, else the first usable choice.
         A retired model is never the default."""
-        preferred = self.default_chat_model if kind == "chat" else self.default_image_model
+        preferred = self._defaults.get(kind, "")
         usable = [c for c in choices if c.status(today) is not Status.RETIRED]
         for c in usable:
             if c.id == preferred:

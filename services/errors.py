@@ -49,6 +49,10 @@ class ErrorKind(StrEnum):
     BAD_CONFIG = "bad_config"  # the deployer's configuration cannot be used (IMAGE_SERVERS)
     INVALID_TEMPLATE = "invalid_template"
     DATABASE = "database"
+    EMPTY_TRANSCRIPT = "empty_transcript"  # our check: the recording held no words
+    AUDIO_UNREADABLE = "audio_unreadable"  # the provider could not read the recording
+    AUDIO_TOO_LARGE = "audio_too_large"  # over the provider's size limit (413, or ours)
+    NO_AUDIO_MODEL = "no_audio_model"  # our check: the catalog has no usable model for it
     UNKNOWN = "unknown"
 
     @classmethod
@@ -75,7 +79,15 @@ RETRYABLE = frozenset(
 
 # Our own checks before anything is sent: their sentence is the whole story, never a
 # provider's answer (no "Details from the provider" box under them).
-OWN_CHECKS = frozenset({ErrorKind.EMPTY_INPUT, ErrorKind.NOT_ENGLISH, ErrorKind.PROMPT_TOO_LONG})
+OWN_CHECKS = frozenset(
+    {
+        ErrorKind.EMPTY_INPUT,
+        ErrorKind.NOT_ENGLISH,
+        ErrorKind.PROMPT_TOO_LONG,
+        ErrorKind.EMPTY_TRANSCRIPT,
+        ErrorKind.NO_AUDIO_MODEL,
+    }
+)
 
 
 class ChatCanvasError(Exception):

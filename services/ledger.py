@@ -25,15 +25,18 @@ from services.storage.usage import UsageStore
 from services.votes import VoteOutcome
 
 KARLO = PROVIDERS["karlo"]  # the provider with a monthly free quota the costs tab shows
-TEXT_KINDS = ("chat", "studio", "translate")  # calls to a chat model, by what they were for
+# calls to OpenAI's chat and voice models, by what they were for (voice: services/speech.py)
+TEXT_KINDS = ("chat", "studio", "translate", "transcribe", "speech")
+AUDIO_KINDS = ("transcribe", "speech")
 FREE = tuple(name for name in PROVIDERS if is_free(name))  # $0 within a free quota (Karlo)
 
 
 @dataclass(frozen=True)
 class LedgerDay:
-    """One UTC day of spending. ``chat_*`` covers every call to a chat model (chat turns,
-    studio steps, translations; ``studio_cost_usd`` and ``translate_cost_usd`` are parts of
-    it); ``*_estimated`` count calls whose cost is our estimate."""
+    """One UTC day of spending. ``chat_*`` covers every call to a chat or voice model (chat
+    turns, studio steps, translations, transcriptions, read-aloud; ``studio_cost_usd``,
+    ``translate_cost_usd`` and ``audio_cost_usd`` are parts of it); ``*_estimated`` count
+    calls whose cost is our estimate."""
 
     day: date
     chat_cost_usd: float = 0.0
@@ -41,6 +44,7 @@ class LedgerDay:
     chat_estimated: int = 0
     studio_cost_usd: float = 0.0
     translate_cost_usd: float = 0.0
+    audio_cost_usd: float = 0.0  # transcription and read-aloud
     image_cost_usd: float = 0.0
     images: int = 0
     image_estimated: int = 0
@@ -73,6 +77,7 @@ class LedgerTotals:
     images: int
     studio_cost_usd: float = 0.0
     translate_cost_usd: float = 0.0
+    audio_cost_usd: float = 0.0
 
     @property
     def total_usd(self) -> float:
@@ -128,6 +133,7 @@ def totals(days: Iterable[LedgerDay]) -> LedgerTotals:
         images=sum(d.images for d in days),
         studio_cost_usd=sum(d.studio_cost_usd for d in days),
         translate_cost_usd=sum(d.translate_cost_usd for d in days),
+        audio_cost_usd=sum(d.audio_cost_usd for d in days),
     )
 
 
@@ -157,6 +163,8 @@ class CostLedger:
                 day["images"] = day.get("images", 0) + part.images
             if part.kind in ("studio", "translate"):
                 day[f"{part.kind}_cost_usd"] = part.cost_usd
+            if part.kind in AUDIO_KINDS:
+                day["audio_cost_usd"] = day.get("audio_cost_usd", 0.0) + part.cost_usd
         return [LedgerDay(d, **merged[d]) for d in sorted(merged)]
 
     def top_conversations(

@@ -40,6 +40,8 @@ _KNOBS = (
     "trickle_after",
     "reply",
     "image_handler",
+    "transcript",
+    "max_audio_bytes",
 )
 
 

@@ -33,6 +33,13 @@ from demo.providers.http_fake import (
     send_raw,
     serve_until_interrupted,
 )
+from demo.providers.openai_audio import (
+    AUDIO_ERRORS,
+    AUDIO_PATHS,
+    MAX_AUDIO_BYTES,
+    answer_audio,
+    read_form,
+)
 from demo.providers.openai_chat import ERRORS, answer_chat
 from demo.providers.openai_chat import count_tokens as count_tokens  # re-exported
 from demo.providers.openai_chat import split_tokens as split_tokens  # re-exported
@@ -59,11 +66,16 @@ DEFAULT_MODELS = [
     FakeModel("gpt-3.5-turbo", shutdown_date="2026-10-23", context_window=16_385),
     FakeModel("text-embedding-3-small", kind="embedding"),
     FakeModel("gpt-image-2", kind="image"),
+    FakeModel("gpt-transcribe", kind="transcribe"),
+    FakeModel("gpt-4o-mini-transcribe", kind="transcribe", shutdown_date="2027-02-26"),
+    FakeModel("whisper-1", kind="transcribe", shutdown_date="2027-02-26"),
+    FakeModel("gpt-4o-mini-tts", kind="speech", shutdown_date="2027-01-06"),
+    FakeModel("tts-1", kind="speech", shutdown_date="2027-01-06"),
 ]
 
 # Faults that are not an error body: behaviours of the connection or the stream (and the
 # hostile ones of demo/providers/hostile.py: trickle, oversized, redirect, foreign_error, ...).
-BEHAVIOURS = {"timeout", "cut_stream", "no_finish", *HOSTILE}
+BEHAVIOURS = {"timeout", "cut_stream", "no_finish", *HOSTILE, *AUDIO_ERRORS}
 
 
 @dataclass
@@ -101,13 +113,16 @@ class FakeOpenAI(FakeHTTPServer):
     port: int = 0
     requests: list[RecordedRequest] = field(default_factory=list)
     image_handler: Callable[[FakeOpenAI, dict], tuple[int, dict | RawBody]] | None = None
+    transcript: str = "What is the capital of France?"  # what a recording with sound says
+    max_audio_bytes: int = MAX_AUDIO_BYTES
     _faults: FaultSwitch = field(default_factory=FaultSwitch)
 
     # -- control -------------------------------------------------------------------------
     def set_fault(
         self, name: str | None, *, endpoint: str = "chat", times: int | None = None
     ) -> None:
-        """Make the next ``times`` requests to ``endpoint`` (chat, models, images) fail with
+        """Make the next ``times`` requests to ``endpoint`` (chat, models, images,
+        transcriptions, speech) fail with
         ``name`` (a key of ERRORS or BEHAVIOURS); ``None`` clears it."""
         if name is not None and name not in ERRORS and name not in BEHAVIOURS:
             raise ValueError(f"unknown fault {name!r}")
@@ -131,10 +146,20 @@ class _Handler(FakeHandler):
 
     # -- plumbing ------------------------------------------------------------------------
     def _read_json(self) -> dict | None:
+        """The JSON body; a multipart body as its fields, the file kept as ``uploaded_file``
+        (recorded as its name and size)."""
+        self.uploaded_file: bytes | None = None  # one handler serves a keep-alive connection
         length = int(self.headers.get("content-length") or 0)
         if not length:
             return None
         raw = self.rfile.read(length)
+        content_type = self.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):
+            fields, files = read_form(raw, content_type)
+            if "file" in files:
+                name, self.uploaded_file = files["file"]
+                fields["file"] = {"filename": name, "size": len(self.uploaded_file)}
+            return fields
         try:
             return json.loads(raw)
         except ValueError:
@@ -217,6 +242,9 @@ class _Handler(FakeHandler):
             return
         if path == "/v1/chat/completions":
             self._chat(body or {})
+            return
+        if path in AUDIO_PATHS:
+            answer_audio(self, path, body)
             return
         if path == "/v1/images/generations" and fake.image_handler is not None:
             if not self._authorized():

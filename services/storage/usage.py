@@ -26,7 +26,9 @@ class UsageEventRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     owner_id: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # chat | studio | translate | image
+    kind: Mapped[str] = mapped_column(
+        String(16)
+    )  # chat | studio | translate | transcribe | speech | image
     provider: Mapped[str] = mapped_column(String(16))  # openai | karlo
     model: Mapped[str] = mapped_column(Text())  # a typed model id has no natural length limit
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
@@ -51,7 +53,7 @@ class UsageEvent:
 
 @dataclass(frozen=True)
 class UsageDay:
-    """One UTC day's calls of one kind (chat, studio, translate, image), summed."""
+    """One UTC day's calls of one kind (chat, studio, translate, transcribe, speech, image), summed."""
 
     day: date
     kind: str

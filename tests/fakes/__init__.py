@@ -13,6 +13,7 @@ for _name in (
     "openai_server",
     "openai_images",
     "compatible_images",
+    "openai_audio",
     "karlo_server",
     "tutorial_model",
 ):

@@ -347,6 +347,11 @@ def test_list_models_returns_shutdown_dates(chat):
         "gpt-3.5-turbo",
         "text-embedding-3-small",
         "gpt-image-2",
+        "gpt-transcribe",
+        "gpt-4o-mini-transcribe",
+        "whisper-1",
+        "gpt-4o-mini-tts",
+        "tts-1",
     }
     assert by_id["gpt-5-mini"] == LiveModel("gpt-5-mini", date(2026, 12, 11))
     assert by_id["gpt-3.5-turbo"].shutdown_date == date(2026, 10, 23)
