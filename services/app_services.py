@@ -17,6 +17,7 @@ from services.chat_turns import ChatTurns
 from services.comparison import ComparisonService
 from services.images import ImageProvider, make_provider
 from services.ledger import CostLedger
+from services.moderation import ModerationService
 from services.settings import Settings
 from services.shares import ShareService
 from services.speech import SpeechService
@@ -47,6 +48,7 @@ class Services:
     shares: ShareService
     comparisons: ComparisonService
     speech: SpeechService
+    moderation: ModerationService
 
     @property
     def owner_id(self) -> str:
@@ -71,6 +73,7 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
     usage = UsageStore(db, owner)  # every paid call: the budget writes it, the ledger reads it
     budget = Budget(settings, usage, catalog)
     chat = ChatService(settings, catalog, budget=budget)
+    moderation = ModerationService(settings, catalog, budget=budget)
     return Services(
         settings=settings,
         db=db,
@@ -80,12 +83,18 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
         ledger=CostLedger(conversations, images, usage),
         chat=chat,
         turns=ChatTurns(conversations, chat),
-        chain_engine=ChainEngine(chat),
+        chain_engine=ChainEngine(chat, moderation=moderation),
         users=UserStore(db),
         budget=budget,
         shares=ShareService(db, owner),
         comparisons=ComparisonService(
-            images, budget, lambda name: make_provider(name, settings), catalog, chat
+            images,
+            budget,
+            lambda name: make_provider(name, settings),
+            catalog,
+            chat,
+            moderation,
         ),
         speech=SpeechService(settings, catalog, MessageAudioStore(db, owner), budget=budget),
+        moderation=moderation,
     )

@@ -69,7 +69,7 @@ class AudioPrice:
 @dataclass(frozen=True)
 class ModelSpec:
     id: str
-    kind: str  # "chat" | "image" | "transcribe" | "speech"
+    kind: str  # "chat" | "image" | "transcribe" | "speech" | "moderation"
     known: bool
     reasoning: bool = False
     family: str | None = None
@@ -138,6 +138,7 @@ class Catalog:
             "image": self.default_image_model,
             "transcribe": data.get("default_transcribe_model", ""),
             "speech": data.get("default_speech_model", ""),
+            "moderation": data.get("default_moderation_model", ""),
         }
         self._specs: dict[str, ModelSpec] = {}
         for model_id, raw in data["models"].items():

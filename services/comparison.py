@@ -9,18 +9,20 @@ reports progress through callbacks. The web page and the terminal app only draw.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from services.budget import Budget
 from services.catalog import Catalog
 from services.chat import ChatService
+from services.errors import ChatCanvasError, ErrorKind
 from services.images import PROVIDERS, ImageCapabilities, ImageProvider, ImageRequest, run_lanes
 from services.images.base import LaneOutcome
 from services.images.karlo import karlo_prompt_problems
 from services.images.registry import default_lane_providers, english_only
 from services.images.translate import make_karlo_ready
+from services.moderation import ModerationService, ModerationVerdict
 from services.storage.images import CompareRun, ImageStore
 from services.storage.lane_keeper import LaneKeeper, UnsavedLane
 
@@ -118,6 +120,16 @@ def build_request(spec: ComparisonSpec, lane: LaneSpec, caps: ImageCapabilities)
     )
 
 
+def moderation_inputs(spec: ComparisonSpec, also: Sequence[str] = ()) -> tuple[str, ...]:
+    """The texts a comparison's safety check classifies: the prompt, the English prompt its
+    English-only lanes send, and ``also`` (a studio run's idea), each once, in that order."""
+    english = (
+        spec.english_prompt if any(english_only(lane.provider) for lane in spec.lanes) else None
+    )
+    texts = (spec.prompt, english or "", *also)
+    return tuple(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+
+
 class ComparisonService:
     """Runs comparisons for one owner: their image store, their budget, this run's keys."""
 
@@ -128,12 +140,23 @@ class ComparisonService:
         provider: Callable[[str], ImageProvider],
         catalog: Catalog | None = None,
         chat: ChatService | None = None,
+        moderation: ModerationService | None = None,
     ) -> None:
         self.store = store
         self.budget = budget
         self.provider = provider
         self.catalog = catalog
         self.chat = chat  # translates prompts for the English-only engines
+        self.moderation = moderation  # the safety check before paying
+
+    def check(self, spec: ComparisonSpec, *, also: Sequence[str] = ()) -> ModerationVerdict:
+        """The safety check a caller runs before :meth:`run` when it is switched on: the
+        moderation model's verdict on :func:`moderation_inputs` (free; nothing is stored or
+        sent to an image provider). Raises ChatCanvasError when the check cannot be made:
+        the caller says so and lets the person retry or proceed."""
+        if self.moderation is None:
+            raise ChatCanvasError(ErrorKind.NO_KEY, "no moderation service")
+        return self.moderation.check_texts(moderation_inputs(spec, also))
 
     def lane(self, text: str, model: str | None = None) -> LaneSpec:
         """:func:`lane_spec` with this run's catalog (the default OpenAI image model)."""

@@ -33,6 +33,7 @@ SETTING_NAMES = (
     "IMAGE_DOWNLOAD_HOSTS",
     "IMAGE_SERVERS",  # OpenAI-compatible image servers: TOML array of tables, or JSON
     "ADMIN_EMAILS",
+    "MODERATION_CHECK",  # on/off: the safety check before paying (default on when shared)
 )
 # Tests and benchmarks set these so the host's own .env and secrets never leak into a run.
 SKIP_DOTENV = "CHATCANVAS_SKIP_DOTENV"

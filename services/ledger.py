@@ -25,8 +25,9 @@ from services.storage.usage import UsageStore
 from services.votes import VoteOutcome
 
 KARLO = PROVIDERS["karlo"]  # the provider with a monthly free quota the costs tab shows
-# calls to OpenAI's chat and voice models, by what they were for (voice: services/speech.py)
-TEXT_KINDS = ("chat", "studio", "translate", "transcribe", "speech")
+# calls to OpenAI's chat, voice and moderation models, by what they were for (voice:
+# services/speech.py; moderation, free and recorded at $0: services/moderation.py)
+TEXT_KINDS = ("chat", "studio", "translate", "transcribe", "speech", "moderation")
 AUDIO_KINDS = ("transcribe", "speech")
 FREE = tuple(name for name in PROVIDERS if is_free(name))  # $0 within a free quota (Karlo)
 

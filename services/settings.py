@@ -128,6 +128,9 @@ class Settings:
     image_servers: tuple[ImageServer, ...] = ()
     image_servers_problem: str | None = None
     custom_image_server: ImageServer | None = None
+    # check image prompts (and generated images, on request) with the moderation model before
+    # paying; MODERATION_CHECK on/off, on by default when shared. Compare's toggle starts here.
+    moderation_check: bool = False
 
     def secrets(self) -> list[str]:
         """The raw secret strings, so error texts can be scrubbed of them."""
@@ -273,6 +276,7 @@ def resolve_settings(
         image_servers=servers,
         image_servers_problem=problem,
         custom_image_server=_custom_image_server(sidebar) if allow_custom_base_url else None,
+        moderation_check=_flag(layers.deployer("MODERATION_CHECK"), mode is Mode.SHARED),
     )
 
 

@@ -4,13 +4,14 @@ and token counts. ``quote`` escapes values taken from outside (Markdown on a web
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 
 from services.budget import LimitExceeded, LimitKind
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.images.registry import error_message_key
+from services.moderation import CATEGORIES, category_key
 from services.storage.db import utcnow
 
 
@@ -102,3 +103,13 @@ def image_error_text(
     one would mislead (a wrong Kakao key is not an OpenAI key), else :func:`error_text`."""
     key = error_message_key(err)
     return error_text(err, t, quote=quote) if key.startswith("errors.") else t(key)
+
+
+def moderation_categories(categories: Sequence[str], t: Translator) -> str:
+    """Flagged moderation categories as words in the user's language ("violence, hate"); a
+    category this version does not know is named as "another category"."""
+    words = [
+        t(category_key(c) if c in CATEGORIES else "moderation.categories.unknown")
+        for c in categories
+    ]
+    return ", ".join(dict.fromkeys(words)) or t("moderation.categories.unknown")

@@ -43,6 +43,7 @@ from demo.providers.openai_audio import (
 from demo.providers.openai_chat import ERRORS, answer_chat
 from demo.providers.openai_chat import count_tokens as count_tokens  # re-exported
 from demo.providers.openai_chat import split_tokens as split_tokens  # re-exported
+from demo.providers.openai_moderation import MODERATION_ERRORS, MODERATIONS, answer_moderation
 
 FAKE_KEY = "sk-fake-test-key-0000000000000000"
 
@@ -71,11 +72,12 @@ DEFAULT_MODELS = [
     FakeModel("whisper-1", kind="transcribe", shutdown_date="2027-02-26"),
     FakeModel("gpt-4o-mini-tts", kind="speech", shutdown_date="2027-01-06"),
     FakeModel("tts-1", kind="speech", shutdown_date="2027-01-06"),
+    FakeModel("omni-moderation-latest", kind="moderation"),
 ]
 
 # Faults that are not an error body: behaviours of the connection or the stream (and the
 # hostile ones of demo/providers/hostile.py: trickle, oversized, redirect, foreign_error, ...).
-BEHAVIOURS = {"timeout", "cut_stream", "no_finish", *HOSTILE, *AUDIO_ERRORS}
+BEHAVIOURS = {"timeout", "cut_stream", "no_finish", *HOSTILE, *AUDIO_ERRORS, *MODERATION_ERRORS}
 
 
 @dataclass
@@ -122,7 +124,7 @@ class FakeOpenAI(FakeHTTPServer):
         self, name: str | None, *, endpoint: str = "chat", times: int | None = None
     ) -> None:
         """Make the next ``times`` requests to ``endpoint`` (chat, models, images,
-        transcriptions, speech) fail with
+        transcriptions, speech, moderations) fail with
         ``name`` (a key of ERRORS or BEHAVIOURS); ``None`` clears it."""
         if name is not None and name not in ERRORS and name not in BEHAVIOURS:
             raise ValueError(f"unknown fault {name!r}")
@@ -245,6 +247,9 @@ class _Handler(FakeHandler):
             return
         if path in AUDIO_PATHS:
             answer_audio(self, path, body)
+            return
+        if path == MODERATIONS:
+            answer_moderation(self, body)
             return
         if path == "/v1/images/generations" and fake.image_handler is not None:
             if not self._authorized():

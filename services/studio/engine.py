@@ -38,7 +38,9 @@ from services.chat import (
     context_warning,
     estimate_tokens,
 )
+from services.errors import ChatCanvasError, ErrorKind
 from services.images.translate import shorten
+from services.moderation import ModerationService, ModerationVerdict
 from services.studio.builtins import BACK_TRANSLATION_SYSTEM, BACK_TRANSLATION_TEMPLATE
 from services.studio.language import language_name
 from services.studio.parsing import FinalPrompt, parse_prompt_output
@@ -60,8 +62,17 @@ IDEA_CONTEXT_SHARE = 4
 class ChainEngine:
     """Runs chains through one ChatService."""
 
-    def __init__(self, chat: ChatService) -> None:
+    def __init__(self, chat: ChatService, *, moderation: ModerationService | None = None) -> None:
         self.chat = chat
+        self.moderation = moderation  # the safety check of an idea, when it is switched on
+
+    def check_idea_safety(self, idea: str) -> ModerationVerdict:
+        """The moderation model's verdict on an idea, before a run spends anything (free).
+        Raises ChatCanvasError when the check cannot be made (the caller offers a retry or
+        to proceed) or the idea is empty."""
+        if self.moderation is None:
+            raise ChatCanvasError(ErrorKind.NO_KEY, "no moderation service")
+        return self.moderation.check_texts([idea])
 
     def new_run(
         self,

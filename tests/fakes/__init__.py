@@ -14,6 +14,7 @@ for _name in (
     "openai_images",
     "compatible_images",
     "openai_audio",
+    "openai_moderation",
     "karlo_server",
     "tutorial_model",
 ):
