@@ -21,7 +21,7 @@ from services.gallery_export import write_pngs
 from services.images import PROVIDERS
 from services.images.base import LaneOutcome
 from services.storage.images import CompareRun
-from services.wording import format_cost, image_error_text
+from services.wording import error_text, format_cost, image_error_text, moderation_categories
 
 
 def lane_specs(session: Session, texts: tuple[str, ...], count: int) -> tuple[LaneSpec, ...]:
@@ -57,6 +57,23 @@ def with_english(session: Session, spec: ComparisonSpec) -> ComparisonSpec:
     if ready.english_prompt and ready.english_prompt != spec.prompt:
         session.note("cli.compare.english", prompt=printable(ready.english_prompt))
     return ready
+
+
+def safety_check(session: Session, spec: ComparisonSpec, *, proceed: bool) -> None:
+    """The moderation check before any image engine is paid. A flagged prompt stops here with
+    its categories (exit 1, nothing sent) unless ``proceed``; a check that cannot be made
+    stops too, saying so: it is never skipped silently."""
+    t = session.t
+    try:
+        verdict = session.services.comparisons.check(spec)
+    except ChatCanvasError as err:
+        raise Refusal(t("cli.compare.check_failed", reason=error_text(err, t))) from None
+    if not verdict.flagged:
+        return
+    categories = moderation_categories(verdict.categories, t)
+    if not proceed:
+        raise Refusal(t("cli.compare.held", categories=categories))
+    session.warn(t("cli.compare.flagged_proceeding", categories=categories))
 
 
 def run_with_progress(
@@ -184,9 +201,18 @@ def command(t) -> click.Command:
     @click.option(
         "--out", type=click.Path(file_okay=False, path_type=Path), help=t("cli.compare.out")
     )
+    @click.option("--check/--no-check", default=None, help=t("cli.compare.check"))
+    @click.option("--proceed", is_flag=True, help=t("cli.compare.proceed"))
     @click.pass_context
     def compare(
-        ctx, prompt: str, lanes: tuple[str, ...], negative: str, count: int, out: Path | None
+        ctx,
+        prompt: str,
+        lanes: tuple[str, ...],
+        negative: str,
+        count: int,
+        out: Path | None,
+        check: bool | None,
+        proceed: bool,
     ) -> None:
         session: Session = ctx.obj
         prompt = prompt.strip()
@@ -196,6 +222,8 @@ def command(t) -> click.Command:
         spec = with_english(
             session, ComparisonSpec(prompt, specs, negative_prompt=negative.strip())
         )
+        if session.services.settings.moderation_check if check is None else check:
+            safety_check(session, spec, proceed=proceed)
         result, errors = run_with_progress(session, spec)
         run = result.run
         session.out.print(summary(session, run))

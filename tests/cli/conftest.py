@@ -92,6 +92,7 @@ def terminal_env(tmp: Path, **settings: str | None) -> dict[str, str | None]:
         "DATABASE_URL": f"sqlite:///{tmp}/chatcanvas.db",
         "KAKAO_REST_API_KEY": None,
         "IMAGE_SERVERS": None,
+        "MODERATION_CHECK": None,
         "LC_ALL": None,
         "LC_MESSAGES": None,
         "LANG": "en_US.UTF-8",
