@@ -12,6 +12,7 @@ from components.compare_view import show_run
 from components.context import AppContext, app_context
 from components.errors import show_error
 from components.lane_form import default_lanes, duplicate_lane, lane_form, new_lane
+from components.moderation_panel import check_toggle, cleared, forget, held_panel, resumed
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from services.comparison import LaneSpec
@@ -110,6 +111,7 @@ def prompt_edited() -> None:
     translation no longer applies."""
     st.session_state.pop(K.COMPARE_STUDIO_RUN_ID, None)
     st.session_state[K.COMPARE_KARLO_PROMPT] = ""
+    forget("compare")
 
 
 def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
@@ -147,6 +149,13 @@ def karlo_panel(ctx: AppContext, prompt: str) -> str | None:
             else t("images.karlo_watermark")
         )
     return karlo_prompt.strip() or None
+
+
+def studio_idea(ctx: AppContext) -> tuple[str, ...]:
+    """The idea of the studio run the prompt came from: the safety check reads it too."""
+    run_id = st.session_state.get(K.COMPARE_STUDIO_RUN_ID)
+    run = ctx.chains.get_run(run_id) if run_id else None
+    return (run.idea,) if run is not None else ()
 
 
 def lane_grid(count: int) -> list:
@@ -245,6 +254,7 @@ if left.button(
 blind = middle.toggle(
     t("compare.blind_short"), key=K.COMPARE_BLIND, help=t("images.blind"), persist_state="session"
 )
+check_toggle(ctx, middle)
 clicked = right.button(
     t("images.generate"),
     key="compare_run",
@@ -255,7 +265,7 @@ clicked = right.button(
 )
 
 replay = st.session_state.pop(K.COMPARE_AUTORUN, None)  # a stored run's id: same seeds
-if clicked or replay:
+if clicked or replay or resumed("compare"):
     refusal = karlo_refusal(lanes, prompt, english_prompt)
     if not prompt.strip():
         st.warning(t("errors.empty_input"))
@@ -277,16 +287,19 @@ if clicked or replay:
             english_prompt=english_prompt,
             blind=blind,
             studio_run_id=st.session_state.get(K.COMPARE_STUDIO_RUN_ID),
-            same_seeds_as=None if clicked else store.get_run(replay),
+            same_seeds_as=store.get_run(replay) if replay and not clicked else None,
         )
-        try:
-            with st.container(key=RESULTS_KEY):
-                show_comparison(ctx, spec, on_stored=open_comparison)
-        except ChatCanvasError as err:  # a spending limit: nothing was sent
-            show_error(err, t)
-        else:
-            st.rerun()
-elif last is not None:
-    with st.container(key=RESULTS_KEY):
-        show_run(ctx, store, last, same_seeds=True)
-    share_panel(ctx, ShareKind.COMPARISON, last.id)
+        if cleared(ctx, spec, "compare", also=studio_idea(ctx), replay=replay):
+            try:
+                with st.container(key=RESULTS_KEY):
+                    show_comparison(ctx, spec, on_stored=open_comparison)
+            except ChatCanvasError as err:  # a spending limit: nothing was sent
+                show_error(err, t)
+            else:
+                st.rerun()
+else:
+    held_panel(ctx, "compare")  # a check that held the last Generate, until the person chooses
+    if last is not None:
+        with st.container(key=RESULTS_KEY):
+            show_run(ctx, store, last, same_seeds=True)
+        share_panel(ctx, ShareKind.COMPARISON, last.id)

@@ -9,6 +9,7 @@ from components.compare_run import show_comparison
 from components.compare_view import show_run
 from components.context import AppContext
 from components.errors import error_text, show_error
+from components.moderation_panel import cleared, held_panel, resumed
 from services.comparison import ComparisonSpec
 from services.errors import ChatCanvasError
 from services.i18n import Translator
@@ -125,24 +126,29 @@ def generated_here(ctx: AppContext, run: ChainRun, *, generate: bool) -> None:
     result is stored like any comparison, linked to this studio run, and shown until a new one."""
     store = ctx.images
     made = st.session_state.setdefault(K.STUDIO_GENERATED, {})
-    if generate:
+    if generate or resumed("studio"):
         handoff = compare_handoff(ctx.chat, run, translate=True)
-        try:
-            show_comparison(
-                ctx,
-                ComparisonSpec(
-                    handoff.prompt,
-                    ctx.comparisons.default_lanes(),
-                    negative_prompt=handoff.negative_prompt,
-                    english_prompt=handoff.english_prompt,
-                    studio_run_id=handoff.studio_run_id,
-                ),
-                on_stored=lambda compare_run_id: made.update({run.id: compare_run_id}),
-            )
-        except ChatCanvasError as err:  # a spending limit: nothing was sent
-            show_error(err, ctx.t)
-        else:
-            st.rerun()
+        spec = ComparisonSpec(
+            handoff.prompt,
+            ctx.comparisons.default_lanes(),
+            negative_prompt=handoff.negative_prompt,
+            english_prompt=handoff.english_prompt,
+            studio_run_id=handoff.studio_run_id,
+        )
+        # the safety check reads the run's idea too; held: the panel says why, nothing is sent
+        if cleared(ctx, spec, "studio", also=(run.idea,)):
+            try:
+                show_comparison(
+                    ctx,
+                    spec,
+                    on_stored=lambda compare_run_id: made.update({run.id: compare_run_id}),
+                )
+            except ChatCanvasError as err:  # a spending limit: nothing was sent
+                show_error(err, ctx.t)
+            else:
+                st.rerun()
+    else:
+        held_panel(ctx, "studio")
     compare_run = store.get_run(made[run.id]) if run.id in made else None
     if compare_run is not None:
         show_run(ctx, store, compare_run)

@@ -82,6 +82,11 @@ COMPARE_AUTORUN = "compare_autorun"  # a stored run id: run again with its seeds
 COMPARE_UNSAVED = "compare_unsaved"
 STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by "Generate here"
 
+# owner: components/moderation_panel.py (the safety check before paying)
+MODERATION_ON = "moderation_on"  # Compare's toggle; starts from the MODERATION_CHECK setting
+# {where ("compare" | "studio"): {"held": HeldCheck, "approved": texts, "resume": True}}
+MODERATION_HELD = "moderation_held"
+
 # owner: components/flagged_image.py
 FLAGGED_SHOWN = "flagged_shown"  # keys of flagged images the person chose to see, this session
 

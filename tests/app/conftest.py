@@ -26,6 +26,7 @@ def app_env(fake_openai, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/chatcanvas.db")
     monkeypatch.delenv("KAKAO_REST_API_KEY", raising=False)
+    monkeypatch.delenv("MODERATION_CHECK", raising=False)
     return tmp_path
 
 

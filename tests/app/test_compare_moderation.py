@@ -1,0 +1,170 @@
+"""The safety check on the Compare page (AppTest): a flagged prompt is held before any image
+engine is called, with its categories; "Proceed anyway" runs it; with the check off it runs
+straight; a check that fails says so and offers to retry or proceed."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.app.conftest import new_app
+from tests.fakes.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
+from tests.fakes.openai_images import FakeOpenAIImages
+from tests.fakes.openai_server import FakeOpenAI
+
+
+@pytest.fixture
+def fake_images():
+    return FakeOpenAIImages()
+
+
+@pytest.fixture
+def fake_openai(fake_images):  # overrides the chat-only fake of conftest
+    with FakeOpenAI(image_handler=fake_images) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_karlo():
+    with FakeKarlo() as fake:
+        yield fake
+
+
+def open_compare(monkeypatch, fake_karlo, check: str | None = "on", **query: str):
+    monkeypatch.setenv("KAKAO_REST_API_KEY", FAKE_KAKAO_KEY)
+    monkeypatch.setenv("KARLO_BASE_URL", fake_karlo.base_url)
+    if check is not None:
+        monkeypatch.setenv("MODERATION_CHECK", check)
+    at = new_app(**query).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def compare(app_env, fake_karlo, monkeypatch):
+    return open_compare(monkeypatch, fake_karlo)
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def generate(at, prompt: str):
+    at.text_area(key="compare_prompt").set_value(prompt).run()
+    at.button(key="compare_run").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def image_calls(fake_images, fake_karlo) -> int:
+    return len(fake_images.calls) + len(fake_karlo.t2i_calls())
+
+
+def moderation_calls(fake_openai) -> list:
+    return [r for r in fake_openai.requests if r.path.endswith("/moderations")]
+
+
+def test_a_flagged_prompt_is_held_with_its_categories(
+    compare, fake_openai, fake_images, fake_karlo
+):
+    generate(compare, "A FLAGME fox in the snow")
+    shown = texts(compare)
+    assert "moderation model flagged this prompt" in shown
+    assert "harassment, violence" in shown
+    assert image_calls(fake_images, fake_karlo) == 0
+    assert moderation_calls(fake_openai)[0].body["input"] == ["A FLAGME fox in the snow"]
+    assert compare.text_area(key="compare_prompt").value == "A FLAGME fox in the snow"
+
+
+def test_proceed_anyway_runs_the_held_prompt(compare, fake_openai, fake_images, fake_karlo):
+    generate(compare, "A FLAGME fox in the snow")
+    compare.button(key="moderation_proceed_compare").click().run()
+    assert not compare.exception, compare.exception
+    assert image_calls(fake_images, fake_karlo) == 2
+    assert len(moderation_calls(fake_openai)) == 1  # approved: not checked twice
+    assert "moderation model flagged" not in texts(compare)
+
+
+def test_edit_the_prompt_keeps_what_was_typed(compare, fake_images, fake_karlo):
+    generate(compare, "A FLAGME fox")
+    compare.button(key="moderation_edit_compare").click().run()
+    assert "moderation model flagged" not in texts(compare)
+    assert compare.text_area(key="compare_prompt").value == "A FLAGME fox"
+    generate(compare, "A red fox")
+    assert image_calls(fake_images, fake_karlo) == 2
+
+
+def test_a_clean_prompt_runs_after_the_check(compare, fake_openai, fake_images, fake_karlo):
+    generate(compare, "A red fox in the snow")
+    assert len(moderation_calls(fake_openai)) == 1
+    assert image_calls(fake_images, fake_karlo) == 2
+
+
+def test_with_the_check_off_the_prompt_runs_straight(
+    app_env, monkeypatch, fake_openai, fake_images, fake_karlo
+):
+    at = open_compare(monkeypatch, fake_karlo, check=None)  # local default: off
+    assert at.toggle(key="moderation_on").value is False
+    generate(at, "A FLAGME fox")
+    assert moderation_calls(fake_openai) == []
+    assert image_calls(fake_images, fake_karlo) == 2
+
+
+def test_the_toggle_starts_from_the_setting_and_switches_it(
+    compare, fake_openai, fake_images, fake_karlo
+):
+    assert compare.toggle(key="moderation_on").value is True
+    compare.toggle(key="moderation_on").set_value(False).run()
+    generate(compare, "A FLAGME fox")
+    assert moderation_calls(fake_openai) == [] and image_calls(fake_images, fake_karlo) == 2
+
+
+def test_a_failed_check_says_so_and_offers_retry_or_proceed(
+    compare, fake_openai, fake_images, fake_karlo
+):
+    fake_openai.set_fault("rate_limit", endpoint="moderations", times=2)  # the SDK retries once
+    generate(compare, "A red fox")
+    assert "safety check could not be made" in texts(compare)
+    assert image_calls(fake_images, fake_karlo) == 0
+    compare.button(key="moderation_retry_compare").click().run()
+    assert not compare.exception, compare.exception
+    assert image_calls(fake_images, fake_karlo) == 2
+
+
+def test_categories_in_korean(app_env, monkeypatch, fake_images, fake_karlo):
+    at = open_compare(monkeypatch, fake_karlo, lang="ko")
+    generate(at, "FLAGME:self-harm/intent a cat")
+    assert "자해 의도" in texts(at)
+    assert image_calls(fake_images, fake_karlo) == 0
+
+
+def test_the_english_sent_to_karlo_is_checked_too(compare, fake_openai, fake_images, fake_karlo):
+    fake_openai.reply = lambda messages, model: "A FLAGME fox in the snow"  # the translation
+    generate(compare, "눈 속의 여우")
+    assert "moderation model flagged this prompt" in texts(compare)
+    assert moderation_calls(fake_openai)[0].body["input"] == [
+        "눈 속의 여우",
+        "A FLAGME fox in the snow",
+    ]
+    assert image_calls(fake_images, fake_karlo) == 0
+
+
+def test_generate_here_in_the_studio_checks_the_idea_first(
+    compare, fake_openai, fake_images, fake_karlo
+):
+    fake_openai.reply = lambda messages, model: "A fox on Mars, red dust, watercolour"
+    compare.switch_page("app_pages/studio.py").run()
+    compare.selectbox(key="studio_chain").set_value("quick").run()
+    compare.text_area(key="studio_idea").set_value("FLAGME a fox on Mars").run()
+    compare.button(key="studio_run").click().run()
+    compare.button(key="studio_generate_here").click().run()
+    assert not compare.exception, compare.exception
+    assert "moderation model flagged this prompt" in texts(compare)
+    assert "FLAGME a fox on Mars" in moderation_calls(fake_openai)[0].body["input"]
+    assert image_calls(fake_images, fake_karlo) == 0
+    compare.button(key="moderation_proceed_studio").click().run()
+    assert not compare.exception, compare.exception
+    assert image_calls(fake_images, fake_karlo) == 2
