@@ -16,6 +16,7 @@ from components.compare_run import (
 from components.context import AppContext, app_context
 from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
+from components.moderation_panel import image_checks
 from services.errors import ChatCanvasError
 from services.gallery_export import png_with_lineage
 from services.images.base import sniff_mime
@@ -68,6 +69,7 @@ def show_run(
                 image_card(ctx, titles[index], card, key=key, hide_details=hidden)
                 if not hidden:  # a file name or the gallery would tell the lanes apart
                     lane_actions(ctx, store, lane)
+                    image_checks(ctx, store, lane)
             else:
                 card = from_outcome(unsaved[index].outcome)
                 image_card(ctx, titles[index], card, key=key, hide_details=hidden)

@@ -15,11 +15,12 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
-from components.errors import show_error
+from components.errors import error_text, show_error
 from services.comparison import ComparisonSpec, moderation_inputs
 from services.errors import ChatCanvasError
 from services.markdown_safety import escape_markdown
 from services.moderation import ModerationVerdict
+from services.storage.images import ImageStore, StoredLane
 from services.wording import moderation_categories
 
 
@@ -133,3 +134,46 @@ def held_panel(ctx: AppContext, where: str, *, idea: bool = False) -> bool:
         row.button(t("moderation.proceed"), key=f"moderation_proceed_{where}", on_click=_choose,
                    args=(where, True), icon=":material/arrow_forward:")  # fmt: skip
     return True
+
+
+def _check_image(ctx: AppContext, store: ImageStore, image_id: str) -> None:
+    errors = st.session_state.setdefault(K.MODERATION_IMAGE_ERRORS, {})
+    errors.pop(image_id, None)
+    try:
+        ctx.services.moderation.check_stored_image(store, image_id)
+    except ChatCanvasError as err:
+        errors[image_id] = err
+
+
+def image_checks(ctx: AppContext, store: ImageStore, lane: StoredLane) -> None:
+    """On a stored lane's card: each image's safety check result (kept in its params), or a
+    button that asks the moderation model about it (free); a failed check says why."""
+    t = ctx.t
+    errors = st.session_state.get(K.MODERATION_IMAGE_ERRORS, {})
+    many = len(lane.image_ids) > 1
+    for n, image_id in enumerate(lane.image_ids, 1):
+        image = store.get_image(image_id)
+        if image is None:
+            continue
+        prefix = f"{n}. " if many else ""
+        verdict = ModerationVerdict.from_params(image.params)
+        if verdict is not None:
+            if verdict.flagged:
+                words = moderation_categories(verdict.categories, t)
+                st.caption(
+                    prefix + t("moderation.image_flagged", categories=escape_markdown(words))
+                )
+            else:
+                st.caption(prefix + t("moderation.image_clear"))
+            continue
+        st.button(
+            prefix + t("moderation.image_check"),
+            key=f"moderation_image_{image_id}",
+            help=t("moderation.image_check_help"),
+            icon=":material/shield:",
+            on_click=_check_image,
+            args=(ctx, store, image_id),
+        )
+        if image_id in errors:
+            reason = error_text(errors[image_id], t)
+            st.caption(":material/error: " + t("moderation.image_failed", reason=reason))

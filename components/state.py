@@ -86,6 +86,7 @@ STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by
 MODERATION_ON = "moderation_on"  # Compare's toggle; starts from the MODERATION_CHECK setting
 # {where ("compare" | "studio"): {"held": HeldCheck, "approved": texts, "resume": True}}
 MODERATION_HELD = "moderation_held"
+MODERATION_IMAGE_ERRORS = "moderation_image_errors"  # {image id: ChatCanvasError} of a failed check
 
 # owner: components/flagged_image.py
 FLAGGED_SHOWN = "flagged_shown"  # keys of flagged images the person chose to see, this session

@@ -26,6 +26,7 @@ from services.settings import Settings
 
 if TYPE_CHECKING:
     from services.budget import Budget
+    from services.storage.images import ImageStore
 
 MODERATION = "moderation"  # catalog kind and ledger kind
 FALLBACK_MODEL = "omni-moderation-latest"
@@ -156,6 +157,17 @@ class ModerationService:
         chosen = model or self.model()
         parts = [{"type": "image_url", "image_url": {"url": url}}]
         return verdict_from(self._create(parts, chosen), chosen)
+
+    def check_stored_image(self, store: ImageStore, image_id: str) -> ModerationVerdict:
+        """Classify one of the owner's stored images and keep the verdict in its params
+        (``moderation``), where the image card reads it. Raises ChatCanvasError
+        (BAD_REQUEST for an image that is not there)."""
+        image = store.get_image(image_id)
+        if image is None:
+            raise ChatCanvasError(ErrorKind.BAD_REQUEST, "no such image")
+        verdict = self.check_image(image.data, image.mime)
+        store.set_image_param(image_id, PARAMS_KEY, verdict.as_params())
+        return verdict
 
     def _create(self, given: list, model: str) -> list:
         try:

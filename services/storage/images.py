@@ -152,6 +152,17 @@ class ImageStore:
                 .values(outcome=str(vote) if vote else None, voted_at=utcnow() if vote else None)
             )
 
+    def set_image_param(self, image_id: str, name: str, value: object) -> bool:
+        """Keep ``value`` under ``name`` in one image's JSON params (a later finding about it,
+        such as a moderation verdict: no schema change). False for an unknown image or
+        another owner's."""
+        with self.db.session() as s, s.begin():
+            row = s.get(ImageRow, image_id)
+            if row is None or row.owner_id != self.owner_id:
+                return False
+            row.params = {**(row.params or {}), name: value}
+            return True
+
     def delete(self, image_ids: Iterable[str]) -> int:
         """Delete images (their lanes stay, so costs, quota counts and votes keep counting).
         Returns how many were deleted."""

@@ -168,3 +168,49 @@ def test_generate_here_in_the_studio_checks_the_idea_first(
     compare.button(key="moderation_proceed_studio").click().run()
     assert not compare.exception, compare.exception
     assert image_calls(fake_images, fake_karlo) == 2
+
+
+def red_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    from tests.fakes.openai_moderation import FLAGGED_COLOUR
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), FLAGGED_COLOUR).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_generated_image_is_checked_from_its_card_and_the_result_kept(
+    app_env, monkeypatch, fake_openai, fake_images, fake_karlo
+):
+    fake_karlo.image_bytes = red_png()
+    at = open_compare(monkeypatch, fake_karlo, check="off")
+    generate(at, "A red fox")
+    checks = [b for b in at.button if (b.key or "").startswith("moderation_image_")]
+    assert len(checks) == 2 and checks[0].label == "Safety check"
+    for button in checks:
+        at.button(key=button.key).click().run()
+        assert not at.exception, at.exception
+    shown = texts(at)
+    assert "Safety check: nothing flagged" in shown
+    assert "Safety check: flagged for graphic violence" in shown
+    sent = moderation_calls(fake_openai)[-1].body["input"][0]
+    assert sent["image_url"]["url"].startswith("data:image/")
+    reopened = open_compare(monkeypatch, fake_karlo, check="off", run=at.query_params["run"])
+    assert "Safety check: flagged for graphic violence" in texts(reopened)  # kept in its params
+    assert not [b for b in reopened.button if (b.key or "").startswith("moderation_image_")]
+
+
+def test_a_failed_image_check_says_why_and_can_be_tried_again(
+    app_env, monkeypatch, fake_openai, fake_karlo
+):
+    at = open_compare(monkeypatch, fake_karlo, check="off")
+    generate(at, "A red fox")
+    fake_openai.set_fault("invalid_key", endpoint="moderations", times=1)
+    key = next(b.key for b in at.button if (b.key or "").startswith("moderation_image_"))
+    at.button(key=key).click().run()
+    assert "safety check of this image could not be made" in texts(at)
+    at.button(key=key).click().run()
+    assert "Safety check: nothing flagged" in texts(at)
