@@ -12,6 +12,7 @@ from components.context import AppContext, app_context
 from components.errors import show_error
 from components.final_prompt import final_prompt_panel
 from components.model_picker import model_picker
+from components.moderation_panel import forget, held_panel, idea_cleared, resumed
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from components.template_editor import template_editor
@@ -143,6 +144,8 @@ def idea_form(ctx: AppContext, chains: ChainStore, run: ChainRun | None) -> Idea
         help=t("studio.idea_help"),
         height=100,
         persist_state=PERSIST,
+        on_change=forget,
+        args=("idea",),  # a held safety check was about the old idea
     )
     idea_recorder(ctx, K.STUDIO_IDEA)
     chain_column, model_column = st.columns(2)
@@ -233,10 +236,14 @@ studio_tab, templates_tab = st.tabs([t("studio.run_tab"), t("studio.templates.ti
 with studio_tab:
     form = idea_form(ctx, chains, run)
     action = st.session_state.pop(K.STUDIO_ACTION, None)
-    if st.button(t("studio.run"), key="studio_run", type="primary", icon=":material/play_arrow:"):
+    go = st.button(t("studio.run"), key="studio_run", type="primary", icon=":material/play_arrow:")
+    go = go or resumed("idea")  # "Proceed anyway" / "Check again" after a held safety check
+    if go and (not form.idea.strip() or idea_cleared(ctx, form.idea)):
         fresh_run = start_run(ctx, form)
         if fresh_run is not None:
             run, action = fresh_run, ("run", 0)
+    elif not go:
+        held_panel(ctx, "idea")
     if run is not None:
         run_view(ctx, chains, run, form, action[1] if action else None)
     share_panel(ctx, ShareKind.STUDIO_RUN, run.id if run and chains.get_run(run.id) else None)

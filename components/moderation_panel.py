@@ -3,12 +3,12 @@ the comparison service). Before a comparison runs, :func:`cleared` asks the mode
 about its texts; a flagged prompt, or a check that could not be made, is held in this
 session and drawn by :func:`held_panel` with the flagged categories in the user's language
 and three ways on: edit the prompt (nothing typed is lost: the boxes are not touched),
-proceed anyway, or check again. ``where`` names the place ("compare", "studio"), so each
-keeps its own held check."""
+proceed anyway, or check again. ``where`` names the place ("compare", "studio" for
+Generate here, "idea" for a studio run), so each keeps its own held check."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import streamlit as st
@@ -75,15 +75,31 @@ def cleared(
     """Whether ``spec`` may run now: the check is off, the texts were approved ("proceed
     anyway"), or the moderation model finds nothing. Otherwise the result is held and drawn,
     and nothing is sent to any image engine."""
+    texts = moderation_inputs(spec, also)
+    return _screened(ctx, where, texts, lambda: ctx.comparisons.check(spec, also=also), replay)
+
+
+def idea_cleared(ctx: AppContext, idea: str) -> bool:
+    """The same for a Prompt Studio idea before its chain runs (where ``idea``)."""
+    texts = (idea.strip(),)
+    return _screened(ctx, "idea", texts, lambda: ctx.chain_engine.check_idea_safety(idea))
+
+
+def _screened(
+    ctx: AppContext,
+    where: str,
+    texts: tuple[str, ...],
+    check: Callable[[], ModerationVerdict],
+    replay: str | None = None,
+) -> bool:
     if not check_on(ctx):
         return True
-    texts = moderation_inputs(spec, also)
     state = _held(where)
     if state.get("approved") == texts:
         return True
     try:
         with st.spinner(ctx.t("moderation.checking")):
-            verdict = ctx.comparisons.check(spec, also=also)
+            verdict = check()
     except ChatCanvasError as err:
         state["held"] = HeldCheck(texts, error=err, replay=replay)
     else:
@@ -107,12 +123,13 @@ def _choose(where: str, proceed: bool) -> None:
         state["resume"] = True
 
 
-def held_panel(ctx: AppContext, where: str, *, idea: bool = False) -> bool:
+def held_panel(ctx: AppContext, where: str) -> bool:
     """Draw the held check of ``where``, if any (True when drawn)."""
     held: HeldCheck | None = _held(where).get("held")
     if held is None:
         return False
     t = ctx.t
+    idea = where == "idea"
     with st.container(border=True, key=f"moderation_held_{where}"):
         if held.verdict is not None:
             title = t("moderation.idea_held_title" if idea else "moderation.held_title")
@@ -126,7 +143,7 @@ def held_panel(ctx: AppContext, where: str, *, idea: bool = False) -> bool:
                 show_error(held.error, t)
             st.caption(t("moderation.failed_body"))
         row = st.container(horizontal=True)
-        row.button(t("moderation.edit"), key=f"moderation_edit_{where}", on_click=forget,
+        row.button(t("moderation.edit_idea" if idea else "moderation.edit"), key=f"moderation_edit_{where}", on_click=forget,
                    args=(where,), icon=":material/edit:")  # fmt: skip
         if held.verdict is None:
             row.button(t("moderation.retry"), key=f"moderation_retry_{where}", on_click=_choose,

@@ -84,7 +84,7 @@ STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by
 
 # owner: components/moderation_panel.py (the safety check before paying)
 MODERATION_ON = "moderation_on"  # Compare's toggle; starts from the MODERATION_CHECK setting
-# {where ("compare" | "studio"): {"held": HeldCheck, "approved": texts, "resume": True}}
+# {where ("compare" | "studio" | "idea"): {"held": HeldCheck, "approved": texts, "resume": True}}
 MODERATION_HELD = "moderation_held"
 MODERATION_IMAGE_ERRORS = "moderation_image_errors"  # {image id: ChatCanvasError} of a failed check
 

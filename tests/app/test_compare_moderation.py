@@ -160,10 +160,14 @@ def test_generate_here_in_the_studio_checks_the_idea_first(
     compare.selectbox(key="studio_chain").set_value("quick").run()
     compare.text_area(key="studio_idea").set_value("FLAGME a fox on Mars").run()
     compare.button(key="studio_run").click().run()
+    compare.button(key="moderation_proceed_idea").click().run()  # held before the chain
     compare.button(key="studio_generate_here").click().run()
     assert not compare.exception, compare.exception
     assert "moderation model flagged this prompt" in texts(compare)
-    assert "FLAGME a fox on Mars" in moderation_calls(fake_openai)[0].body["input"]
+    assert moderation_calls(fake_openai)[-1].body["input"] == [
+        "A fox on Mars, red dust, watercolour",
+        "FLAGME a fox on Mars",
+    ]
     assert image_calls(fake_images, fake_karlo) == 0
     compare.button(key="moderation_proceed_studio").click().run()
     assert not compare.exception, compare.exception
@@ -214,3 +218,18 @@ def test_a_failed_image_check_says_why_and_can_be_tried_again(
     assert "safety check of this image could not be made" in texts(at)
     at.button(key=key).click().run()
     assert "Safety check: nothing flagged" in texts(at)
+
+
+def test_a_flagged_studio_idea_is_held_before_its_chain_runs(compare, fake_openai):
+    compare.switch_page("app_pages/studio.py").run()
+    compare.selectbox(key="studio_chain").set_value("quick").run()
+    compare.text_area(key="studio_idea").set_value("FLAGME:illicit a fox").run()
+    compare.button(key="studio_run").click().run()
+    assert not compare.exception, compare.exception
+    assert "flagged this idea" in texts(compare) and "illicit activity" in texts(compare)
+    assert fake_openai.chat_requests() == []  # the chain did not start
+    assert compare.button(key="moderation_edit_idea").label == "Edit the idea"
+    compare.button(key="moderation_proceed_idea").click().run()
+    assert not compare.exception, compare.exception
+    assert len(fake_openai.chat_requests()) == 1
+    assert compare.text_area(key="studio_idea").value == "FLAGME:illicit a fox"
