@@ -352,6 +352,7 @@ def test_list_models_returns_shutdown_dates(chat):
         "whisper-1",
         "gpt-4o-mini-tts",
         "tts-1",
+        "omni-moderation-latest",
     }
     assert by_id["gpt-5-mini"] == LiveModel("gpt-5-mini", date(2026, 12, 11))
     assert by_id["gpt-3.5-turbo"].shutdown_date == date(2026, 10, 23)
