@@ -233,3 +233,15 @@ def test_a_flagged_studio_idea_is_held_before_its_chain_runs(compare, fake_opena
     assert not compare.exception, compare.exception
     assert len(fake_openai.chat_requests()) == 1
     assert compare.text_area(key="studio_idea").value == "FLAGME:illicit a fox"
+
+
+def test_a_shared_deployment_starts_with_the_check_on(app_env, fake_openai, fake_images):
+    from tests.app.conftest import person, shared_app
+
+    at = shared_app(person("ada", "ada@example.org")).run()
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception, at.exception
+    assert at.toggle(key="moderation_on").value is True
+    generate(at, "A FLAGME fox")
+    assert "moderation model flagged this prompt" in texts(at)
+    assert fake_images.calls == []
