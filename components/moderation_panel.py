@@ -46,6 +46,7 @@ def check_toggle(ctx: AppContext, place=st) -> bool:
         ctx.t("moderation.toggle"),
         key=K.MODERATION_ON,
         help=ctx.t("moderation.toggle_help"),
+        persist_state="session",  # the studio reads it too, and a return to Compare keeps it
     )
 
 

@@ -245,3 +245,15 @@ def test_a_shared_deployment_starts_with_the_check_on(app_env, fake_openai, fake
     generate(at, "A FLAGME fox")
     assert "moderation model flagged this prompt" in texts(at)
     assert fake_images.calls == []
+
+
+def test_the_switch_holds_for_the_session_across_pages(compare, fake_openai):
+    compare.toggle(key="moderation_on").set_value(False).run()
+    compare.switch_page("app_pages/studio.py").run()
+    compare.selectbox(key="studio_chain").set_value("quick").run()
+    compare.text_area(key="studio_idea").set_value("FLAGME a fox").run()
+    compare.button(key="studio_run").click().run()
+    assert "flagged this idea" not in texts(compare)
+    assert moderation_calls(fake_openai) == [] and len(fake_openai.chat_requests()) == 1
+    compare.switch_page("app_pages/compare.py").run()
+    assert compare.toggle(key="moderation_on").value is False
