@@ -171,7 +171,7 @@ except Exception as exc:  # a wrong DATABASE_URL, a database server that is down
 if user is not None:
     services.users.record_visit(user)
 admin = user is not None and is_admin(user, settings.access)
-st.session_state[K.APP_CONTEXT] = AppContext(
+context = AppContext(
     settings=services.settings,
     t=t,
     catalog=catalog,
@@ -180,6 +180,7 @@ st.session_state[K.APP_CONTEXT] = AppContext(
     user=user,
     is_admin=admin,
 )
+st.session_state[K.APP_CONTEXT] = context
 
 pages = [
     st.Page(
@@ -198,7 +199,7 @@ if user is not None:
     account_panel(t, user)
     return_to_destination()
 connection_panel()
-budget_caption(services.budget, t)
+context.redraw_budget = budget_caption(services.budget, t)
 if settings.demo:
     demo_banner(t, leavable=not demo_wanted(environment, False))
 elif demo_asked:  # asked for on a shared deployment
