@@ -242,9 +242,9 @@ def read_transcript(
     shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
     totals = ctx.conversations.totals(conversation.id)
     messages = ctx.conversations.messages(conversation.id, last=shown)
+    versions = [m.id for m in ctx.turns.versions(conversation, messages)]
     if live is not None:
         messages = [m for m in messages if m.id != live.row.id]
-    versions = [m.id for m in ctx.turns.versions(conversation)]
     return Shown(totals, messages, shown, versions)
 
 

@@ -18,9 +18,9 @@ def budget_caption(budget: Budget, t: Translator) -> Callable[[], None]:
     slot = st.sidebar.empty()
 
     def draw() -> None:
-        status = budget.status()
-        if not status.limited:
+        if not budget.daily_budget_applies():  # nothing to show: spare the queries
             return
+        status = budget.status()
         slot.caption(
             t(
                 "budget.sidebar",

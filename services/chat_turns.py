@@ -250,10 +250,15 @@ class ChatTurns:
             conversation, self._last_user(conversation), model, options, replacing=True
         )
 
-    def versions(self, conversation: Conversation) -> list[StoredMessage]:
+    def versions(
+        self, conversation: Conversation, newest: list[StoredMessage] | None = None
+    ) -> list[StoredMessage]:
         """The versions of the last reply, oldest first (more than one once regenerated;
-        none before the first question)."""
-        users = [m for m in self.store.messages(conversation.id, last=20) if m.role == "user"]
+        none before the first question). ``newest``: the conversation's newest messages when
+        the caller has just read them (one query fewer)."""
+        if newest is None or not any(m.role == "user" for m in newest):
+            newest = self.store.messages(conversation.id, last=20)
+        users = [m for m in newest if m.role == "user"]
         if not users:
             return []
         return reply_versions.versions(self.store, conversation.id, users[-1].id)
