@@ -10,6 +10,17 @@ the size of the page afterwards (DOM elements). The same is counted for the mini
 These figures move with the page's own work, which is what competes for the CPUs when many
 sessions send at once; bench_sessions measures the resulting times.
 
+Measured 2026-11-26 on the 2-core machine, 4 turns each (medians; the CPU times are noisy, as
+other work shared the machine; the counts are not):
+  before one-run turns (d28308b): ChatCanvas 152 messages, 25.0 kB per turn (76 messages,
+    12.1 kB before the reply's first text), server 235 ms, browser 1165 ms, 756 DOM elements;
+  after: ChatCanvas 96 messages, 15.3 kB (72, 11.6 kB before the reply), server 125 ms,
+    browser 720 ms, 760 DOM elements;
+  minimal app: 26 messages, 3.1 kB (16, 2.0 kB before the reply), server 215-255 ms,
+    browser 400-575 ms, 178 DOM elements.
+What is left is mostly the first run itself: every run re-sends the whole page (sidebar with
+the conversation list and its actions, settings, transcript) before the reply's first text.
+
 Run: .venv/bin/python -m bench.bench_turn_cost [--turns 4]
 """
 
