@@ -16,6 +16,7 @@ from components import state as K
 from components.context import AppContext
 from services.comparison import LaneSpec
 from services.images import PROVIDERS, ImageCapabilities
+from services.images.registry import default_lane_providers
 
 CUSTOM = "custom"
 
@@ -35,7 +36,7 @@ def new_lane(ctx: AppContext, provider: str | None = None) -> dict:
 
 def default_lanes(ctx: AppContext) -> list[dict]:
     """One lane per provider: GPT Image against Karlo, the product's signature comparison."""
-    return [new_lane(ctx, name) for name in PROVIDERS]
+    return [new_lane(ctx, name) for name in default_lane_providers()]
 
 
 def duplicate_lane(lane: dict) -> dict:

@@ -16,10 +16,19 @@ from types import MappingProxyType
 from services.budget import Budget
 from services.catalog import Catalog
 from services.chat import ChatService
-from services.images import PROVIDERS, ImageCapabilities, ImageProvider, ImageRequest, run_lanes
+from services.images import (
+    PROVIDERS,
+    ImageCapabilities,
+    ImageProvider,
+    ImageRequest,
+    lane_watch,
+    run_lanes,
+)
 from services.images.base import LaneOutcome
 from services.images.karlo import karlo_prompt_problems
-from services.images.registry import english_only
+from services.images.lane_watch import LaneProgress, LaneWatch
+from services.images.lane_watch import WatchedProvider as Watched
+from services.images.registry import default_lane_providers, english_only
 from services.images.translate import make_karlo_ready
 from services.storage.images import CompareRun, ImageStore
 from services.storage.lane_keeper import LaneKeeper, UnsavedLane
@@ -141,7 +150,7 @@ class ComparisonService:
 
     def default_lanes(self) -> tuple[LaneSpec, ...]:
         """One lane per registered provider with its defaults: GPT Image against Karlo."""
-        return tuple(self.lane(name) for name in PROVIDERS)
+        return tuple(self.lane(name) for name in default_lane_providers())
 
     def english_prompt(
         self,
@@ -176,13 +185,16 @@ class ComparisonService:
         *,
         on_started: Callable[[str], None] | None = None,
         on_lane: Callable[[int, LaneOutcome], None] | None = None,
+        on_progress: Callable[[int, LaneProgress], None] | None = None,
     ) -> ComparisonResult:
         """Run every lane at once; the wall time is the slowest lane's. Raises LimitExceeded
         (nothing stored, nothing sent) when the run would pass a spending limit. Then
         ``on_started(run_id)`` is told the stored run's id before any lane starts (a caller
         interrupted mid-run can still show what was made), and ``on_lane(index, outcome)``
         each lane's result or error as it ends, in the caller's thread. Each lane is stored
-        from its own thread the moment it ends, before ``on_lane``."""
+        from its own thread the moment it ends, before ``on_lane``. Lanes that run here (the
+        local engine) report their place in the queue and each step to ``on_progress(index,
+        LaneProgress)``, in the caller's thread, and can be stopped by :meth:`cancel_lane`."""
         providers = [self.provider(lane.provider) for lane in spec.lanes]
         requests = [
             build_request(spec, lane, provider.capabilities(lane.model))
@@ -198,7 +210,31 @@ class ComparisonService:
         if on_started is not None:
             on_started(run_id)
         keeper = LaneKeeper(self.store, run_id, requests)
-        run_lanes(guarded, on_done=on_lane, keep=keeper)
+        watches = {i: LaneWatch() for i, p in enumerate(providers) if isinstance(p, Watched)}
+        lane_watch.register(run_id, watches)
+        try:
+            run_lanes(
+                guarded, on_done=on_lane, keep=keeper, watches=watches, on_progress=on_progress
+            )
+        finally:
+            lane_watch.unregister(run_id, list(watches))
         found = self.store.get_run(run_id)
         assert found is not None
         return ComparisonResult(found, MappingProxyType(dict(keeper.unsaved)))
+
+    def lane_running(self, run_id: str, index: int) -> bool:
+        """Lane ``index`` of this owner's run ``run_id`` still runs here and can be cancelled."""
+        return lane_watch.running(run_id, index) is not None and self._owns(run_id)
+
+    def cancel_lane(self, run_id: str, index: int) -> bool:
+        """Stop a lane that runs on this machine: it leaves the queue, or stops at its next
+        step, and is stored as cancelled. False when there is no such running lane of this
+        owner (finished already, another owner's run, a provider that cannot stop)."""
+        watch = lane_watch.running(run_id, index)
+        if watch is None or not self._owns(run_id):
+            return False
+        watch.cancel()
+        return True
+
+    def _owns(self, run_id: str) -> bool:
+        return self.store.get_run(run_id) is not None

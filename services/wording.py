@@ -101,4 +101,6 @@ def image_error_text(
     """The sentence for an image lane's ``err``: the provider's own wording where the shared
     one would mislead (a wrong Kakao key is not an OpenAI key), else :func:`error_text`."""
     key = error_message_key(err)
-    return error_text(err, t, quote=quote) if key.startswith("errors.") else t(key)
+    if key.startswith("errors."):
+        return error_text(err, t, quote=quote)
+    return t(key, detail=quote(err.detail))  # e.g. the command that downloads missing weights

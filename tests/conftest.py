@@ -126,3 +126,16 @@ def image_servers():
         FakeKarlo() as karlo_fake,
     ):
         yield images, openai_fake, karlo_fake
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> str:
+    """A tiny random Stable Diffusion pipeline saved as a diffusers folder (built once per test
+    session, in code: nothing is downloaded). Skips where the local extras cannot be imported."""
+    from services.images.local_models import INSTALL_COMMAND, torch_available
+
+    if not torch_available():
+        pytest.skip(f"torch/diffusers not installed (the local engine's extras: {INSTALL_COMMAND})")
+    from services.images.local_tiny import save_tiny_pipeline
+
+    return str(save_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd")))
