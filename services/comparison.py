@@ -16,12 +16,14 @@ from types import MappingProxyType
 from services.budget import Budget
 from services.catalog import Catalog
 from services.chat import ChatService
+from services.errors import ErrorKind
 from services.images import (
     PROVIDERS,
     ImageCapabilities,
     ImageProvider,
     ImageRequest,
     lane_watch,
+    local_models,
     run_lanes,
 )
 from services.images.base import LaneOutcome
@@ -30,6 +32,7 @@ from services.images.lane_watch import LaneProgress, LaneWatch
 from services.images.lane_watch import WatchedProvider as Watched
 from services.images.registry import default_lane_providers, english_only
 from services.images.translate import make_karlo_ready
+from services.storage.image_tables import StoredLane
 from services.storage.images import CompareRun, ImageStore
 from services.storage.lane_keeper import LaneKeeper, UnsavedLane
 
@@ -226,15 +229,62 @@ class ComparisonService:
         """Lane ``index`` of this owner's run ``run_id`` still runs here and can be cancelled."""
         return lane_watch.running(run_id, index) is not None and self._owns(run_id)
 
-    def cancel_lane(self, run_id: str, index: int) -> bool:
+    def cancel_lane(self, run_id: str, index: int, *, wait: float = 0.0) -> bool:
         """Stop a lane that runs on this machine: it leaves the queue, or stops at its next
-        step, and is stored as cancelled. False when there is no such running lane of this
-        owner (finished already, another owner's run, a provider that cannot stop)."""
+        step, and is stored as cancelled; waits up to ``wait`` seconds for that. False when
+        there is no such running lane of this owner (finished already, another owner's run,
+        a provider that cannot stop)."""
         watch = lane_watch.running(run_id, index)
         if watch is None or not self._owns(run_id):
             return False
         watch.cancel()
+        watch.ended.wait(wait)
         return True
 
     def _owns(self, run_id: str) -> bool:
         return self.store.get_run(run_id) is not None
+
+    def karlo_here_offered(self, lane: StoredLane) -> bool:
+        """A stored Karlo API lane that Kakao refused for good (-9, 404) can run again on the
+        local engine: its extras are installed and Karlo v1 alpha's weights are here."""
+        return (
+            lane.provider == "karlo"
+            and lane.error_kind == str(ErrorKind.SERVICE_TERMINATED)
+            and local_models.torch_available()
+            and local_models.has_weights(local_models.KARLO.name)
+        )
+
+    def run_karlo_here(
+        self,
+        run_id: str,
+        *,
+        on_progress: Callable[[int, LaneProgress], None] | None = None,
+    ) -> CompareRun:
+        """Add a lane to stored run ``run_id``: Karlo v1 alpha on the local engine, with the
+        English prompt the Karlo lanes send (translated when needed). Stored as the run's next
+        lane; cancel it with :meth:`cancel_lane` like any lane that runs here."""
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        english = self.english_prompt(run.prompt, [self.lane("karlo")])
+        lane = LaneSpec("local", local_models.KARLO.name)
+        spec = ComparisonSpec(run.prompt, (lane,), english_prompt=english)
+        provider = self.provider(lane.provider)
+        caps = provider.capabilities(lane.model)
+        request = replace(build_request(spec, lane, caps), prompt=english or run.prompt)
+        guarded = self.budget.guard_lanes([(provider, request)])
+        index = max((stored.index for stored in run.lanes), default=-1) + 1
+        watch = LaneWatch()
+        lane_watch.register(run_id, {index: watch})
+        try:
+            run_lanes(
+                guarded,
+                keep=lambda _, outcome: self.store.save_lane(run_id, index, request, outcome),
+                watches={0: watch},
+                on_progress=(lambda _, p: on_progress(index, p)) if on_progress else None,
+            )
+        finally:
+            lane_watch.unregister(run_id, [index])
+        found = self.store.get_run(run_id)
+        assert found is not None
+        return found

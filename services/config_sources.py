@@ -31,6 +31,7 @@ SETTING_NAMES = (
     "ALLOWED_EMAILS",
     "ALLOWED_DOMAINS",
     "IMAGE_DOWNLOAD_HOSTS",
+    "LOCAL_IMAGE_MODELS",
     "ADMIN_EMAILS",
 )
 # Tests and benchmarks set these so the host's own .env and secrets never leak into a run.

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, tzinfo
 from services.budget import LimitExceeded, LimitKind
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
+from services.images.lane_watch import LaneProgress
 from services.images.registry import error_message_key
 from services.storage.db import utcnow
 
@@ -104,3 +105,12 @@ def image_error_text(
     if key.startswith("errors."):
         return error_text(err, t, quote=quote)
     return t(key, detail=quote(err.detail))  # e.g. the command that downloads missing weights
+
+
+def lane_progress_text(progress: LaneProgress, t: Translator) -> str:
+    """Where a lane running on this machine is: its place in the queue, loading, or its step."""
+    if progress.waiting:
+        return t("images.local.waiting", count=progress.waiting)
+    if progress.loading:
+        return t("images.local.loading")
+    return t("images.local.step", step=progress.step, steps=progress.steps)

@@ -139,3 +139,11 @@ def tiny_model(tmp_path_factory) -> str:
     from services.images.local_tiny import save_tiny_pipeline
 
     return str(save_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd")))
+
+
+def use_hf_cache(monkeypatch, folder) -> None:
+    """Point the Hugging Face cache at ``folder`` (read where the hub library looks it up at
+    each call; its environment variable is read only once, at import)."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(folder))

@@ -303,6 +303,8 @@ def _run_and_keep(
     outcome = _run_one(provider, request, watch)
     if keep is not None:
         keep(index, outcome)
+    if watch is not None:
+        watch.ended.set()
     return outcome
 
 

@@ -40,6 +40,7 @@ class LaneWatch:
         self._progress: LaneProgress | None = None
         self._version = 0
         self.cancelled = threading.Event()
+        self.ended = threading.Event()  # the lane ended and was kept (stored)
 
     def report(self, progress: LaneProgress) -> None:
         with self._lock:

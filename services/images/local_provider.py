@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from services.images.base import (
     expand_seeds,
 )
 from services.images.lane_watch import LaneWatch
-from services.images.local_engine import LocalEngine, LocalJob, shared_engine
+from services.images.local_engine import LocalEngine, LocalJob, device_name, shared_engine
 from services.images.local_models import (
     MODELS,
     PROVIDER,
@@ -60,6 +61,15 @@ def _folder_side(model: str) -> int | None:
         return None
 
 
+@dataclass(frozen=True)
+class LocalLaneStatus:
+    """What the lane form says about a local model before anything runs."""
+
+    licence: str
+    missing: ChatCanvasError | None  # extras not installed, weights or folder not found
+    on_cpu: bool  # no CUDA GPU: expect minutes per image
+
+
 class LocalImageProvider:
     """Runs diffusers pipelines on this machine through the process's one engine."""
 
@@ -69,18 +79,19 @@ class LocalImageProvider:
         self.settings = settings
         self._engine = engine
 
-    @property
-    def allow_folders(self) -> bool:
-        """Any folder on the server may be named only in local mode (one owner: its owner)."""
-        return self.settings.mode is Mode.LOCAL
+    def allow_folder(self, model: str) -> bool:
+        """Any folder on the server may be named in local mode (one owner: its owner); on a
+        shared deployment only those the deployer lists in LOCAL_IMAGE_MODELS."""
+        return self.settings.mode is Mode.LOCAL or model in self.settings.local_image_models
 
     def models(self) -> list[str]:
-        return list(MODELS)
+        """The named models, then the deployer's folders."""
+        return [*MODELS, *(m for m in self.settings.local_image_models if m not in MODELS)]
 
     def capabilities(self, model: str) -> ImageCapabilities:
         spec = spec_for(model)
         side = spec.side
-        if model not in MODELS and self.allow_folders and is_folder_name(model):
+        if model not in MODELS and self.allow_folder(model) and is_folder_name(model):
             side = _folder_side(model) or side
         native = f"{side}x{side}"
         if spec.unclip:  # Karlo's upscaler makes 256x256 and nothing else
@@ -94,6 +105,18 @@ class LocalImageProvider:
             seeds=True, negative_prompt=True, ranges=_SD_RANGES, default_size=native,
         )  # fmt: skip
 
+    def status(self, model: str) -> LocalLaneStatus:
+        """The licence to show, what is missing to run ``model``, and whether it runs on the
+        CPU (imports torch once, when the extras are installed)."""
+        licence = spec_for(model).licence
+        if not torch_available():
+            return LocalLaneStatus(licence, not_installed(), on_cpu=False)
+        try:
+            resolve(model, allow_folders=self.allow_folder(model))
+        except ChatCanvasError as exc:
+            return LocalLaneStatus(licence, exc, on_cpu=device_name() == "cpu")
+        return LocalLaneStatus(licence, None, on_cpu=device_name() == "cpu")
+
     def generate(self, request: ImageRequest) -> ImageResult:
         return self.generate_watched(request, LaneWatch())
 
@@ -102,7 +125,7 @@ class LocalImageProvider:
         installed, weights missing, cancelled, a failure of the model)."""
         if not torch_available():
             raise not_installed()
-        resolved = resolve(request.model, allow_folders=self.allow_folders)
+        resolved = resolve(request.model, allow_folders=self.allow_folder(request.model))
         caps = self.capabilities(request.model)
         extras = accepted_extras(caps, request.extras)
         width, height = request.dimensions() or (resolved.spec.side, resolved.spec.side)

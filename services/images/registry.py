@@ -93,6 +93,9 @@ PROVIDERS: dict[str, ProviderEntry] = {
                 "load_failed": "images.errors.local_load_failed",
                 "folder_refused": "images.errors.local_folder_refused",
                 "local_failed": "images.errors.local_failed",
+                # a stored lane keeps its kind and detail, not its code
+                str(ErrorKind.MODEL_NOT_FOUND): "images.errors.local_missing",
+                str(ErrorKind.SERVER_ERROR): "images.errors.local_failed",
             }
         ),
     ),

@@ -17,7 +17,7 @@ from services.images.local_engine import shared_engine
 from services.images.local_models import has_weights, resolve
 from services.images.local_provider import LocalImageProvider
 from services.settings import Mode, Settings
-from tests.conftest import OWNER
+from tests.conftest import OWNER, use_hf_cache
 
 
 class RecordingWatch(LaneWatch):
@@ -163,7 +163,7 @@ def test_folders_are_refused_on_a_shared_deployment(tmp_path, tiny_model):
 
 
 def test_missing_weights_name_the_download_command(provider, tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    use_hf_cache(monkeypatch, str(tmp_path / "empty-cache"))
     with pytest.raises(ChatCanvasError) as caught:
         resolve("karlo-v1-alpha", allow_folders=True)
     assert caught.value.detail == "hf download kakaobrain/karlo-v1-alpha"
