@@ -82,7 +82,7 @@ def build_tiny_pipeline(folder: Path):
         text_encoder=text_encoder,
         tokenizer=tokenizer,
         unet=unet,
-        scheduler=EulerDiscreteScheduler(),
+        scheduler=EulerDiscreteScheduler(steps_offset=1),
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker=False,
