@@ -17,6 +17,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from services.errors import ChatCanvasError, ErrorKind
@@ -66,10 +67,40 @@ def _load(model: ResolvedModel, device: str) -> Any:
     import torch
 
     dtype = torch.float16 if device == "cuda" else torch.float32
-    kind = diffusers.UnCLIPPipeline if model.unclip else diffusers.AutoPipelineForText2Image
-    pipeline = kind.from_pretrained(str(model.path), torch_dtype=dtype, local_files_only=True)
+    options: dict[str, Any] = {"torch_dtype": dtype, "local_files_only": True}
+    if model.unclip:
+        pipeline = _load_unclip(model.path, options)
+    else:
+        pipeline = diffusers.AutoPipelineForText2Image.from_pretrained(str(model.path), **options)
     pipeline.set_progress_bar_config(disable=True)
     return pipeline.to(device)
+
+
+def _load_unclip(folder: Path, options: dict[str, Any]) -> Any:
+    """Karlo's UnCLIPPipeline, one component per subfolder. diffusers 0.42 keeps the pipeline
+    under pipelines/deprecated, where ``from_pretrained`` can no longer find the text
+    projection that model_index.json names; building it from its parts works on the pin."""
+    import diffusers
+    from diffusers.pipelines.deprecated.unclip.text_proj import UnCLIPTextProjModel
+    from transformers import CLIPTextModelWithProjection, CLIPTokenizer
+
+    def part(kind: Any, name: str, **extra: Any) -> Any:
+        return kind.from_pretrained(str(folder / name), **extra)
+
+    schedulers = {n: part(diffusers.UnCLIPScheduler, n) for n in _UNCLIP_SCHEDULERS}
+    return diffusers.UnCLIPPipeline(
+        prior=part(diffusers.PriorTransformer, "prior", **options),
+        decoder=part(diffusers.UNet2DConditionModel, "decoder", **options),
+        super_res_first=part(diffusers.UNet2DModel, "super_res_first", **options),
+        super_res_last=part(diffusers.UNet2DModel, "super_res_last", **options),
+        text_encoder=part(CLIPTextModelWithProjection, "text_encoder", **options),
+        text_proj=part(UnCLIPTextProjModel, "text_proj", **options),
+        tokenizer=part(CLIPTokenizer, "tokenizer", local_files_only=True),
+        **schedulers,
+    )
+
+
+_UNCLIP_SCHEDULERS = ("prior_scheduler", "decoder_scheduler", "super_res_scheduler")
 
 
 class LocalEngine:

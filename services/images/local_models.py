@@ -98,9 +98,14 @@ def is_folder_name(model: str) -> bool:
     return model.startswith(("/", "~", ".")) or os.sep in model
 
 
-def spec_for(model: str) -> LocalModel:
-    """The named model, or the defaults for a folder."""
-    return MODELS.get(model, FOLDER_DEFAULTS)
+def spec_for(model: str, *, read_folder: bool = False) -> LocalModel:
+    """The named model, or the defaults for a folder (Karlo's for an UnCLIP folder, when
+    ``read_folder`` allows looking into it)."""
+    if model in MODELS:
+        return MODELS[model]
+    if read_folder and _pipeline_class(Path(model).expanduser()) == UNCLIP:
+        return KARLO
+    return FOLDER_DEFAULTS
 
 
 def _cached_snapshot(repo: str) -> Path | None:
@@ -158,4 +163,5 @@ def resolve(model: str, *, allow_folders: bool) -> ResolvedModel:
         raise ChatCanvasError(
             ErrorKind.MODEL_NOT_FOUND, detail, code=code, param="model", provider=PROVIDER
         )
-    return ResolvedModel(model, folder, spec or FOLDER_DEFAULTS, unclip=kind == UNCLIP)
+    unclip = kind == UNCLIP
+    return ResolvedModel(model, folder, spec or (KARLO if unclip else FOLDER_DEFAULTS), unclip)

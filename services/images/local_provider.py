@@ -6,12 +6,15 @@ the folder its weights were read from, device, seeds, steps, guidance and size.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from services.errors import ChatCanvasError, ErrorKind
 from services.images.base import (
@@ -89,9 +92,10 @@ class LocalImageProvider:
         return [*MODELS, *(m for m in self.settings.local_image_models if m not in MODELS)]
 
     def capabilities(self, model: str) -> ImageCapabilities:
-        spec = spec_for(model)
+        read = model not in MODELS and self.allow_folder(model) and is_folder_name(model)
+        spec = spec_for(model, read_folder=read)
         side = spec.side
-        if model not in MODELS and self.allow_folder(model) and is_folder_name(model):
+        if read and not spec.unclip:
             side = _folder_side(model) or side
         native = f"{side}x{side}"
         if spec.unclip:  # Karlo's upscaler makes 256x256 and nothing else
@@ -149,7 +153,14 @@ class LocalImageProvider:
         )
         if not images:
             raise ChatCanvasError(ErrorKind.BAD_RESPONSE, "no image", provider=PROVIDER)
-        params = {**lineage, "device": job.device, "seeds": list(seeds[: len(images)])}
+        width, height = _image_size(job.images[0])  # what was made (Karlo's is fixed)
+        params = {
+            **lineage,
+            "width": width,
+            "height": height,
+            "device": job.device,
+            "seeds": list(seeds[: len(images)]),
+        }
         return ImageResult(
             PROVIDER,
             request.model,
@@ -159,6 +170,11 @@ class LocalImageProvider:
             latency_ms=int((time.monotonic() - started) * 1000),
             cost_usd=0.0,
         )
+
+
+def _image_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
 
 
 def _arguments(

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.app import test_compare_page as page
@@ -58,13 +56,14 @@ def test_a_named_model_shows_its_licence_and_download_command(
 
 
 def karlo_snapshot(cache) -> None:
-    """Karlo's folder in a Hugging Face cache as `hf download` leaves it (its index only)."""
+    """Karlo's folder in a Hugging Face cache as `hf download` leaves it, holding a tiny
+    random pipeline of Karlo's architecture (UnCLIP) instead of the real weights."""
+    from services.images.local_tiny import save_tiny_unclip
+
     repo = cache / "models--kakaobrain--karlo-v1-alpha"
-    snapshot = repo / "snapshots" / ("0" * 40)
-    snapshot.mkdir(parents=True)
+    save_tiny_unclip(repo / "snapshots" / ("0" * 40))
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text("0" * 40)
-    (snapshot / "model_index.json").write_text(json.dumps({"_class_name": "UnCLIPPipeline"}))
 
 
 def test_run_karlo_locally_when_kakao_ended_it(
@@ -80,7 +79,11 @@ def test_run_karlo_locally_when_kakao_ended_it(
     button.click().run()
     assert not compare.exception, compare.exception
     lanes = latest_run(app_env).lanes
-    assert [(lane.provider, lane.model) for lane in lanes][-1] == ("local", "karlo-v1-alpha")
-    # the folder holds an index only: the lane says it cannot load it, nothing else breaks
-    shown = texts(compare)
-    assert "missing or incomplete on this machine" in shown, shown
+    assert [(lane.provider, lane.model, lane.ok) for lane in lanes][-1] == (
+        "local",
+        "karlo-v1-alpha",
+        True,
+    )
+    assert lanes[-1].params["pipeline"] == "UnCLIPPipeline"
+    assert lanes[-1].params["prompt"] == "A lighthouse at dawn"
+    assert lane_images(compare, 2) == 1
