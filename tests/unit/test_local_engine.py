@@ -173,3 +173,22 @@ def test_missing_weights_name_the_download_command(provider, tmp_path, monkeypat
 
 def test_lane_spec_names_a_folder(tiny_model):
     assert lane_spec(f"local:{tiny_model}") == LaneSpec("local", tiny_model)
+
+
+def test_karlo_architecture_counts_prior_decoder_and_upscaler_steps(provider, tmp_path):
+    """UnCLIPPipeline takes no step callback: its networks' steps are counted and cancel works."""
+    from services.images.local_tiny import save_tiny_unclip
+
+    folder = str(save_tiny_unclip(tmp_path / "tiny-karlo"))
+    caps = provider.capabilities(folder)
+    assert caps.family == "local-karlo" and not caps.negative_prompt
+    request = ImageRequest(
+        "a red cat", folder, extras={"prior_num_inference_steps": 2, "num_inference_steps": 3}
+    )
+    watch = RecordingWatch()
+    result = provider.generate_watched(request, watch)
+    assert result.params["pipeline"] == "UnCLIPPipeline"
+    assert [p.step for p in watch.reports if p.step][-1] == 2 + 3 + 7 == watch.reports[-1].steps
+    with pytest.raises(ChatCanvasError) as caught:
+        provider.generate_watched(request, RecordingWatch(cancel_at=1))
+    assert caught.value.kind is ErrorKind.CANCELLED
