@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,13 @@ class ResolvedModel:
 def torch_available() -> bool:
     """The local extras are installed (checked without importing torch: the app starts fast)."""
     return all(importlib.util.find_spec(m) is not None for m in ("torch", "diffusers"))
+
+
+def nvidia_driver_present() -> bool:
+    """A cheap guess at a CUDA GPU (the NVIDIA driver is loaded) for what the form says before
+    anything runs; importing torch to ask would stall a page for seconds. The engine asks
+    torch itself when it runs."""
+    return Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi") is not None
 
 
 def not_installed() -> ChatCanvasError:

@@ -29,7 +29,7 @@ from services.images.base import (
     expand_seeds,
 )
 from services.images.lane_watch import LaneWatch
-from services.images.local_engine import LocalEngine, LocalJob, device_name, shared_engine
+from services.images.local_engine import LocalEngine, LocalJob, shared_engine
 from services.images.local_models import (
     MODELS,
     PROVIDER,
@@ -37,6 +37,7 @@ from services.images.local_models import (
     ResolvedModel,
     is_folder_name,
     not_installed,
+    nvidia_driver_present,
     resolve,
     spec_for,
     torch_available,
@@ -110,16 +111,16 @@ class LocalImageProvider:
         )  # fmt: skip
 
     def status(self, model: str) -> LocalLaneStatus:
-        """The licence to show, what is missing to run ``model``, and whether it runs on the
-        CPU (imports torch once, when the extras are installed)."""
+        """The licence to show, what is missing to run ``model``, and whether it will run on
+        the CPU (guessed without importing torch)."""
         licence = spec_for(model).licence
         if not torch_available():
             return LocalLaneStatus(licence, not_installed(), on_cpu=False)
         try:
             resolve(model, allow_folders=self.allow_folder(model))
         except ChatCanvasError as exc:
-            return LocalLaneStatus(licence, exc, on_cpu=device_name() == "cpu")
-        return LocalLaneStatus(licence, None, on_cpu=device_name() == "cpu")
+            return LocalLaneStatus(licence, exc, on_cpu=not nvidia_driver_present())
+        return LocalLaneStatus(licence, None, on_cpu=not nvidia_driver_present())
 
     def generate(self, request: ImageRequest) -> ImageResult:
         return self.generate_watched(request, LaneWatch())
