@@ -29,6 +29,7 @@ from services.images.base import (
     ImageRequest,
     ImageResult,
 )
+from services.images.lane_watch import LaneWatch
 from services.images.registry import PROVIDERS, is_free, quota_providers
 from services.settings import Mode, Settings
 from services.storage.db import utcnow
@@ -376,5 +377,12 @@ class MeteredProvider:
 
     def generate(self, request: ImageRequest) -> ImageResult:
         result = self.inner.generate(request)
+        self._budget.record_images(self.name, request, result)
+        return result
+
+    def generate_watched(self, request: ImageRequest, watch: LaneWatch) -> ImageResult:
+        """``generate`` with progress and cancel where the provider has them."""
+        watched = getattr(self.inner, "generate_watched", None)
+        result = watched(request, watch) if watched else self.inner.generate(request)
         self._budget.record_images(self.name, request, result)
         return result
