@@ -174,7 +174,7 @@ except Exception as exc:  # a wrong DATABASE_URL, a database server that is down
 if user is not None:
     services.users.record_visit(user)
 admin = user is not None and is_admin(user, settings.access)
-st.session_state[K.APP_CONTEXT] = AppContext(
+context = AppContext(
     settings=services.settings,
     t=t,
     catalog=catalog,
@@ -183,6 +183,7 @@ st.session_state[K.APP_CONTEXT] = AppContext(
     user=user,
     is_admin=admin,
 )
+st.session_state[K.APP_CONTEXT] = context
 
 pages = [
     st.Page(
@@ -201,7 +202,7 @@ if user is not None:
     account_panel(t, user)
     return_to_destination()
 connection_panel()
-budget_caption(services.budget, t)
+context.redraw_budget = budget_caption(services.budget, t)
 if settings.demo:
     demo_banner(t, leavable=not demo_wanted(environment, False))
 elif demo_asked:  # asked for on a shared deployment

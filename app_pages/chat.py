@@ -187,22 +187,43 @@ def begin_turn(
     return Turn(action, pending)
 
 
-def show_turn(ctx: AppContext, turn: Turn) -> None:
+def show_turn(ctx: AppContext, turn: Turn, ends_in_place: bool, totals_slot) -> None:
     """Draw the turn under the transcript: the user's message, the reply as its writer stores
-    it, with Stop; then rerun. Leaving the page only stops the drawing, not the reply."""
+    it, with Stop. Leaving the page only stops the drawing, not the reply. When the reply is
+    stored, a new message in a conversation already on screen is finished where it stands
+    (``ends_in_place``); anything else (a first message, regenerate, edit...) reruns the page."""
     if turn.refused is not None:
         show_error(turn.refused, ctx.t)
         return
     if turn.pending is None:
         return
-    if turn.action[0] == "send":
-        with st.chat_message("user"):
-            st.markdown(without_remote_images(turn.action[1]))
-    with st.chat_message("assistant"):
-        st.button(ctx.t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
-        write_markdown_stream(turn.pending.follow())
-    remember_new_answer(turn.pending.row.id)
-    st.rerun()
+    live_turn = st.empty()
+    with live_turn.container():
+        if turn.action[0] == "send":
+            with st.chat_message("user"):
+                st.markdown(without_remote_images(turn.action[1]))
+        with st.chat_message("assistant"):
+            st.button(ctx.t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
+            write_markdown_stream(turn.pending.follow())
+    remember_new_answer(turn.pending.row.id)  # autoplay reads it, in place or on the rerun
+    if not (ends_in_place and finish_turn_in_place(ctx, turn.pending, live_turn, totals_slot)):
+        st.rerun()
+
+
+def finish_turn_in_place(ctx: AppContext, pending: PendingReply, live_turn, totals_slot) -> bool:
+    """Replace the live drawing of a sent message and its reply by the stored pair with its
+    caption and actions, and update the totals and the budget line, without another page
+    run (the rest of the page is already what a rerun would draw). False when the stored
+    conversation no longer ends with that pair (another tab wrote to it)."""
+    conversation_id = pending.row.conversation_id
+    pair = ctx.conversations.messages(conversation_id, last=2)
+    if [(m.role, m.id == pending.row.id) for m in pair] != [("user", False), ("assistant", True)]:
+        return False
+    with live_turn.container():
+        render_transcript(ctx, pair, busy=False)  # a new reply has one version: no pager
+    totals_caption(ctx, ctx.conversations.totals(conversation_id), totals_slot)
+    ctx.redraw_budget()
+    return True
 
 
 @dataclass
@@ -225,24 +246,19 @@ def read_transcript(
     shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
     totals = ctx.conversations.totals(conversation.id)
     messages = ctx.conversations.messages(conversation.id, last=shown)
+    versions = [m.id for m in ctx.turns.versions(conversation, messages)]
     if live is not None:
         messages = [m for m in messages if m.id != live.row.id]
-    versions = [m.id for m in ctx.turns.versions(conversation)]
     return Shown(totals, messages, shown, versions)
 
 
-def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
-    """The open conversation's totals and its newest messages (older ones on request)."""
+def totals_caption(ctx: AppContext, totals: ConversationTotals, slot) -> None:
+    """The conversation's message count, tokens and cost, drawn into ``slot``."""
     t = ctx.t
-    if shown is None:
-        if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
-            st.info(t("chat.welcome"))
-        return
-    totals = shown.totals
     cost = format_cost(totals.cost_usd, t)
     if totals.cost_incomplete:
         cost = t("chat.cost_lower_bound", cost=cost)
-    st.caption(
+    slot.caption(
         t(
             "chat.totals",
             count=totals.messages,
@@ -251,13 +267,26 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
             cost=cost,
         )
     )
-    hidden = totals.messages - shown.shown
+
+
+def transcript(ctx: AppContext, shown: Shown | None, busy: bool):
+    """The open conversation's totals and its newest messages (older ones on request).
+    Returns the slot of the totals, so a turn that ends in place can update them."""
+    t = ctx.t
+    if shown is None:
+        if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
+            st.info(t("chat.welcome"))
+        return None
+    totals_slot = st.empty()
+    totals_caption(ctx, shown.totals, totals_slot)
+    hidden = shown.totals.messages - shown.shown
     if hidden > 0 and st.button(
         t("chat.show_earlier", count=min(hidden, PAGE)), key="chat_show_earlier"
     ):
         st.session_state[K.CHAT_SHOWN] = shown.shown + PAGE
         st.rerun()
     render_transcript(ctx, shown.messages, busy=busy, versions=shown.versions)
+    return totals_slot
 
 
 ctx = app_context()
@@ -308,7 +337,9 @@ else:
     turn = Turn(("follow",), live) if live is not None else None
 conversation_list(ctx, conversation)
 share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
-transcript(ctx, shown, busy=turn is not None)
+totals_slot = transcript(ctx, shown, busy=turn is not None)
 kept_recording(ctx, "chat", lambda text: st.session_state.update({K.CHAT_ACTION: ("send", text)}))
 if turn is not None:
-    show_turn(ctx, turn)
+    # a new message under a transcript already on screen (a conversation with its title)
+    ends_in_place = turn.action[0] == "send" and bool(conversation and conversation.title)
+    show_turn(ctx, turn, ends_in_place, totals_slot)

@@ -13,7 +13,9 @@ from components import state as K
 from components.context import AppContext
 from components.image_card import from_outcome, image_card
 from components.lane_form import lane_from_widgets
+from components.local_lane import cancel_button, progress_drawer
 from services.comparison import ComparisonSpec, LaneSpec, same_seed_lanes
+from services.images import PROVIDERS
 from services.images.base import LaneOutcome
 from services.markdown_safety import escape_markdown
 from services.storage.images import CompareRun
@@ -148,6 +150,7 @@ def show_comparison(
     blind = spec.blind
     titles: dict[int, str] = {}
     slots: dict[int, object] = {}
+    bars: dict[int, object] = {}  # progress of the lanes that run on this machine
     started_as: list[str] = []
 
     def started(run_id: str) -> None:
@@ -155,9 +158,10 @@ def show_comparison(
         if on_stored is not None:
             on_stored(run_id)
         order = display_order(run_id, len(spec.lanes), blind=blind)
-        drawn = _lane_slots(ctx, spec.lanes, order, blind)
+        drawn = _lane_slots(ctx, spec.lanes, order, blind, run_id)
         titles.update(drawn[0])
         slots.update(drawn[1])
+        bars.update(drawn[2])
         st.html(SCROLL_TO_RESULTS, unsafe_allow_javascript=True)
 
     def show(index: int, outcome: LaneOutcome) -> None:
@@ -166,18 +170,22 @@ def show_comparison(
             key = lane_key(started_as[0], index)
             image_card(ctx, titles[index], card, key=key, hide_details=blind)
 
-    result = ctx.comparisons.run(spec, on_started=started, on_lane=show)
+    result = ctx.comparisons.run(
+        spec, on_started=started, on_lane=show, on_progress=progress_drawer(ctx, bars)
+    )
     _hold_unsaved(result.run.id, result.unsaved)
     return result.run
 
 
 def _lane_slots(
-    ctx: AppContext, lanes: tuple[LaneSpec, ...], order: list[int], blind: bool
-) -> tuple[dict[int, str], dict[int, object]]:
+    ctx: AppContext, lanes: tuple[LaneSpec, ...], order: list[int], blind: bool, run_id: str
+) -> tuple[dict[int, str], dict[int, object], dict[int, object]]:
     """One column per lane in display order, each showing its title and a progress bar until
-    its result replaces it; returns the titles and the replaceable slots by lane index."""
+    its result replaces it (with Cancel for a lane that runs on this machine); returns the
+    titles, the replaceable slots and the local lanes' progress bars by lane index."""
     titles: dict[int, str] = {}
     slots: dict[int, object] = {}
+    bars: dict[int, object] = {}
     for position, (column, index) in enumerate(zip(st.columns(len(lanes)), order, strict=True)):
         lane = {"provider": lanes[index].provider, "model": lanes[index].model}
         titles[index] = lane_title(ctx, index, lane, position=position if blind else None)
@@ -185,8 +193,12 @@ def _lane_slots(
             slots[index] = st.empty()
             with slots[index].container():
                 st.markdown(f"**{titles[index]}**")
-                st.progress(0, text=ctx.t("images.generating"))
-    return titles, slots
+                bar = st.empty()
+                bar.progress(0, text=ctx.t("images.generating"))
+                if PROVIDERS[lanes[index].provider].runs_here:
+                    bars[index] = bar
+                    cancel_button(ctx, run_id, index)
+    return titles, slots, bars
 
 
 def _hold_unsaved(run_id: str, unsaved: Mapping[int, UnsavedLane]) -> None:

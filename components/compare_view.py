@@ -16,6 +16,7 @@ from components.compare_run import (
 from components.context import AppContext, app_context
 from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
+from components.local_lane import karlo_here_button, run_karlo_here_if_asked
 from components.moderation_panel import image_checks
 from services.errors import ChatCanvasError
 from services.gallery_export import png_with_lineage
@@ -43,6 +44,7 @@ def show_run(
     """A stored run: lane cards, then the vote (blind labels hidden until it is cast).
     ``same_seeds`` offers to run the Compare page's lanes again with the stored seeds."""
     t = ctx.t
+    run = run_karlo_here_if_asked(ctx, run)
     hidden = run.blind and run.outcome is None
     lanes = {lane.index: lane for lane in run.lanes}
     unsaved = unsaved_lanes(run.id)
@@ -69,6 +71,7 @@ def show_run(
                 image_card(ctx, titles[index], card, key=key, hide_details=hidden)
                 if not hidden:  # a file name or the gallery would tell the lanes apart
                     lane_actions(ctx, store, lane)
+                    karlo_here_button(ctx, run, lane)
                     image_checks(ctx, store, lane)
             else:
                 card = from_outcome(unsaved[index].outcome)

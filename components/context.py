@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,6 +37,8 @@ class AppContext:
     today: date
     user: SignedInUser | None = None  # None in local mode
     is_admin: bool = False
+    # redraws the sidebar's budget line in place (set by app.py once it is drawn)
+    redraw_budget: Callable[[], None] = lambda: None
 
     @property
     def budget(self) -> Budget:

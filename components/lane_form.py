@@ -14,6 +14,7 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.local_lane import local_lane_notes
 from services.comparison import LaneSpec
 from services.images import PROVIDERS, ImageCapabilities
 from services.images.registry import default_lane_providers, offered_providers
@@ -86,6 +87,8 @@ def lane_form(ctx: AppContext, lane: dict) -> ImageCapabilities:
         or ""
     )
     caps = ctx.image_provider(lane["provider"]).capabilities(lane["model"])
+    if PROVIDERS[lane["provider"]].runs_here:
+        local_lane_notes(ctx, lane)
     _size_widgets(ctx, lane, caps)
     _count_and_seed(ctx, lane, caps)
     _choice(ctx, lane, "quality", caps.qualities)

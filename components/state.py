@@ -77,6 +77,7 @@ COMPARE_KARLO_PROMPT = "compare_karlo_prompt"  # the English prompt Karlo lanes 
 COMPARE_LAST_RUN = "compare_last_run"  # id of the stored run on screen
 COMPARE_KARLO_ERROR = "compare_karlo_error"  # why the last Karlo translation failed
 COMPARE_AUTORUN = "compare_autorun"  # a stored run id: run again with its seeds, next rerun
+COMPARE_KARLO_HERE = "compare_karlo_here"  # a stored run id: add a local Karlo lane, next rerun
 # {run_id: {lane index: UnsavedLane}}: paid images the database refused to store, kept for
 # download in this session only (the one place image bytes live in session state)
 COMPARE_UNSAVED = "compare_unsaved"

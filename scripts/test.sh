@@ -5,6 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
 
+# The local image engine's extras (a CPU build of torch where pip finds one) on the machines
+# torch ships wheels for; elsewhere its tests skip and say why.
+case "$(uname -s)/$(uname -m)" in
+  Linux/x86_64 | Linux/aarch64)
+    bash scripts/setup.sh requirements-local.txt \
+      || echo "Could not install requirements-local.txt: the local engine's tests will be skipped." >&2 ;;
+  *) echo "No torch wheels for $(uname -s)/$(uname -m) here: the local engine's tests will be skipped." >&2 ;;
+esac
+
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).

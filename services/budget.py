@@ -29,6 +29,7 @@ from services.images.base import (
     ImageRequest,
     ImageResult,
 )
+from services.images.lane_watch import LaneWatch
 from services.images.registry import PROVIDERS, is_free, quota_providers
 from services.settings import Mode, Settings
 from services.storage.db import utcnow
@@ -158,6 +159,11 @@ class Budget:
         shared = self.settings.mode is Mode.SHARED
         return self.settings.limits.max_images_per_lane if shared else None
 
+    def daily_budget_applies(self) -> bool:
+        """A daily budget limits this user's calls (shared mode, the deployer's key, a budget
+        set): what the sidebar's budget line is about."""
+        return self.limited("openai") and self.settings.limits.daily_budget_usd > 0
+
     def status(self) -> BudgetStatus:
         """Spent today on the deployer's keys, the budget, and when it resets."""
         now = self.clock()
@@ -165,7 +171,7 @@ class Budget:
         end = next_midnight(now)
         budget = self.settings.limits.daily_budget_usd
         return BudgetStatus(
-            limited=self.limited("openai") and budget > 0,
+            limited=self.daily_budget_applies(),
             budget_usd=budget,
             spent_usd=self.usage.charged_usd(start, end),
             resets_at=end,
@@ -371,5 +377,12 @@ class MeteredProvider:
 
     def generate(self, request: ImageRequest) -> ImageResult:
         result = self.inner.generate(request)
+        self._budget.record_images(self.name, request, result)
+        return result
+
+    def generate_watched(self, request: ImageRequest, watch: LaneWatch) -> ImageResult:
+        """``generate`` with progress and cancel where the provider has them."""
+        watched = getattr(self.inner, "generate_watched", None)
+        result = watched(request, watch) if watched else self.inner.generate(request)
         self._budget.record_images(self.name, request, result)
         return result

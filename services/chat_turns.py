@@ -63,6 +63,7 @@ class PendingReply:
     first_token_ms: int | None = None
     cancelled: bool = False
     done: threading.Event = field(default_factory=threading.Event)
+    _grew: threading.Event = field(default_factory=threading.Event)  # text arrived, or done
     _last_save: float = field(default=0.0)
 
     def __post_init__(self) -> None:
@@ -93,29 +94,32 @@ class PendingReply:
 
     def follow(self, every: float = 0.05, idle: float = 0.5) -> Iterator[str]:
         """The text as it grows, in pieces, until the writer has stored the reply (for a
-        reader on another thread while :meth:`in_background` writes). While nothing arrives
-        (a model thinking), an empty piece every ``idle`` seconds lets the reader draw, so a
-        page run can be interrupted at once (Streamlit stops a run only when it draws)."""
-        seen, quiet = 0, 0.0
+        reader on another thread while :meth:`in_background` writes). The writer wakes the
+        reader when text arrives, so the first piece is handed over at once; later ones are
+        gathered for ``every`` seconds (fewer wake-ups of the page's thread). While nothing
+        arrives (a model thinking), an empty piece every ``idle`` seconds lets the reader
+        draw, so a page run can be interrupted at once (Streamlit stops a run only when it
+        draws)."""
+        seen = 0
         while True:
-            finished = self.done.wait(every)
+            self._grew.clear()  # before reading: a piece that lands after this wakes us
+            finished = self.done.is_set()
             text = self.stream.text
             if len(text) > seen:
                 yield text[seen:]
-                seen, quiet = len(text), 0.0
-            elif not finished:
-                quiet += every
-                if quiet >= idle:
-                    yield ""
-                    quiet = 0.0
-            if finished:
+                seen = len(text)
+                self.done.wait(every)
+            elif finished:
                 return
+            elif not self._grew.wait(idle):
+                yield ""
 
     def __iter__(self) -> Iterator[str]:
         for delta in self.stream:
             now = time.perf_counter()
             if self.first_token_ms is None:
                 self.first_token_ms = int((now - self.started) * 1000)
+            self._grew.set()
             if now - self._last_save >= SAVE_EVERY_SECONDS:
                 self.store.update_message(self.row.id, content=self.stream.text)
                 self._last_save = now
@@ -159,6 +163,7 @@ class PendingReply:
             # even when the write fails: a stuck entry would make every later run wait
             _replies.remove(self.row.conversation_id, self)
             self.done.set()
+            self._grew.set()
         return self.store.messages(self.row.conversation_id, last=1)[0]
 
 
@@ -250,10 +255,15 @@ class ChatTurns:
             conversation, self._last_user(conversation), model, options, replacing=True
         )
 
-    def versions(self, conversation: Conversation) -> list[StoredMessage]:
+    def versions(
+        self, conversation: Conversation, newest: list[StoredMessage] | None = None
+    ) -> list[StoredMessage]:
         """The versions of the last reply, oldest first (more than one once regenerated;
-        none before the first question)."""
-        users = [m for m in self.store.messages(conversation.id, last=20) if m.role == "user"]
+        none before the first question). ``newest``: the conversation's newest messages when
+        the caller has just read them (one query fewer)."""
+        if newest is None or not any(m.role == "user" for m in newest):
+            newest = self.store.messages(conversation.id, last=20)
+        users = [m for m in newest if m.role == "user"]
         if not users:
             return []
         return reply_versions.versions(self.store, conversation.id, users[-1].id)

@@ -17,12 +17,23 @@ from services.budget import Budget
 from services.catalog import Catalog
 from services.chat import ChatService
 from services.errors import ChatCanvasError, ErrorKind
-from services.images import PROVIDERS, ImageCapabilities, ImageProvider, ImageRequest, run_lanes
+from services.images import (
+    PROVIDERS,
+    ImageCapabilities,
+    ImageProvider,
+    ImageRequest,
+    lane_watch,
+    local_models,
+    run_lanes,
+)
 from services.images.base import LaneOutcome
 from services.images.karlo import karlo_prompt_problems
+from services.images.lane_watch import LaneProgress, LaneWatch
+from services.images.lane_watch import WatchedProvider as Watched
 from services.images.registry import default_lane_providers, english_only
 from services.images.translate import make_karlo_ready
 from services.moderation import ModerationService, ModerationVerdict
+from services.storage.image_tables import StoredLane
 from services.storage.images import CompareRun, ImageStore
 from services.storage.lane_keeper import LaneKeeper, UnsavedLane
 
@@ -199,13 +210,16 @@ class ComparisonService:
         *,
         on_started: Callable[[str], None] | None = None,
         on_lane: Callable[[int, LaneOutcome], None] | None = None,
+        on_progress: Callable[[int, LaneProgress], None] | None = None,
     ) -> ComparisonResult:
         """Run every lane at once; the wall time is the slowest lane's. Raises LimitExceeded
         (nothing stored, nothing sent) when the run would pass a spending limit. Then
         ``on_started(run_id)`` is told the stored run's id before any lane starts (a caller
         interrupted mid-run can still show what was made), and ``on_lane(index, outcome)``
         each lane's result or error as it ends, in the caller's thread. Each lane is stored
-        from its own thread the moment it ends, before ``on_lane``."""
+        from its own thread the moment it ends, before ``on_lane``. Lanes that run here (the
+        local engine) report their place in the queue and each step to ``on_progress(index,
+        LaneProgress)``, in the caller's thread, and can be stopped by :meth:`cancel_lane`."""
         providers = [self.provider(lane.provider) for lane in spec.lanes]
         requests = [
             build_request(spec, lane, provider.capabilities(lane.model))
@@ -221,7 +235,78 @@ class ComparisonService:
         if on_started is not None:
             on_started(run_id)
         keeper = LaneKeeper(self.store, run_id, requests)
-        run_lanes(guarded, on_done=on_lane, keep=keeper)
+        watches = {i: LaneWatch() for i, p in enumerate(providers) if isinstance(p, Watched)}
+        lane_watch.register(run_id, watches)
+        try:
+            run_lanes(
+                guarded, on_done=on_lane, keep=keeper, watches=watches, on_progress=on_progress
+            )
+        finally:
+            lane_watch.unregister(run_id, list(watches))
         found = self.store.get_run(run_id)
         assert found is not None
         return ComparisonResult(found, MappingProxyType(dict(keeper.unsaved)))
+
+    def lane_running(self, run_id: str, index: int) -> bool:
+        """Lane ``index`` of this owner's run ``run_id`` still runs here and can be cancelled."""
+        return lane_watch.running(run_id, index) is not None and self._owns(run_id)
+
+    def cancel_lane(self, run_id: str, index: int, *, wait: float = 0.0) -> bool:
+        """Stop a lane that runs on this machine: it leaves the queue, or stops at its next
+        step, and is stored as cancelled; waits up to ``wait`` seconds for that. False when
+        there is no such running lane of this owner (finished already, another owner's run,
+        a provider that cannot stop)."""
+        watch = lane_watch.running(run_id, index)
+        if watch is None or not self._owns(run_id):
+            return False
+        watch.cancel()
+        watch.ended.wait(wait)
+        return True
+
+    def _owns(self, run_id: str) -> bool:
+        return self.store.get_run(run_id) is not None
+
+    def karlo_here_offered(self, lane: StoredLane) -> bool:
+        """A stored Karlo API lane that Kakao refused for good (-9, 404) can run again on the
+        local engine: its extras are installed and Karlo v1 alpha's weights are here."""
+        return (
+            lane.provider == "karlo"
+            and lane.error_kind == str(ErrorKind.SERVICE_TERMINATED)
+            and local_models.torch_available()
+            and local_models.has_weights(local_models.KARLO.name)
+        )
+
+    def run_karlo_here(
+        self,
+        run_id: str,
+        *,
+        on_progress: Callable[[int, LaneProgress], None] | None = None,
+    ) -> CompareRun:
+        """Add a lane to stored run ``run_id``: Karlo v1 alpha on the local engine, with the
+        English prompt the Karlo lanes send (translated when needed). Stored as the run's next
+        lane; cancel it with :meth:`cancel_lane` like any lane that runs here."""
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        english = self.english_prompt(run.prompt, [self.lane("karlo")])
+        lane = LaneSpec("local", local_models.KARLO.name)
+        spec = ComparisonSpec(run.prompt, (lane,), english_prompt=english)
+        provider = self.provider(lane.provider)
+        caps = provider.capabilities(lane.model)
+        request = replace(build_request(spec, lane, caps), prompt=english or run.prompt)
+        guarded = self.budget.guard_lanes([(provider, request)])
+        index = max((stored.index for stored in run.lanes), default=-1) + 1
+        watch = LaneWatch()
+        lane_watch.register(run_id, {index: watch})
+        try:
+            run_lanes(
+                guarded,
+                keep=lambda _, outcome: self.store.save_lane(run_id, index, request, outcome),
+                watches={0: watch},
+                on_progress=(lambda _, p: on_progress(index, p)) if on_progress else None,
+            )
+        finally:
+            lane_watch.unregister(run_id, [index])
+        found = self.store.get_run(run_id)
+        assert found is not None
+        return found

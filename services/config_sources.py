@@ -32,6 +32,7 @@ SETTING_NAMES = (
     "ALLOWED_DOMAINS",
     "IMAGE_DOWNLOAD_HOSTS",
     "IMAGE_SERVERS",  # OpenAI-compatible image servers: TOML array of tables, or JSON
+    "LOCAL_IMAGE_MODELS",
     "ADMIN_EMAILS",
     "MODERATION_CHECK",  # on/off: the safety check before paying (default on when shared)
 )

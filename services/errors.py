@@ -37,6 +37,7 @@ class ErrorKind(StrEnum):
     NOT_ENGLISH = "not_english"  # our check: an English-only engine got another language
     PROMPT_TOO_LONG = "prompt_too_long"  # our check: longer than the engine takes
     SERVICE_TERMINATED = "service_terminated"
+    CANCELLED = "cancelled"  # the user stopped a lane before it finished (the local engine)
     QUOTA_EXCEEDED = "quota_exceeded"
     MAINTENANCE = "maintenance"
     BAD_RESPONSE = "bad_response"

@@ -116,6 +116,8 @@ class Settings:
     access: Access = field(default_factory=Access)
     # hosts (besides the provider's own) that image URLs in a provider's answer may point to
     image_download_hosts: tuple[str, ...] = ()
+    # diffusers folders the deployer offers on the local engine (LOCAL_IMAGE_MODELS, comma-separated)
+    local_image_models: tuple[str, ...] = ()
     # where each value came from ("sidebar", "secrets", "environment"), for the status panel
     sources: Mapping[str, str] = field(default_factory=dict)
     # values that were set but not used, by where they were set (shown in the status panel)
@@ -271,6 +273,9 @@ def resolve_settings(
         limits=_limits(layers),
         access=_access(layers),
         image_download_hosts=tuple(sorted(_lower_list(layers.deployer("IMAGE_DOWNLOAD_HOSTS")))),
+        local_image_models=tuple(
+            p.strip() for p in (layers.deployer("LOCAL_IMAGE_MODELS") or "").split(",") if p.strip()
+        ),
         sources=layers.sources,
         ignored=ignored,
         image_servers=servers,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, tzinfo
 from services.budget import LimitExceeded, LimitKind
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
+from services.images.lane_watch import LaneProgress
 from services.images.registry import error_message_key
 from services.moderation import CATEGORIES, category_key
 from services.storage.db import utcnow
@@ -102,7 +103,18 @@ def image_error_text(
     """The sentence for an image lane's ``err``: the provider's own wording where the shared
     one would mislead (a wrong Kakao key is not an OpenAI key), else :func:`error_text`."""
     key = error_message_key(err)
-    return error_text(err, t, quote=quote) if key.startswith("errors.") else t(key)
+    if key.startswith("errors."):
+        return error_text(err, t, quote=quote)
+    return t(key, detail=quote(err.detail))  # e.g. the command that downloads missing weights
+
+
+def lane_progress_text(progress: LaneProgress, t: Translator) -> str:
+    """Where a lane running on this machine is: its place in the queue, loading, or its step."""
+    if progress.waiting:
+        return t("images.local.waiting", count=progress.waiting)
+    if progress.loading:
+        return t("images.local.loading")
+    return t("images.local.step", step=progress.step, steps=progress.steps)
 
 
 def moderation_categories(categories: Sequence[str], t: Translator) -> str:

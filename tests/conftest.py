@@ -153,3 +153,24 @@ def compatible(compatible_server):
     server.clear_faults()
     server.requests.clear()
     return compatible_server
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> str:
+    """A tiny random Stable Diffusion pipeline saved as a diffusers folder (built once per test
+    session, in code: nothing is downloaded). Skips where the local extras cannot be imported."""
+    from services.images.local_models import INSTALL_COMMAND, torch_available
+
+    if not torch_available():
+        pytest.skip(f"torch/diffusers not installed (the local engine's extras: {INSTALL_COMMAND})")
+    from services.images.local_tiny import save_tiny_pipeline
+
+    return str(save_tiny_pipeline(tmp_path_factory.mktemp("tiny-sd")))
+
+
+def use_hf_cache(monkeypatch, folder) -> None:
+    """Point the Hugging Face cache at ``folder`` (read where the hub library looks it up at
+    each call; its environment variable is read only once, at import)."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(folder))

@@ -20,8 +20,15 @@ from services.errors import ChatCanvasError
 from services.gallery_export import write_pngs
 from services.images import PROVIDERS
 from services.images.base import LaneOutcome
+from services.images.lane_watch import LaneProgress
 from services.storage.images import CompareRun
-from services.wording import error_text, format_cost, image_error_text, moderation_categories
+from services.wording import (
+    error_text,
+    format_cost,
+    image_error_text,
+    lane_progress_text,
+    moderation_categories,
+)
 
 
 def lane_specs(session: Session, texts: tuple[str, ...], count: int) -> tuple[LaneSpec, ...]:
@@ -102,9 +109,16 @@ def run_with_progress(
             described = f"{title(t, index, lane.provider, lane.model)} · {ended}"
             progress.update(tasks[index], completed=1, description=described)
 
+        def lane_progress(index: int, step: LaneProgress) -> None:  # a lane on this machine
+            lane = spec.lanes[index]
+            described = (
+                f"{title(t, index, lane.provider, lane.model)} · {lane_progress_text(step, t)}"
+            )
+            progress.update(tasks[index], description=described)
+
         try:
             result = session.services.comparisons.run(
-                spec, on_started=started.append, on_lane=lane_done
+                spec, on_started=started.append, on_lane=lane_done, on_progress=lane_progress
             )
         except KeyboardInterrupt:
             if started:

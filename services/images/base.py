@@ -13,11 +13,14 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from PIL import Image
 
 from services.errors import ChatCanvasError, ErrorKind, scrub
+
+if TYPE_CHECKING:
+    from services.images.lane_watch import LaneProgress, LaneWatch
 
 _SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
 # The largest real output is 3840x2160 (GPT Image); twice that many pixels leaves a margin for
@@ -272,8 +275,12 @@ def accepted_extras(caps: ImageCapabilities, extras: Mapping[str, object]) -> di
 LaneOutcome = ImageResult | ChatCanvasError
 
 
-def _run_one(provider: ImageProvider, request: ImageRequest) -> LaneOutcome:
+def _run_one(
+    provider: ImageProvider, request: ImageRequest, watch: LaneWatch | None = None
+) -> LaneOutcome:
     try:
+        if watch is not None and hasattr(provider, "generate_watched"):
+            return provider.generate_watched(request, watch)  # a lane_watch.WatchedProvider
         return provider.generate(request)
     except ChatCanvasError as exc:
         return exc
@@ -291,11 +298,31 @@ def _run_and_keep(
     provider: ImageProvider,
     request: ImageRequest,
     keep: Callable[[int, LaneOutcome], None] | None,
+    watch: LaneWatch | None = None,
 ) -> LaneOutcome:
-    outcome = _run_one(provider, request)
+    outcome = _run_one(provider, request, watch)
     if keep is not None:
         keep(index, outcome)
+    if watch is not None:
+        watch.ended.set()
     return outcome
+
+
+PROGRESS_POLL = 0.25  # seconds between progress reports to the caller
+
+
+def _report_progress(
+    watched: Mapping[int, LaneWatch],
+    running: set[int],
+    seen: dict[int, int],
+    on_progress: Callable[[int, LaneProgress], None],
+) -> None:
+    """Tell ``on_progress`` about each running lane whose watch changed since last time."""
+    for index in sorted(running & watched.keys()):
+        version, progress = watched[index].latest()
+        if progress is not None and seen.get(index) != version:
+            seen[index] = version
+            on_progress(index, progress)
 
 
 def run_lanes(
@@ -303,6 +330,8 @@ def run_lanes(
     on_done: Callable[[int, LaneOutcome], None] | None = None,
     *,
     keep: Callable[[int, LaneOutcome], None] | None = None,
+    watches: Mapping[int, LaneWatch] | None = None,
+    on_progress: Callable[[int, LaneProgress], None] | None = None,
 ) -> list[LaneOutcome]:
     """Run every lane at once, each in its own thread, so the wall time is the slowest lane's.
 
@@ -313,17 +342,26 @@ def run_lanes(
 
     ``keep(index, outcome)`` runs in the lane's own thread as soon as it ends, before
     ``on_done``: the place to store results that must survive the caller being interrupted
-    (Streamlit stops a page run inside ``on_done`` when the user clicks anything)."""
+    (Streamlit stops a page run inside ``on_done`` when the user clicks anything).
+
+    ``watches`` (lane index -> ``lane_watch.LaneWatch``) go to the lanes whose provider reports
+    progress; ``on_progress(index, LaneProgress)`` is then called in the caller's thread with
+    each change, polled a few times a second."""
     outcomes: list[LaneOutcome | None] = [None] * len(lanes)
     if not lanes:
         return []
     with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="image-lane") as pool:
+        watched = dict(watches or {})
         pending: dict[Future[LaneOutcome], int] = {
-            pool.submit(_run_and_keep, i, provider, request, keep): i
+            pool.submit(_run_and_keep, i, provider, request, keep, watched.get(i)): i
             for i, (provider, request) in enumerate(lanes)
         }
+        seen: dict[int, int] = {}
+        poll = PROGRESS_POLL if on_progress is not None and watched else None
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=poll, return_when=FIRST_COMPLETED)
+            if poll is not None:
+                _report_progress(watched, set(pending.values()), seen, on_progress)
             for future in done:
                 index = pending.pop(future)
                 outcome = future.result()  # _run_one never raises

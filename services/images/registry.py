@@ -14,6 +14,7 @@ from services.images.base import ImageProvider
 from services.images.compatible import CompatibleImageProvider, image_servers
 from services.images.karlo import DEFAULT_MODEL as KARLO_DEFAULT_MODEL
 from services.images.karlo import KarloProvider
+from services.images.local_provider import LocalImageProvider
 from services.images.openai_images import OpenAIImageProvider
 from services.settings import Settings
 
@@ -31,6 +32,7 @@ class ProviderEntry:
     catalog_models: bool = False  # models come from the catalog merged with the live list
     english_only: bool = False  # sends an English prompt (the comparison's english_prompt)
     monthly_free_images: int | None = None  # free under a monthly quota: costs nothing
+    runs_here: bool = False  # runs on this machine: costs nothing, needs no key
     # locale keys where the shared errors.json would say the wrong thing; keyed by an
     # error's ``code`` or its ErrorKind
     error_keys: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -96,6 +98,29 @@ PROVIDERS: dict[str, ProviderEntry] = {
         # configured servers, or a server of one's own where a typed base URL is allowed
         offered=lambda s: bool(s.image_servers) or s.allow_custom_base_url,
     ),
+    "local": ProviderEntry(
+        "local",
+        "images.providers.local",
+        LocalImageProvider,
+        lambda s: True,
+        key_setting="",
+        default_model="sd-turbo",
+        runs_here=True,
+        default_lane=False,  # optional extras and big downloads: added by choice
+        error_keys=MappingProxyType(
+            {
+                "not_installed": "images.errors.local_not_installed",
+                "no_weights": "images.errors.local_no_weights",
+                "no_folder": "images.errors.local_no_folder",
+                "load_failed": "images.errors.local_load_failed",
+                "folder_refused": "images.errors.local_folder_refused",
+                "local_failed": "images.errors.local_failed",
+                # a stored lane keeps its kind and detail, not its code
+                str(ErrorKind.MODEL_NOT_FOUND): "images.errors.local_missing",
+                str(ErrorKind.SERVER_ERROR): "images.errors.local_failed",
+            }
+        ),
+    ),
 }
 
 
@@ -120,9 +145,9 @@ def make_provider(name: str, settings: Settings) -> ImageProvider:
 
 
 def is_free(provider: str) -> bool:
-    """Calls to ``provider`` cost nothing (they count against a monthly free quota)."""
+    """Calls to ``provider`` cost nothing (a monthly free quota, or run on this machine)."""
     entry = PROVIDERS.get(provider)
-    return entry is not None and entry.monthly_free_images is not None
+    return entry is not None and (entry.monthly_free_images is not None or entry.runs_here)
 
 
 def quota_providers() -> list[ProviderEntry]:

@@ -153,3 +153,25 @@ def test_a_shared_flagged_image_is_blurred_until_clicked(app_env):
     next(b for b in lane.button if b.key.startswith("flagged_show_")).click().run()
     lane = at.get_by_key("shared_lane_0")
     assert lane.image[0].proto.imgs[0].caption.startswith("Flagged as possibly unsafe")
+
+
+def test_the_budget_line_and_totals_follow_a_message_answered_in_place(
+    app_env, fake_openai, monkeypatch
+):
+    """A message in a conversation on screen is answered without a second page run: the
+    sidebar's budget line and the conversation's totals are brought up to date where they
+    stand, as a new run would draw them."""
+    monkeypatch.setenv("DAILY_BUDGET_USD", "5")
+    at = shared_app(person("alice", "alice@team.example", "Alice")).run()
+    send(at, "Imagine animals on Mars")
+    after_first = budget_line(at)
+    send(at, "And their colours, in great detail please " * 100)
+    in_place = budget_line(at), [str(c.value) for c in at.caption if " messages ·" in str(c.value)]
+    assert in_place[0] != after_first  # the second reply's cost is counted
+    at.run()  # what a new run of the page draws
+    again = budget_line(at), [str(c.value) for c in at.caption if " messages ·" in str(c.value)]
+    assert in_place == again and "4 messages" in in_place[1][0]
+
+
+def budget_line(at) -> str:
+    return next(str(c.value) for c in at.sidebar.caption if "Budget today" in str(c.value))

@@ -156,3 +156,19 @@ def test_images_the_database_refuses_are_written_to_files(images_terminal, tmp_p
     files = list(out.glob("unsaved_lane1_*"))
     assert len(files) == 1 and files[0].read_bytes()[:4] == b"RIFF"  # Karlo answers WebP
     assert "not in the gallery" in result.stderr and no_traceback(result.output)
+
+
+def test_a_local_lane_beside_gpt_image(images_terminal, tmp_path, tiny_model):
+    """The local engine from the terminal: a diffusers folder named on the command line."""
+    out = tmp_path / "local-out"
+    result = images_terminal.invoke(
+        "compare", "A red fox in the snow", "--lane", "openai:gpt-image-2",
+        "--lane", f"local:{tiny_model}", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    gallery = images_terminal.services().images
+    run = gallery.get_run(gallery.get_image(gallery.image_ids()[0]).run_id)
+    assert [(lane.provider, lane.ok) for lane in run.lanes] == [("openai", True), ("local", True)]
+    lineages = [read_png_lineage(path.read_bytes()) for path in sorted(out.glob("*.png"))]
+    local = next(lineage for lineage in lineages if lineage["provider"] == "local")
+    assert local["params"]["model_path"] == tiny_model

@@ -202,3 +202,48 @@ def test_a_model_id_typed_in_the_picker_is_used(page, running_app, fake_openai):
     send(page, "hello custom model")
     page.wait_for_selector("text=does not exist or has been retired", timeout=30_000)
     assert fake_openai.chat_requests()[-1].body["model"] == "my-finetune-v2"
+
+
+def test_a_message_is_one_page_run_and_ends_with_its_actions(page, running_app, fake_openai):
+    """A new message in a conversation on screen costs one run of the page: the reply is
+    finished where it was streamed (caption, Regenerate, Copy, Edit on the message), not by
+    a second run that sends the whole page (sidebar, settings, transcript) again."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    runs: list = []  # the runs of the page the server starts
+
+    def on_frame(frame) -> None:
+        message = ForwardMsg()
+        message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
+        if message.WhichOneof("type") == "new_session":
+            runs.append(message)
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    open_app(page, running_app.url)
+    new_chat(page)
+    send(page, "First message of this conversation")
+    page.wait_for_selector("text=to first token", timeout=30_000)
+    page.get_by_role("button", name="Regenerate").wait_for(timeout=30_000)
+
+    runs.clear()
+    send(page, "Second message, answered in place")
+    page.wait_for_selector(f"{ASSISTANT} >> text=reply #2: Second message", timeout=30_000)
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()"
+        "?.innerText.includes('to first token')",
+        timeout=30_000,
+    )
+    last_reply = page.locator(ASSISTANT).last
+    last_reply.get_by_role("button", name="Regenerate").wait_for(timeout=10_000)
+    last_reply.get_by_role("button", name="Copy", exact=True).wait_for(timeout=10_000)
+    page.locator(USER).last.get_by_role("button", name="Edit").wait_for(timeout=10_000)
+    assert page.get_by_role("button", name="Stop").count() == 0
+    assert page.get_by_role("button", name="Regenerate").count() == 1  # only the last reply's
+    page.wait_for_timeout(1_000)  # a rerun after the reply would have started by now
+    assert len(runs) == 1
+    assert "2 messages ·" not in page.content()  # the totals were brought up to date
+    assert "4 messages ·" in page.content()
+
+    # The actions drawn in place work: Regenerate answers the same message again.
+    last_reply.get_by_role("button", name="Regenerate").click()
+    page.wait_for_selector("text=2 / 2", timeout=30_000)
