@@ -99,11 +99,6 @@ def verdict_from(
     return ModerationVerdict(any_flagged or bool(categories), categories, model, tuple(inputs))
 
 
-def check_default(settings: Settings) -> bool:
-    """Whether the check starts switched on (the ``MODERATION_CHECK`` setting)."""
-    return settings.moderation_check
-
-
 class ModerationService:
     """Moderation calls with one owner's settings; recorded in their ledger at $0."""
 
