@@ -10,6 +10,14 @@ from components import state as K
 from components.context import AppContext, app_context, connection_fingerprint
 from components.conversation_list import conversation_list, current_conversation, open_conversation
 from components.errors import show_error
+from components.message_images import (
+    attach_files,
+    attached,
+    attachments_panel,
+    hold,
+    message_thumbnails,
+    sent,
+)
 from components.model_picker import model_picker
 from components.read_aloud import remember_new_answer
 from components.share_panel import share_panel
@@ -17,7 +25,8 @@ from components.sidebar import ensure_models_listed
 from components.transcript import render_transcript, write_markdown_stream
 from components.voice import chat_input_text, kept_recording, voice_settings
 from services.catalog import ModelSpec
-from services.chat import ChatOptions, check_user_text
+from services.chat import ChatOptions, check_images, check_user_text
+from services.chat_images import FILE_TYPES, MAX_UPLOAD_MB
 from services.chat_turns import PendingReply, live_reply, settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
@@ -155,7 +164,10 @@ def begin_turn(
     if kind in ("send", "edit"):
         try:
             check_user_text(action[1])
+            if kind == "send":  # refused here, nothing typed or attached is lost
+                check_images(spec, len(attached()))
         except ChatCanvasError as err:
+            hold(action[1], err)
             return Turn(action, refused=err)
     if conversation is None:
         if kind != "send":
@@ -167,7 +179,9 @@ def begin_turn(
         conversation = store.get(conversation.id)
     try:
         if kind == "send":
-            pending = turns.send(conversation, action[1], spec.id, options)
+            images = list(attached())
+            sent()  # stored with the message from here on, even if the reply cannot start
+            pending = turns.send(conversation, action[1], spec.id, options, images)
         elif kind == "edit":
             pending = turns.edit_last(conversation, action[1], spec.id, options)
         elif kind == "regenerate":
@@ -214,6 +228,7 @@ class Shown:
     messages: list[StoredMessage]
     shown: int
     versions: list[int]  # the last reply's versions, oldest first
+    images: dict  # message id -> its attached images' thumbnails
 
 
 def read_transcript(
@@ -228,7 +243,8 @@ def read_transcript(
     if live is not None:
         messages = [m for m in messages if m.id != live.row.id]
     versions = [m.id for m in ctx.turns.versions(conversation)]
-    return Shown(totals, messages, shown, versions)
+    users = [m.id for m in messages if m.role == "user"]
+    return Shown(totals, messages, shown, versions, ctx.conversations.attachments.thumbnails(users))
 
 
 def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
@@ -257,7 +273,13 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool) -> None:
     ):
         st.session_state[K.CHAT_SHOWN] = shown.shown + PAGE
         st.rerun()
-    render_transcript(ctx, shown.messages, busy=busy, versions=shown.versions)
+    render_transcript(
+        ctx,
+        shown.messages,
+        busy=busy,
+        versions=shown.versions,
+        images=lambda m: message_thumbnails(ctx, shown.images[m]) if m in shown.images else None,
+    )
 
 
 ctx = app_context()
@@ -288,10 +310,16 @@ prompt = st.chat_input(
     t("chat.input_placeholder") if has_key else t("welcome.chat_needs_key"),
     key="chat_input",
     disabled=not has_key,
+    accept_file="multiple",
+    file_type=list(FILE_TYPES),
+    max_upload_size=MAX_UPLOAD_MB,
     accept_audio=True,
 )
+files_ok = attach_files(ctx, prompt)  # checked and downscaled; they wait for a question
 said = chat_input_text(ctx, prompt)  # a recording becomes text, or is kept for another try
-if said is not None:
+if said is not None and not files_ok:
+    hold(said)  # a file was refused: the text waits with the others, to send or change
+elif said is not None and (said.strip() or not attached()):
     action = ("send", said)
 if action is not None and action[0] == "version" and conversation is not None:
     ctx.turns.show_version(conversation, action[1])  # flip to an earlier or later version
@@ -309,6 +337,7 @@ else:
 conversation_list(ctx, conversation)
 share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
 transcript(ctx, shown, busy=turn is not None)
+attachments_panel(ctx)
 kept_recording(ctx, "chat", lambda text: st.session_state.update({K.CHAT_ACTION: ("send", text)}))
 if turn is not None:
     show_turn(ctx, turn)
