@@ -9,9 +9,8 @@ import io
 from PIL import Image
 from streamlit.testing.v1.element_tree import Image as Image_
 
-from components import state as K
 from tests.app.test_chat_page import bubbles, texts
-from tests.app.test_gallery_page import Seeder, lane
+from tests.app.test_gallery_page import Seeder, gallery, lane, rerun
 
 
 def jpeg(width: int = 64, height: int = 48) -> bytes:
@@ -89,16 +88,19 @@ def test_images_alone_wait_for_the_question(app, fake_openai):
     assert "1 of 4 images" not in texts(app)
 
 
-def test_ask_about_a_gallery_image_opens_a_chat_with_it_attached(app_env, tmp_path, fake_openai):
-    from tests.app.conftest import new_app
-
-    seed = Seeder(tmp_path)
+def test_ask_about_a_gallery_image_opens_a_chat_with_it_attached(app_env, fake_openai):
+    seed = Seeder(app_env)
     seed.run("a fox", lane())
     image_id = seed.images.list_thumbnails()[0].id
-    at = new_app()
-    at.session_state[K.CHAT_ASK_IMAGE] = image_id  # what the gallery's button leaves
-    at.run()
+    at = gallery()
+    at.button(key=f"gallery_open_{image_id}").click()
+    rerun(at)
+    at.button(key="gallery_ask_about_image").click()
+    rerun(at)
+    assert at.chat_input  # the chat page, a new conversation
     assert "1 of 4 images" in texts(at)
+    at.switch_page("app_pages/chat.py")  # AppTest's runs stay on the page the app switched to
     at.selectbox(key="chat_model").set_value("gpt-4o-mini").run()
     submit(at, "What animal?")
     assert len(image_parts(fake_openai)) == 1
+    assert "I saw 1 image." in bubbles(at)[1][1]
