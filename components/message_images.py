@@ -95,7 +95,11 @@ def attachments_panel(ctx: AppContext) -> None:
         with st.container(horizontal=True):
             for i, image in enumerate(images):
                 with st.container(width="content"):
-                    st.image(image.data, width=THUMB_WIDTH)
+                    st.image(
+                        image.data,
+                        width=THUMB_WIDTH,
+                        alt=t("chat.images.alt", n=i + 1, width=image.width, height=image.height),
+                    )
                     st.button(
                         t("chat.images.remove"),
                         key=f"chat_attached_remove_{i}",
@@ -118,7 +122,10 @@ def message_thumbnails(ctx: AppContext, thumbnails: list[MessageThumbnail]) -> N
     with st.container(horizontal=True, key=f"chat_images_{thumbnails[0].message_id}"):
         for thumb in thumbnails:
             caption = ctx.t("chat.images.size", width=thumb.width, height=thumb.height)
+            alt = ctx.t(
+                "chat.images.alt", n=thumb.position + 1, width=thumb.width, height=thumb.height
+            )
             if thumb.thumbnail is not None:
-                st.image(thumb.thumbnail, width=THUMB_WIDTH * 2, caption=caption)
+                st.image(thumb.thumbnail, width=THUMB_WIDTH * 2, caption=caption, alt=alt)
             else:
                 st.caption(caption)

@@ -108,6 +108,17 @@ def check_images(spec: ModelSpec, count: int) -> None:
         raise ChatCanvasError(ErrorKind.NO_VISION, f"{spec.id} takes no images", param=spec.id)
 
 
+def _refused_images(
+    err: ChatCanvasError, model: str, messages: Sequence[ChatMessage]
+) -> ChatCanvasError:
+    """A server's 400 about the image parts of a request that has some: the model (one the
+    catalog does not know) does not read images. Our attachments are valid images already."""
+    about_images = "image" in f"{err.param} {err.detail}".lower()
+    if err.status == 400 and about_images and any(m.images for m in messages):
+        return ChatCanvasError(ErrorKind.NO_VISION, err.detail, status=400, param=model)
+    return err
+
+
 def context_warning(spec: ModelSpec, messages: Sequence[ChatMessage]) -> int | None:
     """Estimated prompt tokens when they exceed the model's context window, else None."""
     if not spec.context_window:
@@ -288,7 +299,8 @@ class ChatService:
                 **build_params(spec, options),
             )
         except Exception as exc:
-            raise from_openai(exc, self.settings.secrets()) from None
+            err = from_openai(exc, self.settings.secrets())
+            raise _refused_images(err, model, messages) from None
         stream = ReplyStream(
             spec,
             sdk_stream,

@@ -202,3 +202,18 @@ def test_deleting_the_conversation_deletes_its_images(turns, store):
     user = store.messages(conv.id)[0]
     store.delete(conv.id)
     assert store.attachments.images([user.id]) == {}
+
+
+def test_a_server_model_the_catalog_does_not_know_that_refuses_images_is_said_plainly(
+    turns, store, fake
+):
+    from tests.fakes.openai_server import FakeModel
+
+    fake.models.append(FakeModel("local-text-only", vision=False))
+    conv = store.create(model="local-text-only")
+    with pytest.raises(ChatCanvasError) as caught:
+        turns.send(conv, "Look", "local-text-only", OPTS, [prepare_image(picture(8, 8))])
+    assert caught.value.kind is ErrorKind.NO_VISION
+    assert "local-text-only" in error_text(caught.value, Translator("ko"))
+    question = store.messages(conv.id)[0]  # sent, so kept with its image and a retry
+    assert question.status == "error" and store.attachments.images([question.id])
