@@ -16,6 +16,7 @@ from components.message_images import (
     attachments_panel,
     hold,
     message_thumbnails,
+    sending_images,
     sent,
 )
 from components.model_picker import model_picker
@@ -26,7 +27,7 @@ from components.transcript import render_transcript, write_markdown_stream
 from components.voice import chat_input_text, kept_recording, voice_settings
 from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_images, check_user_text
-from services.chat_images import FILE_TYPES, MAX_UPLOAD_MB
+from services.chat_images import FILE_TYPES, MAX_UPLOAD_MB, ChatImage
 from services.chat_turns import PendingReply, live_reply, settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
@@ -146,6 +147,7 @@ class Turn:
     action: tuple
     pending: PendingReply | None = None
     refused: ChatCanvasError | None = None  # the text was refused: nothing stored, nothing sent
+    images: tuple[ChatImage, ...] = ()  # attached to the message sent
 
 
 def begin_turn(
@@ -178,8 +180,9 @@ def begin_turn(
         store.update(conversation.id, **conversation_settings(spec, options))
         conversation = store.get(conversation.id)
     try:
+        images: tuple[ChatImage, ...] = ()
         if kind == "send":
-            images = list(attached())
+            images = tuple(attached())
             sent()  # stored with the message from here on, even if the reply cannot start
             pending = turns.send(conversation, action[1], spec.id, options, images)
         elif kind == "edit":
@@ -198,7 +201,7 @@ def begin_turn(
             "connection": connection_fingerprint(ctx.settings),  # what it failed with
         }
         st.rerun()
-    return Turn(action, pending)
+    return Turn(action, pending, images=images)
 
 
 def show_turn(ctx: AppContext, turn: Turn) -> None:
@@ -212,6 +215,7 @@ def show_turn(ctx: AppContext, turn: Turn) -> None:
     if turn.action[0] == "send":
         with st.chat_message("user"):
             st.markdown(without_remote_images(turn.action[1]))
+            sending_images(ctx, turn.images)
     with st.chat_message("assistant"):
         st.button(ctx.t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
         write_markdown_stream(turn.pending.follow())

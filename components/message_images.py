@@ -117,6 +117,15 @@ def attachments_panel(ctx: AppContext) -> None:
             )
 
 
+def sending_images(ctx: AppContext, images: tuple[ChatImage, ...]) -> None:
+    """The images of the message being answered, under its text."""
+    if images:
+        with st.container(horizontal=True):
+            for i, image in enumerate(images):
+                alt = ctx.t("chat.images.alt", n=i + 1, width=image.width, height=image.height)
+                st.image(image.data, width=THUMB_WIDTH * 2, alt=alt)
+
+
 def message_thumbnails(ctx: AppContext, thumbnails: list[MessageThumbnail]) -> None:
     """A sent message's images, small."""
     with st.container(horizontal=True, key=f"chat_images_{thumbnails[0].message_id}"):
