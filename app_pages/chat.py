@@ -10,6 +10,15 @@ from components import state as K
 from components.context import AppContext, app_context, connection_fingerprint
 from components.conversation_list import conversation_list, current_conversation, open_conversation
 from components.errors import show_error
+from components.message_images import (
+    attach_files,
+    attached,
+    attachments_panel,
+    hold,
+    message_thumbnails,
+    sending_images,
+    sent,
+)
 from components.model_picker import model_picker
 from components.read_aloud import remember_new_answer
 from components.share_panel import share_panel
@@ -17,7 +26,8 @@ from components.sidebar import ensure_models_listed
 from components.transcript import render_transcript, write_markdown_stream
 from components.voice import chat_input_text, kept_recording, voice_settings
 from services.catalog import ModelSpec
-from services.chat import ChatOptions, check_user_text
+from services.chat import ChatOptions, check_images, check_user_text
+from services.chat_images import FILE_TYPES, MAX_UPLOAD_MB, ChatImage
 from services.chat_turns import PendingReply, live_reply, settle
 from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
@@ -137,6 +147,7 @@ class Turn:
     action: tuple
     pending: PendingReply | None = None
     refused: ChatCanvasError | None = None  # the text was refused: nothing stored, nothing sent
+    images: tuple[ChatImage, ...] = ()  # attached to the message sent
 
 
 def begin_turn(
@@ -155,7 +166,10 @@ def begin_turn(
     if kind in ("send", "edit"):
         try:
             check_user_text(action[1])
+            if kind == "send":  # refused here, nothing typed or attached is lost
+                check_images(spec, len(attached()))
         except ChatCanvasError as err:
+            hold(action[1], err)
             return Turn(action, refused=err)
     if conversation is None:
         if kind != "send":
@@ -166,8 +180,11 @@ def begin_turn(
         store.update(conversation.id, **conversation_settings(spec, options))
         conversation = store.get(conversation.id)
     try:
+        images: tuple[ChatImage, ...] = ()
         if kind == "send":
-            pending = turns.send(conversation, action[1], spec.id, options)
+            images = tuple(attached())
+            sent()  # stored with the message from here on, even if the reply cannot start
+            pending = turns.send(conversation, action[1], spec.id, options, images)
         elif kind == "edit":
             pending = turns.edit_last(conversation, action[1], spec.id, options)
         elif kind == "regenerate":
@@ -184,7 +201,7 @@ def begin_turn(
             "connection": connection_fingerprint(ctx.settings),  # what it failed with
         }
         st.rerun()
-    return Turn(action, pending)
+    return Turn(action, pending, images=images)
 
 
 def show_turn(ctx: AppContext, turn: Turn, ends_in_place: bool, totals_slot) -> None:
@@ -202,12 +219,19 @@ def show_turn(ctx: AppContext, turn: Turn, ends_in_place: bool, totals_slot) -> 
         if turn.action[0] == "send":
             with st.chat_message("user"):
                 st.markdown(without_remote_images(turn.action[1]))
+                sending_images(ctx, turn.images)
         with st.chat_message("assistant"):
             st.button(ctx.t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
             write_markdown_stream(turn.pending.follow())
     remember_new_answer(turn.pending.row.id)  # autoplay reads it, in place or on the rerun
     if not (ends_in_place and finish_turn_in_place(ctx, turn.pending, live_turn, totals_slot)):
         st.rerun()
+
+
+def thumbnails_of(ctx: AppContext, messages: list[StoredMessage]):
+    """render_transcript's ``images``: the thumbnails of the user messages among ``messages``."""
+    found = ctx.conversations.attachments.thumbnails([m.id for m in messages if m.role == "user"])
+    return lambda m: message_thumbnails(ctx, found[m]) if m in found else None
 
 
 def finish_turn_in_place(ctx: AppContext, pending: PendingReply, live_turn, totals_slot) -> bool:
@@ -220,7 +244,8 @@ def finish_turn_in_place(ctx: AppContext, pending: PendingReply, live_turn, tota
     if [(m.role, m.id == pending.row.id) for m in pair] != [("user", False), ("assistant", True)]:
         return False
     with live_turn.container():
-        render_transcript(ctx, pair, busy=False)  # a new reply has one version: no pager
+        # a new reply has one version: no pager
+        render_transcript(ctx, pair, busy=False, images=thumbnails_of(ctx, pair))
     totals_caption(ctx, ctx.conversations.totals(conversation_id), totals_slot)
     ctx.redraw_budget()
     return True
@@ -235,6 +260,7 @@ class Shown:
     messages: list[StoredMessage]
     shown: int
     versions: list[int]  # the last reply's versions, oldest first
+    images: dict  # message id -> its attached images' thumbnails
 
 
 def read_transcript(
@@ -249,7 +275,8 @@ def read_transcript(
     versions = [m.id for m in ctx.turns.versions(conversation, messages)]
     if live is not None:
         messages = [m for m in messages if m.id != live.row.id]
-    return Shown(totals, messages, shown, versions)
+    users = [m.id for m in messages if m.role == "user"]
+    return Shown(totals, messages, shown, versions, ctx.conversations.attachments.thumbnails(users))
 
 
 def totals_caption(ctx: AppContext, totals: ConversationTotals, slot) -> None:
@@ -285,7 +312,13 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool):
     ):
         st.session_state[K.CHAT_SHOWN] = shown.shown + PAGE
         st.rerun()
-    render_transcript(ctx, shown.messages, busy=busy, versions=shown.versions)
+    render_transcript(
+        ctx,
+        shown.messages,
+        busy=busy,
+        versions=shown.versions,
+        images=lambda m: message_thumbnails(ctx, shown.images[m]) if m in shown.images else None,
+    )
     return totals_slot
 
 
@@ -317,10 +350,16 @@ prompt = st.chat_input(
     t("chat.input_placeholder") if has_key else t("welcome.chat_needs_key"),
     key="chat_input",
     disabled=not has_key,
+    accept_file="multiple",
+    file_type=list(FILE_TYPES),
+    max_upload_size=MAX_UPLOAD_MB,
     accept_audio=True,
 )
+files_ok = attach_files(ctx, prompt)  # checked and downscaled; they wait for a question
 said = chat_input_text(ctx, prompt)  # a recording becomes text, or is kept for another try
-if said is not None:
+if said is not None and not files_ok:
+    hold(said)  # a file was refused: the text waits with the others, to send or change
+elif said is not None and (said.strip() or not attached()):
     action = ("send", said)
 if action is not None and action[0] == "version" and conversation is not None:
     ctx.turns.show_version(conversation, action[1])  # flip to an earlier or later version
@@ -338,6 +377,7 @@ else:
 conversation_list(ctx, conversation)
 share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
 totals_slot = transcript(ctx, shown, busy=turn is not None)
+attachments_panel(ctx)
 kept_recording(ctx, "chat", lambda text: st.session_state.update({K.CHAT_ACTION: ("send", text)}))
 if turn is not None:
     # a new message under a transcript already on screen (a conversation with its title)

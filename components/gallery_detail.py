@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.conversation_list import open_conversation
 from components.flagged_image import guarded_image
 from components.gallery_labels import plain, provider_label, shorten, vote_label
 from components.image_card import quota_free
@@ -15,6 +16,8 @@ from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
 from services.studio import label
 from services.wording import format_cost
+
+CHAT_PAGE = "app_pages/chat.py"
 
 
 def close_detail() -> None:
@@ -154,6 +157,14 @@ def _studio_run(ctx: AppContext, studio_run_id: str) -> None:
         )
 
 
+def ask_about(image_id: str) -> None:
+    """A new chat with this image attached, waiting for the question."""
+    close_detail()
+    open_conversation(None)
+    st.session_state[K.CHAT_ASK_IMAGE] = image_id
+    st.switch_page(CHAT_PAGE)
+
+
 def _ask_delete() -> None:
     st.session_state[K.GALLERY_CONFIRM] = "image"
 
@@ -177,6 +188,13 @@ def _actions(ctx: AppContext, store: ImageStore, image: StoredImage) -> None:
             icon=":material/delete:",
             on_click=_ask_delete,
         )
+        if st.button(
+            t("gallery.detail.ask"),
+            key="gallery_ask_about_image",
+            icon=":material/chat:",
+            help=t("gallery.detail.ask_help"),
+        ):
+            ask_about(image_id)
     if st.session_state.get(K.GALLERY_CONFIRM) != "image":
         return
     st.warning(t("gallery.detail.delete_confirm"), icon=":material/delete:")

@@ -40,6 +40,14 @@ CHAT_EDITING = "chat_editing"  # True while the last user message is being edite
 CHAT_SEARCH = "chat_search"
 CHAT_LIST_LIMIT = "chat_list_limit"
 
+# owner: components/message_images.py (images attached to the message being written)
+# [ChatImage]: the checked, downscaled images that go with the next message. The one place
+# image bytes sit in the session: they exist nowhere else until sent (at most MAX_IMAGES)
+CHAT_ATTACHED = "chat_attached"
+CHAT_HELD = "chat_held"  # text of a message refused before sending (no vision), kept to resend
+CHAT_ATTACH_ERRORS = "chat_attach_errors"  # [ChatCanvasError]: files refused, shown once
+CHAT_ASK_IMAGE = "chat_ask_image"  # a gallery image id to attach ("Ask about this image")
+
 # owner: components/voice.py and components/read_aloud.py (voice input, read aloud)
 VOICE_NAME = "voice_name"  # the read-aloud voice
 VOICE_SPEED = "voice_speed"

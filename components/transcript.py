@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import streamlit as st
 
@@ -89,10 +89,12 @@ def render_transcript(
     *,
     busy: bool,
     versions: list[int] | None = None,
+    images: Callable[[int], None] | None = None,
 ) -> None:
     """Draw ``messages``; the last user and assistant messages get their actions unless a
     reply is being produced (``busy``). ``versions``: the ids of the last reply's versions
-    (regenerated ones kept), oldest first, to flip between."""
+    (regenerated ones kept), oldest first, to flip between. ``images`` draws a message's
+    attached images, by id."""
     last_user_id = next((m.id for m in reversed(messages) if m.role == "user"), None)
     last_id = messages[-1].id if messages else None
     for m in messages:
@@ -101,6 +103,8 @@ def render_transcript(
                 _edit_box(ctx, m)
                 continue
             st.markdown(without_remote_images(m.content))
+            if images is not None and m.role == "user":
+                images(m.id)
             if m.role == "assistant":
                 _caption(ctx, m)
             if m.role == "user" and m.status == MessageStatus.ERROR:

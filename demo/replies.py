@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from demo.providers.openai_vision import count_images
 from demo.providers.tutorial_model import KARLO_PROMPT, PROMPT, STEP_MARKERS, TRANSLATION
 
 # instructions of the other built-in steps (services/studio/builtins.py, images/translate.py)
@@ -66,4 +67,6 @@ def demo_reply(messages: list[dict], model: str) -> str:
     if len(quoted) > QUOTE_CHARS:
         quoted = quoted[:QUOTE_CHARS].rstrip() + "…"
     template = ANSWER_KO if HANGUL.search(last) else ANSWER_EN
-    return template.format(text=quoted, model=model)
+    answer = template.format(text=quoted, model=model)
+    images = count_images(messages[-1:])
+    return f"{answer}\n\nI saw {images} image(s)." if images else answer

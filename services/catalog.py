@@ -78,6 +78,12 @@ class ModelSpec:
     price: Price | None = None
     shutdown_date: date | None = None
     audio_price: AudioPrice | None = None
+    vision: bool | None = None  # reads image parts; None: not known (a compatible server's)
+
+    @property
+    def takes_images(self) -> bool:
+        """False only for a model the catalog knows does not read images."""
+        return self.vision is not False
 
     @property
     def takes_temperature(self) -> bool:
@@ -157,6 +163,7 @@ class Catalog:
                 else None,
                 shutdown_date=parse_date(raw.get("shutdown_date")),
                 audio_price=AudioPrice(**audio) if audio else None,
+                vision=raw.get("vision"),
             )
 
     def spec(self, model_id: str) -> ModelSpec:

@@ -16,6 +16,7 @@ import httpx2
 import openai
 
 from services.catalog import Catalog, LiveModel, ModelSpec, parse_date
+from services.chat_images import IMAGE_TOKEN_ESTIMATE, ChatImage, check_count, content
 from services.errors import ChatCanvasError, ErrorKind, from_openai
 from services.http_clients import CHAT_LIMITS, Deadlines, openai_client, timeout_within
 from services.settings import Settings
@@ -39,6 +40,7 @@ MAX_MESSAGE_CHARS = 200_000
 class ChatMessage:
     role: str
     content: str
+    images: tuple[ChatImage, ...] = ()  # a user message's attachments, sent as image parts
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -83,8 +85,10 @@ def estimate_tokens(text: str) -> int:
 
 def estimate_prompt_tokens(messages: Sequence[ChatMessage]) -> int:
     """A rough count of what ``messages`` cost as a prompt (about four tokens per message
-    on top of its text)."""
-    return sum(estimate_tokens(m.content) + 4 for m in messages)
+    on top of its text, and a fixed guess per image)."""
+    return sum(
+        estimate_tokens(m.content) + 4 + IMAGE_TOKEN_ESTIMATE * len(m.images) for m in messages
+    )
 
 
 def check_user_text(text: str) -> str:
@@ -94,6 +98,25 @@ def check_user_text(text: str) -> str:
     if len(text) > MAX_MESSAGE_CHARS:
         raise ChatCanvasError(ErrorKind.INPUT_TOO_LONG, f"{len(text)} > {MAX_MESSAGE_CHARS}")
     return text
+
+
+def check_images(spec: ModelSpec, count: int) -> None:
+    """Refuse (before anything is stored or sent) more images than a message may carry, or
+    any image for a model the catalog knows does not read them."""
+    check_count(count)
+    if count and not spec.takes_images:
+        raise ChatCanvasError(ErrorKind.NO_VISION, f"{spec.id} takes no images", param=spec.id)
+
+
+def _refused_images(
+    err: ChatCanvasError, model: str, messages: Sequence[ChatMessage]
+) -> ChatCanvasError:
+    """A server's 400 about the image parts of a request that has some: the model (one the
+    catalog does not know) does not read images. Our attachments are valid images already."""
+    about_images = "image" in f"{err.param} {err.detail}".lower()
+    if err.status == 400 and about_images and any(m.images for m in messages):
+        return ChatCanvasError(ErrorKind.NO_VISION, err.detail, status=400, param=model)
+    return err
 
 
 def context_warning(spec: ModelSpec, messages: Sequence[ChatMessage]) -> int | None:
@@ -258,13 +281,17 @@ class ChatService:
         if not messages:
             raise ChatCanvasError(ErrorKind.EMPTY_INPUT)
         spec = self.catalog.spec(model)
+        if any(m.images for m in messages) and not spec.takes_images:  # earlier turns' images
+            raise ChatCanvasError(ErrorKind.NO_VISION, f"{model} takes no images", param=model)
         try:
             client = self._client()
             if self.budget is not None:
                 self.budget.check_chat(model, messages, options.max_tokens)
             sdk_stream = client.chat.completions.create(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=[
+                    {"role": m.role, "content": content(m.content, m.images)} for m in messages
+                ],
                 stream=True,
                 stream_options={"include_usage": True},
                 # silence ends at the read timeout: no longer than the wait between events
@@ -272,7 +299,8 @@ class ChatService:
                 **build_params(spec, options),
             )
         except Exception as exc:
-            raise from_openai(exc, self.settings.secrets()) from None
+            err = from_openai(exc, self.settings.secrets())
+            raise _refused_images(err, model, messages) from None
         stream = ReplyStream(
             spec,
             sdk_stream,

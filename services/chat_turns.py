@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from services.chat import (
@@ -24,9 +24,11 @@ from services.chat import (
     ChatOptions,
     ChatService,
     ReplyStream,
+    check_images,
     check_user_text,
     context_warning,
 )
+from services.chat_images import ChatImage
 from services.errors import ChatCanvasError, ErrorKind
 from services.in_flight import InFlight
 from services.storage import Conversation, ConversationStore, StoredMessage, reply_versions
@@ -183,20 +185,31 @@ class ChatTurns:
         messages = []
         if conversation.system_prompt.strip():
             messages.append(ChatMessage("system", conversation.system_prompt))
-        for m in self.store.messages(conversation.id):
+        stored = self.store.messages(conversation.id)
+        attached = self.store.attachments.images(m.id for m in stored if m.role == "user")
+        for m in stored:
             if through is not None and m.id > through:
                 break
             if m.role == "user" or (m.role == "assistant" and m.content.strip()):
-                messages.append(ChatMessage(m.role, m.content))
+                messages.append(ChatMessage(m.role, m.content, tuple(attached.get(m.id, ()))))
         return messages
 
     def send(
-        self, conversation: Conversation, text: str, model: str, options: ChatOptions
+        self,
+        conversation: Conversation,
+        text: str,
+        model: str,
+        options: ChatOptions,
+        images: Sequence[ChatImage] = (),
     ) -> PendingReply:
-        """Store the user's text, then start the reply. Empty or oversized text raises
-        before anything is stored or sent."""
+        """Store the user's text and attached ``images`` (already checked), then start the
+        reply. Empty or oversized text, too many images or images for a model that does not
+        read them raise before anything is stored or sent."""
         check_user_text(text)
-        self.store.add_message(conversation.id, "user", text)
+        check_images(self.chat.catalog.spec(model), len(images))
+        message = self.store.add_message(conversation.id, "user", text)
+        if images:
+            self.store.attachments.add(message.id, images)
         if not conversation.title:
             self.store.update(conversation.id, title=auto_title(text))
         return self.reply(conversation, model, options)
@@ -277,11 +290,14 @@ class ChatTurns:
     def edit_last(
         self, conversation: Conversation, text: str, model: str, options: ChatOptions
     ) -> PendingReply:
-        """Replace the last user message (and what followed it) with ``text`` and resend."""
+        """Replace the last user message (and what followed it) with ``text`` and resend;
+        its attached images go with the new text."""
         check_user_text(text)
         last_user = self._last_user(conversation)
+        images = self.store.attachments.images([last_user.id]).get(last_user.id, [])
+        check_images(self.chat.catalog.spec(model), len(images))
         self.store.delete_messages_from(conversation.id, last_user.id)
-        return self.send(conversation, text, model, options)
+        return self.send(conversation, text, model, options, images)
 
     def _last_user(self, conversation: Conversation) -> StoredMessage:
         for m in reversed(self.store.messages(conversation.id, last=20)):

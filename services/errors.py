@@ -54,6 +54,8 @@ class ErrorKind(StrEnum):
     AUDIO_UNREADABLE = "audio_unreadable"  # the provider could not read the recording
     AUDIO_TOO_LARGE = "audio_too_large"  # over the provider's size limit (413, or ours)
     NO_AUDIO_MODEL = "no_audio_model"  # our check: the catalog has no usable model for it
+    NO_VISION = "no_vision"  # our check: the chosen model does not read images
+    ATTACHMENT_REFUSED = "attachment_refused"  # our check: an attached file is not accepted
     UNKNOWN = "unknown"
 
     @classmethod
@@ -87,6 +89,8 @@ OWN_CHECKS = frozenset(
         ErrorKind.PROMPT_TOO_LONG,
         ErrorKind.EMPTY_TRANSCRIPT,
         ErrorKind.NO_AUDIO_MODEL,
+        ErrorKind.NO_VISION,
+        ErrorKind.ATTACHMENT_REFUSED,
     }
 )
 

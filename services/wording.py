@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 
 from services.budget import LimitExceeded, LimitKind
+from services.chat_images import MAX_IMAGES, MAX_SIDE, MAX_UPLOAD_MB
 from services.errors import ChatCanvasError, ErrorKind
 from services.i18n import Translator
 from services.images.lane_watch import LaneProgress
@@ -94,7 +95,20 @@ def error_text(
         return t("errors.unsupported_parameter", param=quote(err.param or "?"))
     if err.kind is ErrorKind.BAD_IMPORT:
         return t("errors.bad_import", field=quote(err.param or "?"))
+    if err.kind is ErrorKind.NO_VISION:
+        return t("errors.no_vision", model=quote(err.param or "?"))
+    if err.kind is ErrorKind.ATTACHMENT_REFUSED:
+        return attachment_text(err, t, quote)
     return t(f"errors.{err.kind}")
+
+
+def attachment_text(err: ChatCanvasError, t: Translator, quote: Callable[[str], str]) -> str:
+    """Why an attached file was refused, with the limits that apply."""
+    reason = t(f"errors.attachment.{err.code or 'unreadable'}", count=MAX_IMAGES)
+    limits = t("errors.attachment.limits", count=MAX_IMAGES, mb=MAX_UPLOAD_MB, side=MAX_SIDE)
+    return (
+        t("errors.attachment_refused", name=quote(err.param or "?"), reason=reason) + " " + limits
+    )
 
 
 def image_error_text(

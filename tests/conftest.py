@@ -42,6 +42,7 @@ _KNOBS = (
     "image_handler",
     "transcript",
     "max_audio_bytes",
+    "max_chat_bytes",
 )
 
 

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from demo.providers.hostile import HOSTILE, OVERSIZED_BYTES, send_hostile, write_chunk
+from demo.providers.openai_vision import (
+    IMAGE_TOKENS,
+    count_images,
+    message_text,
+    refused_image_part,
+    too_large,
+)
 
 # Error bodies as the real API sends them (type, code, param, wording).
 ERRORS: dict[str, tuple[int, dict, dict[str, str]]] = {
@@ -124,11 +131,16 @@ def answer_chat(h: Any, body: dict) -> None:
     if fault in HOSTILE - {"trickle", "oversized"}:  # those two happen mid-stream
         send_hostile(h, fault)
         return
+    if too_large(h):
+        return
     model = _checked_model(h, body)
     if model is None:
         return
     messages = body["messages"]
-    prompt_tokens = sum(count_tokens(str(m.get("content", ""))) + 4 for m in messages)
+    if refused_image_part(h, messages, model.vision):
+        return
+    prompt_tokens = sum(count_tokens(message_text(m)) + 4 for m in messages)
+    prompt_tokens += IMAGE_TOKENS * count_images(messages)
     if prompt_tokens > model.context_window:
         h._invalid(
             f"This model's maximum context length is {model.context_window} tokens. However, your messages resulted in {prompt_tokens} tokens. Please reduce the length of the messages.",

@@ -44,6 +44,7 @@ from demo.providers.openai_chat import ERRORS, answer_chat
 from demo.providers.openai_chat import count_tokens as count_tokens  # re-exported
 from demo.providers.openai_chat import split_tokens as split_tokens  # re-exported
 from demo.providers.openai_moderation import MODERATION_ERRORS, MODERATIONS, answer_moderation
+from demo.providers.openai_vision import MAX_CHAT_BYTES, count_images, message_text
 
 FAKE_KEY = "sk-fake-test-key-0000000000000000"
 
@@ -56,6 +57,7 @@ class FakeModel:
     context_window: int = 128_000
     owned_by: str = "system"
     kind: str = "chat"
+    vision: bool = True  # a chat model that reads image parts
 
 
 DEFAULT_MODELS = [
@@ -64,7 +66,7 @@ DEFAULT_MODELS = [
     FakeModel("gpt-5-mini", reasoning=True, shutdown_date="2026-12-11", context_window=400_000),
     FakeModel("gpt-4o-mini", shutdown_date="2027-01-14"),
     FakeModel("gpt-4.1-mini", shutdown_date="2027-01-14", context_window=1_047_576),
-    FakeModel("gpt-3.5-turbo", shutdown_date="2026-10-23", context_window=16_385),
+    FakeModel("gpt-3.5-turbo", shutdown_date="2026-10-23", context_window=16_385, vision=False),
     FakeModel("text-embedding-3-small", kind="embedding"),
     FakeModel("gpt-image-2", kind="image"),
     FakeModel("gpt-transcribe", kind="transcribe"),
@@ -89,11 +91,14 @@ class RecordedRequest:
 
 
 def default_reply(messages: list[dict], model: str) -> str:
-    """A deterministic reply that shows what the model received."""
-    last_user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
-    if isinstance(last_user, list):  # content parts
-        last_user = " ".join(p.get("text", "") for p in last_user if isinstance(p, dict))
-    return f"Fake {model} reply #{sum(1 for m in messages if m.get('role') == 'user')}: {last_user}"
+    """A deterministic reply that shows what the model received (and how many images the last
+    user message carried: "I saw 2 images.")."""
+    last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    text = message_text(last) if last else ""
+    turn = sum(1 for m in messages if m.get("role") == "user")
+    seen = count_images([last]) if last else 0
+    saw = f" I saw {seen} image{'s' if seen != 1 else ''}." if seen else ""
+    return f"Fake {model} reply #{turn}: {text}{saw}"
 
 
 @dataclass
@@ -117,6 +122,7 @@ class FakeOpenAI(FakeHTTPServer):
     image_handler: Callable[[FakeOpenAI, dict], tuple[int, dict | RawBody]] | None = None
     transcript: str = "What is the capital of France?"  # what a recording with sound says
     max_audio_bytes: int = MAX_AUDIO_BYTES
+    max_chat_bytes: int = MAX_CHAT_BYTES  # a chat request over this gets a 413
     _faults: FaultSwitch = field(default_factory=FaultSwitch)
 
     # -- control -------------------------------------------------------------------------
@@ -152,6 +158,7 @@ class _Handler(FakeHandler):
         (recorded as its name and size)."""
         self.uploaded_file: bytes | None = None  # one handler serves a keep-alive connection
         length = int(self.headers.get("content-length") or 0)
+        self.body_size = length
         if not length:
             return None
         raw = self.rfile.read(length)

@@ -6,9 +6,13 @@ is stored, and a bad file raises ChatCanvasError(BAD_IMPORT) naming the field.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import asdict
 
 from services import import_rules as rules
+from services.chat_images import MAX_IMAGES, ChatImage, prepare_image
+from services.errors import ChatCanvasError
 from services.storage.conversations import Conversation, ConversationStore, MessageStatus
 
 EXPORT_FORMAT = "chatcanvas.conversation.v1"
@@ -22,12 +26,16 @@ def export_json(store: ConversationStore, conversation_id: str) -> dict:
     if conv is None:
         raise KeyError(conversation_id)
     messages = []
-    for m in store.messages(conversation_id):
+    stored = store.messages(conversation_id)
+    attached = store.attachments.images(m.id for m in stored if m.role == "user")
+    for m in stored:
         item = asdict(m)
         for k in ("id", "conversation_id"):
             item.pop(k)
         item["status"] = str(m.status)
         item["created_at"] = m.created_at.isoformat()
+        if m.id in attached:
+            item["images"] = [_exported_image(image) for image in attached[m.id]]
         messages.append(item)
     return {
         "format": EXPORT_FORMAT,
@@ -51,7 +59,18 @@ def export_markdown(store: ConversationStore, conversation_id: str) -> str:
     for m in data["messages"]:
         note = "" if m["status"] == MessageStatus.COMPLETE else f" ({m['status']})"
         lines += [f"## {m['role']}{note}", "", m["content"], ""]
+        for i, image in enumerate(m.get("images", []), start=1):
+            lines += [f"![image {i}](data:{image['mime']};base64,{image['data']})", ""]
     return "\n".join(lines)
+
+
+def _exported_image(image: ChatImage) -> dict:
+    return {
+        "mime": image.mime,
+        "width": image.width,
+        "height": image.height,
+        "data": base64.b64encode(image.data).decode("ascii"),
+    }
 
 
 def import_json(store: ConversationStore, payload: str | bytes | dict) -> Conversation:
@@ -62,6 +81,7 @@ def import_json(store: ConversationStore, payload: str | bytes | dict) -> Conver
         raise rules.refuse("format", f"not {EXPORT_FORMAT}")
     messages = rules.sequence(data.get("messages"), "messages", max_items=rules.MAX_MESSAGES)
     checked = [_imported_message(m, f"messages[{i}]") for i, m in enumerate(messages)]
+    images = [_imported_images(m, f"messages[{i}]") for i, m in enumerate(messages)]
     rules.text(data, "created_at", "created_at", max_chars=40)  # not imported: a new row
     conversation = {
         "title": rules.text(data, "title", "title", max_chars=200) or "",
@@ -69,7 +89,40 @@ def import_json(store: ConversationStore, payload: str | bytes | dict) -> Conver
         "model": rules.text(data, "model", "model", max_chars=rules.MAX_MODEL_CHARS),
         "params": _imported_params(data.get("params")),
     }
-    return store.insert(conversation, checked)
+    imported = store.insert(conversation, checked)
+    if any(images):
+        stored = store.messages(imported.id)
+        try:
+            for message, attached in zip(stored, images, strict=True):
+                if attached:
+                    store.attachments.add(message.id, attached)
+        except Exception:  # all or nothing, as for the messages
+            store.delete(imported.id)
+            raise
+    return imported
+
+
+def _imported_images(m: dict, field: str) -> list[ChatImage]:
+    """A user message's attached images from an export entry, each checked and re-encoded
+    as an attachment is (type, size, pixel limit, decodes)."""
+    if m.get("images") is None:
+        return []
+    if m.get("role") != "user":
+        raise rules.refuse(f"{field}.images", "only a user message carries images")
+    entries = rules.sequence(m["images"], f"{field}.images", max_items=MAX_IMAGES)
+    images = []
+    for j, entry in enumerate(entries):
+        where = f"{field}.images[{j}]"
+        entry = rules.mapping(entry, where)
+        b64 = rules.text(entry, "data", f"{where}.data", max_chars=rules.MAX_IMPORT_BYTES)
+        try:
+            data = base64.b64decode(b64 or "", validate=True)
+            images.append(prepare_image(data, where))
+        except (binascii.Error, ValueError):
+            raise rules.refuse(f"{where}.data", "not base64") from None
+        except ChatCanvasError as err:
+            raise rules.refuse(where, f"not an accepted image ({err.code})") from None
+    return images
 
 
 def _imported_message(m: object, field: str) -> dict:

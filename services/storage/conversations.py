@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.storage.db import Base, Database, utcnow
 from services.storage.hidden_replies import HIDDEN
+from services.storage.message_images import MessageImageStore
 
 
 class MessageStatus(StrEnum):
@@ -158,6 +159,7 @@ class ConversationStore:
     def __init__(self, db: Database, owner_id: str) -> None:
         self.db = db
         self.owner_id = owner_id
+        self.attachments = MessageImageStore(db, owner_id)  # images attached to messages
 
     # -- conversations -------------------------------------------------------------------
     def create(

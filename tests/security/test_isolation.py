@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from services.chat_images import prepare_image
 from services.errors import ChatCanvasError, ErrorKind
 from services.gallery_export import export_zip, png_with_lineage
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
@@ -265,3 +266,14 @@ def test_an_import_names_no_owner(b: Owner):
     imported = import_json(b.conversations, payload)
     assert imported.owner_id == "owner-b"
     assert len(b.conversations.messages(imported.id)) == 1
+
+
+def test_images_attached_to_a_message_of_a_are_invisible_to_b(a: Owner, b: Owner, made: Made):
+    question = a.conversations.messages(made.conversation)[0]
+    image = prepare_image(render_image(64, 48, "png", seed=2), "a.png")
+    a.conversations.attachments.add(question.id, [image])
+    assert b.conversations.attachments.images([question.id]) == {}
+    assert b.conversations.attachments.thumbnails([question.id]) == {}
+    assert a.conversations.attachments.images([question.id])[question.id] == [image]
+    a.conversations.delete(made.conversation)  # deleted with its conversation
+    assert a.conversations.attachments.images([question.id]) == {}
