@@ -116,10 +116,10 @@ def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
         fake_openai.token_delay = 0.08
 
 
-def start_long_reply(page, seen: str) -> str:
-    """Send a 60-word question and wait until the reply streaming it shows ``seen``; returns
-    the conversation's address."""
-    send(page, " ".join(f"word{i}" for i in range(60)))
+def start_long_reply(page, seen: str, words: int = 60) -> str:
+    """Send a question of ``words`` words and wait until the reply streaming it shows
+    ``seen``; returns the conversation's address."""
+    send(page, " ".join(f"word{i}" for i in range(words)))
     page.wait_for_function(
         f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('{seen}')",
         timeout=20_000,
@@ -155,12 +155,13 @@ def test_stop_works_on_a_reply_followed_after_coming_back(page, running_app, fak
     new_chat(page)
     fake_openai.token_delay = 0.3
     try:
-        conversation_url = start_long_reply(page, "word1")
+        # long enough (45 s) that a busy machine is still streaming it when the page is back
+        conversation_url = start_long_reply(page, "word1", words=150)
         new_chat(page)
         open_app(page, conversation_url)  # back: the reply is followed where it has got to
         page.get_by_role("button", name="Stop").click()
         page.wait_for_selector("text=stopped", timeout=20_000)
-        assert "word59" not in page.locator(ASSISTANT).last.inner_text()
+        assert "word149" not in page.locator(ASSISTANT).last.inner_text()
     finally:
         fake_openai.token_delay = 0.08
 
