@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from services.errors import ChatCanvasError, ErrorKind
-from services.images.base import sniff_mime, within_pixel_limit
+from services.images.base import UNREADABLE_IMAGE, sniff_mime, within_pixel_limit
 
 MAX_IMAGES = 4  # per message
 MAX_UPLOAD_MB = 10  # per file, as uploaded (before downscaling)
@@ -73,14 +73,7 @@ def prepare_image(data: bytes, name: str = "image") -> ChatImage:
             return _reencoded(image)
     except ChatCanvasError:
         raise
-    except (
-        OSError,
-        ValueError,
-        SyntaxError,
-        EOFError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except UNREADABLE_IMAGE:
         raise refused(name, "unreadable") from None
 
 

@@ -17,7 +17,6 @@ import io
 import json
 import math
 import struct
-import time
 import wave
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -122,12 +121,8 @@ def answer_audio(h: Any, path: str, body: dict | None) -> None:
     """Answer one audio request on handler ``h`` (the fake's ``_Handler``)."""
     fake = h.server_fake
     endpoint = "transcriptions" if path == TRANSCRIPTIONS else "speech"
-    fault = fake.take_fault(endpoint)
-    if not h._authorized():
-        fault = "invalid_key"
+    fault = fake.meet_fault(h, endpoint)
     if fault == "timeout":
-        time.sleep(fake.hang_seconds)
-        h.close_connection = True
         return
     if fault in AUDIO_ERRORS:
         _send_audio_error(h, fault)

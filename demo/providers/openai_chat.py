@@ -118,12 +118,8 @@ def count_tokens(text: str) -> int:
 def answer_chat(h: Any, body: dict) -> None:
     """Answer one chat request on handler ``h`` (the fake's ``_Handler``)."""
     fake = h.server_fake
-    fault = fake.take_fault("chat")
-    if not h._authorized():
-        fault = "invalid_key"
+    fault = fake.meet_fault(h, "chat")
     if fault == "timeout":
-        time.sleep(fake.hang_seconds)
-        h.close_connection = True
         return
     if fault in ERRORS:
         h._send_error(fault)

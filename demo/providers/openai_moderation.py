@@ -18,7 +18,6 @@ import base64
 import binascii
 import io
 import re
-import time
 import uuid
 from typing import Any
 
@@ -73,12 +72,8 @@ MODERATION_ERRORS: dict[str, tuple[int, dict]] = {
 def answer_moderation(h: Any, body: dict | None) -> None:
     """Answer one moderation request on handler ``h`` (the fake's ``_Handler``)."""
     fake = h.server_fake
-    fault = fake.take_fault("moderations")
-    if not h._authorized():
-        fault = "invalid_key"
+    fault = fake.meet_fault(h, "moderations")
     if fault == "timeout":
-        time.sleep(fake.hang_seconds)
-        h.close_connection = True
         return
     if fault in MODERATION_ERRORS:
         status, error = MODERATION_ERRORS[fault]

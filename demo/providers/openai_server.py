@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from demo.providers.hostile import (
     HOSTILE,
@@ -142,6 +143,18 @@ class FakeOpenAI(FakeHTTPServer):
     def take_fault(self, endpoint: str) -> str | None:
         return self._faults.take(endpoint)
 
+    def meet_fault(self, h: Any, endpoint: str) -> str | None:
+        """The fault a request to ``endpoint`` on handler ``h`` meets: the one set for it,
+        else ``invalid_key`` without the fake's key. A ``timeout`` is played here (the server
+        hangs, then drops the connection): the caller just returns."""
+        fault = self.take_fault(endpoint)
+        if not h._authorized():
+            fault = "invalid_key"
+        if fault == "timeout":
+            time.sleep(self.hang_seconds)
+            h.close_connection = True
+        return fault
+
     def chat_requests(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
@@ -210,11 +223,8 @@ class _Handler(FakeHandler):
                 },
             )
             return
-        fault = fake.take_fault("models")
-        if not self._authorized():
-            fault = "invalid_key"
+        fault = fake.meet_fault(self, "models")
         if fault == "timeout":
-            time.sleep(fake.hang_seconds)
             return
         if fault in ERRORS:
             self._send_error(fault)

@@ -193,6 +193,18 @@ def within_pixel_limit(width: int, height: int) -> bool:
     )
 
 
+# What Pillow raises on bytes that are not a whole, sane image (the bomb warning too, where
+# warnings are errors): every such file is refused all the same.
+UNREADABLE_IMAGE = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+
 def checked_image(data: bytes, provider: str) -> str:
     """The MIME type of returned image bytes, after decoding them fully within the pixel
     limit: BAD_RESPONSE when they are not an image, IMAGE_REFUSED when the image is larger
@@ -213,14 +225,7 @@ def checked_image(data: bytes, provider: str) -> str:
                     provider=provider,
                 )
             image.load()  # decode every byte: a damaged image is refused now, not on each view
-    except (
-        OSError,
-        ValueError,
-        SyntaxError,
-        EOFError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,  # when warnings are errors: refused all the same
-    ) as exc:
+    except UNREADABLE_IMAGE as exc:
         raise ChatCanvasError(
             ErrorKind.IMAGE_REFUSED,
             f"the image cannot be decoded ({type(exc).__name__})",
