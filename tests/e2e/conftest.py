@@ -234,3 +234,17 @@ def page(browser):
     pg = new_page(browser)
     yield pg
     pg.context.close()
+
+
+def choose(page, selector: str, option: str) -> None:
+    """Pick ``option`` in a select box (opened again if a rerun closed it as it opened)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for _attempt in range(3):
+        page.locator(selector).click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"{option!r} is not offered in {selector}")

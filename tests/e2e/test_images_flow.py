@@ -58,8 +58,10 @@ def test_deep_link_on_a_fresh_server_and_a_comparison_into_the_gallery(
     page.goto(running_app.url + "gallery")
     page.reload()
     wait_app(page)
-    page.wait_for_selector('[data-testid="stImage"] img', timeout=30_000)
-    assert page.locator('[data-testid="stImage"] img').count() >= 2
+    page.wait_for_function(  # both lanes' images, drawn one after the other
+        """() => document.querySelectorAll('[data-testid="stImage"] img').length >= 2""",
+        timeout=30_000,
+    )
     page.get_by_role("button", name=re.compile("Details")).first.click()
     dialog = page.get_by_role("dialog")
     dialog.wait_for(timeout=20_000)

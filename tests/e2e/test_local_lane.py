@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import RunningApp, app_environment
+from tests.e2e.conftest import RunningApp, app_environment, choose
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 from tests.fakes.openai_server import FAKE_KEY
 
@@ -33,15 +33,12 @@ def local_app(fake_openai, fake_karlo, tmp_path_factory, tiny_model):
     app.stop()
 
 
-def choose(page, selector: str, option: str) -> None:
-    page.locator(selector).click()
-    page.get_by_role("option", name=option).click()
-
-
 @pytest.mark.timeout(300)  # the first lane on a server imports torch and loads the model
 def test_a_local_lane_shows_its_steps_and_cancels(page, local_app, tiny_model):
     page.goto(local_app.url + "compare")
     page.wait_for_selector(PROMPT_BOX, timeout=30_000)
+    page.get_by_role("button", name="Generate").wait_for(timeout=30_000)
+    page.wait_for_timeout(500)  # the lanes' widgets have settled
     choose(
         page,
         '[class*="st-key-compare_"][class*="_provider"] >> nth=1',

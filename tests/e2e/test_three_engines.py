@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import FAKE_KEY, RunningApp, app_environment
+from tests.e2e.conftest import FAKE_KEY, RunningApp, app_environment, choose
 from tests.fakes.compatible_images import COMPAT_KEY, image_server_config
 
 pytestmark = pytest.mark.e2e
@@ -36,19 +35,6 @@ def three_engine_app(fake_openai, compatible_server, tmp_path_factory, tiny_mode
     app.start()
     yield app
     app.stop()
-
-
-def choose(page, selector: str, option: str) -> None:
-    """Pick ``option`` in a select box (opened again if a rerun closed it as it opened)."""
-    for _attempt in range(3):
-        page.locator(selector).click()
-        try:
-            page.get_by_role("option", name=option).click(timeout=5_000)
-            return
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    page.screenshot(path="/tmp/three.png", full_page=True)
-    raise AssertionError(f"{option!r} is not offered in {selector}")
 
 
 def lineage(page, lane: int) -> str:

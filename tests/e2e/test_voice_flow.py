@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_chat_flow import ASSISTANT, INPUT, USER, open_app
@@ -67,9 +68,15 @@ def test_speak_a_question_then_hear_the_answer(speaking_browser, running_app, fa
         assert heard[-1].body["language"] == "en"
         assert heard[-1].body["file"]["size"] > 10_000  # seconds of sound, not an empty file
 
-        page.locator(ASSISTANT).last.get_by_role("button", name="Read aloud").click()
+        page.wait_for_selector("text=to first token", timeout=30_000)  # stored, complete
         audio = page.locator(f"{ASSISTANT} audio").last
-        audio.wait_for(state="attached", timeout=30_000)
+        for _attempt in range(3):  # a click that lands while the page reruns is dropped
+            page.locator(ASSISTANT).last.get_by_role("button", name="Read aloud").click()
+            try:
+                audio.wait_for(state="attached", timeout=15_000)
+                break
+            except PlaywrightTimeoutError:
+                continue
         page.wait_for_function(
             f"""() => {{
                 const a = [...document.querySelectorAll('{ASSISTANT} audio')].pop();
