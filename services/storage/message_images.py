@@ -76,37 +76,35 @@ class MessageImageStore:
 
     def images(self, message_ids: Iterable[int]) -> dict[int, list[ChatImage]]:
         """The full images of these messages (only the owner's), by message id, in order."""
-        ids = list(message_ids)
-        if not ids:
-            return {}
         row = MessageImageRow
-        stmt = (
-            select(row.message_id, row.mime, row.data, row.width, row.height)
-            .where(row.owner_id == self.owner_id, row.message_id.in_(ids))
-            .order_by(row.message_id, row.position)
+        return self._by_message(
+            message_ids,
+            (row.mime, row.data, row.width, row.height),
+            lambda _message_id, mime, data, width, height: ChatImage(mime, data, width, height),
         )
-        found: dict[int, list[ChatImage]] = {}
-        with self.db.session() as s:
-            for message_id, mime, data, width, height in s.execute(stmt):
-                found.setdefault(message_id, []).append(ChatImage(mime, data, width, height))
-        return found
 
     def thumbnails(self, message_ids: Iterable[int]) -> dict[int, list[MessageThumbnail]]:
         """The thumbnails of these messages (only the owner's), by message id, in order;
         the full images are not read."""
+        row = MessageImageRow
+        return self._by_message(
+            message_ids, (row.position, row.thumbnail, row.width, row.height), MessageThumbnail
+        )
+
+    def _by_message(self, message_ids: Iterable[int], columns: tuple, build) -> dict[int, list]:
+        """``build(message_id, *columns)`` for each of these messages' images (only the
+        owner's), grouped by message id, in order."""
         ids = list(message_ids)
         if not ids:
             return {}
         row = MessageImageRow
         stmt = (
-            select(row.message_id, row.position, row.thumbnail, row.width, row.height)
+            select(row.message_id, *columns)
             .where(row.owner_id == self.owner_id, row.message_id.in_(ids))
             .order_by(row.message_id, row.position)
         )
-        found: dict[int, list[MessageThumbnail]] = {}
+        found: dict[int, list] = {}
         with self.db.session() as s:
-            for message_id, position, thumb, width, height in s.execute(stmt):
-                found.setdefault(message_id, []).append(
-                    MessageThumbnail(message_id, position, thumb, width, height)
-                )
+            for message_id, *values in s.execute(stmt):
+                found.setdefault(message_id, []).append(build(message_id, *values))
         return found
