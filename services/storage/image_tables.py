@@ -28,6 +28,24 @@ from services.storage.db import Base, utcnow
 from services.votes import VoteOutcome
 
 
+class CompareGridRow(Base):
+    """A prompt-by-engine grid: each row is a comparison run (``CompareRunRow.grid_id``) of
+    one prompt variant against the same lanes, which are the grid's columns."""
+
+    __tablename__ = "compare_grids"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    # one entry per row, in order: what the prompt variant is and where it came from
+    # (typed, or a studio run's idea / step / final prompt)
+    rows: Mapped[list] = mapped_column(JSON, default=list)
+    # the lane specs the columns were run with (provider, model, params), in order
+    lanes: Mapped[list] = mapped_column(JSON, default=list)
+    concurrency: Mapped[int] = mapped_column(Integer, default=2)
+    studio_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_compare_grids_owner_created", "owner_id", "created_at"),)
+
+
 class CompareRunRow(Base):
     __tablename__ = "compare_runs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -39,6 +57,11 @@ class CompareRunRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
     voted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     studio_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # the grid this run is a row of, and which row (None: a comparison of its own)
+    grid_id: Mapped[str | None] = mapped_column(
+        ForeignKey("compare_grids.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    grid_row: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("ix_compare_runs_owner_created", "owner_id", "created_at"),)
 
@@ -97,6 +120,9 @@ class ImageRow(Base):
     nsfw: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     nsfw_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     studio_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    # an edit's source image ("derived from"); kept as an id, not a foreign key, so deleting
+    # the parent leaves the edit and its lineage says the parent is gone
+    parent_image_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("ix_images_owner_created", "owner_id", "created_at"),)
 
