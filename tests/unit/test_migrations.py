@@ -130,7 +130,7 @@ def copy_rows(source, target) -> None:
             if rows.get(table.name):
                 names = columns[table.name]
                 connection.execute(
-                    table.insert(), [dict(zip(names, row)) for row in rows[table.name]]
+                    table.insert(), [dict(zip(names, row, strict=True)) for row in rows[table.name]]
                 )
 
 
