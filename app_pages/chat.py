@@ -278,6 +278,9 @@ def conversation_part() -> None:
     totals_slot = transcript(ctx, part.shown, busy=part.turn is not None)
     if part.turn is not None:
         show_turn(ctx, part.turn, part.ends_in_place, totals_slot)
+    # the sidebar's budget line, after a reply ended in place; a fragment may write outside
+    # itself only where it wrote on the last full run, so every run of the part draws it
+    ctx.redraw_budget()
 
 
 def _typed(value: object) -> str | None:

@@ -98,8 +98,9 @@ def thumbnails_of(ctx: AppContext, messages: list[StoredMessage]):
 
 def finish_turn_in_place(ctx: AppContext, pending: PendingReply, live_turn, totals_slot) -> bool:
     """Replace the live drawing of a sent message and its reply by the stored pair with its
-    caption and actions, and update the totals and the budget line, without another page
-    run (the rest of the page is already what a rerun would draw). False when the stored
+    caption and actions, and update the totals, without another page run (the rest of the
+    page is already what a rerun would draw; the conversation part redraws the budget line
+    after it). False when the stored
     conversation no longer ends with that pair (another tab wrote to it)."""
     conversation_id = pending.row.conversation_id
     pair = ctx.conversations.messages(conversation_id, last=2)
@@ -109,5 +110,4 @@ def finish_turn_in_place(ctx: AppContext, pending: PendingReply, live_turn, tota
         # a new reply has one version: no pager
         render_transcript(ctx, pair, busy=False, images=thumbnails_of(ctx, pair))
     totals_caption(ctx, ctx.conversations.totals(conversation_id), totals_slot)
-    ctx.redraw_budget()
     return True
