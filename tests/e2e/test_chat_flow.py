@@ -247,12 +247,14 @@ def test_a_message_is_one_page_run_and_ends_with_its_actions(page, running_app, 
     a second run that sends the whole page (sidebar, settings, transcript) again."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    runs: list = []  # the runs of the page the server starts
+    runs: list = []  # the runs that drew (a run only for the input's callback draws nothing)
 
     def on_frame(frame) -> None:
         message = ForwardMsg()
         message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
-        if message.WhichOneof("type") == "new_session":
+        if message.WhichOneof("type") == "script_finished" and (
+            message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+        ):
             runs.append(message)
 
     page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
