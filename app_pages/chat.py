@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components import state as K
+from components.chat_view import Shown, finish_turn_in_place, read_transcript, transcript
 from components.context import AppContext, app_context, connection_fingerprint
 from components.conversation_list import conversation_list, current_conversation, open_conversation
 from components.errors import show_error
@@ -15,7 +16,6 @@ from components.message_images import (
     attached,
     attachments_panel,
     hold,
-    message_thumbnails,
     sending_images,
     sent,
 )
@@ -23,7 +23,7 @@ from components.model_picker import model_picker
 from components.read_aloud import remember_new_answer
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
-from components.transcript import render_transcript, write_markdown_stream
+from components.transcript import write_markdown_stream
 from components.voice import chat_input_text, kept_recording, voice_settings
 from services.catalog import ModelSpec
 from services.chat import ChatOptions, check_images, check_user_text
@@ -33,10 +33,10 @@ from services.errors import ChatCanvasError, ErrorKind
 from services.markdown_safety import escape_markdown, without_remote_images
 from services.shares import ShareKind
 from services.storage import Conversation
-from services.storage.conversations import ConversationTotals, StoredMessage
-from services.wording import format_cost
 
-PAGE = 30  # messages drawn at once; older ones behind "show earlier"
+PART = "chat_turn"  # the fragment with the transcript and the turn
+LIVE = "chat_live"  # the turn while its reply is drawn; Stop shows only then
+STOP_STYLE = f"<style>body:not(:has(.st-key-{LIVE})) .st-key-chat_stop {{display: none;}}</style>"
 PRESETS = ("assistant", "visual_describer", "image_prompt_writer", "translator", "custom")
 
 
@@ -206,120 +206,116 @@ def begin_turn(
 
 def show_turn(ctx: AppContext, turn: Turn, ends_in_place: bool, totals_slot) -> None:
     """Draw the turn under the transcript: the user's message, the reply as its writer stores
-    it, with Stop. Leaving the page only stops the drawing, not the reply. When the reply is
-    stored, a new message in a conversation already on screen is finished where it stands
-    (``ends_in_place``); anything else (a first message, regenerate, edit...) reruns the page."""
+    it (Stop shows while it is drawn). Leaving the page only stops the drawing, not the reply.
+    When the reply is stored, a new message in a conversation already on screen is finished
+    where it stands (``ends_in_place``); anything else (a first message, regenerate, edit...)
+    reruns the page."""
     if turn.refused is not None:
         show_error(turn.refused, ctx.t)
         return
     if turn.pending is None:
         return
     live_turn = st.empty()
-    with live_turn.container():
+    with live_turn.container(key=LIVE):
         if turn.action[0] == "send":
             with st.chat_message("user"):
                 st.markdown(without_remote_images(turn.action[1]))
                 sending_images(ctx, turn.images)
         with st.chat_message("assistant"):
-            st.button(ctx.t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
             write_markdown_stream(turn.pending.follow())
     remember_new_answer(turn.pending.row.id)  # autoplay reads it, in place or on the rerun
     if not (ends_in_place and finish_turn_in_place(ctx, turn.pending, live_turn, totals_slot)):
         st.rerun()
 
 
-def thumbnails_of(ctx: AppContext, messages: list[StoredMessage]):
-    """render_transcript's ``images``: the thumbnails of the user messages among ``messages``."""
-    found = ctx.conversations.attachments.thumbnails([m.id for m in messages if m.role == "user"])
-    return lambda m: message_thumbnails(ctx, found[m]) if m in found else None
-
-
-def finish_turn_in_place(ctx: AppContext, pending: PendingReply, live_turn, totals_slot) -> bool:
-    """Replace the live drawing of a sent message and its reply by the stored pair with its
-    caption and actions, and update the totals and the budget line, without another page
-    run (the rest of the page is already what a rerun would draw). False when the stored
-    conversation no longer ends with that pair (another tab wrote to it)."""
-    conversation_id = pending.row.conversation_id
-    pair = ctx.conversations.messages(conversation_id, last=2)
-    if [(m.role, m.id == pending.row.id) for m in pair] != [("user", False), ("assistant", True)]:
-        return False
-    with live_turn.container():
-        # a new reply has one version: no pager
-        render_transcript(ctx, pair, busy=False, images=thumbnails_of(ctx, pair))
-    totals_caption(ctx, ctx.conversations.totals(conversation_id), totals_slot)
-    ctx.redraw_budget()
-    return True
-
-
 @dataclass
-class Shown:
-    """What the transcript shows, read before a turn stores anything: the turn itself is
-    drawn under it."""
+class Part:
+    """What the conversation part draws: the transcript and the turn under it."""
 
-    totals: ConversationTotals
-    messages: list[StoredMessage]
-    shown: int
-    versions: list[int]  # the last reply's versions, oldest first
-    images: dict  # message id -> its attached images' thumbnails
+    shown: Shown | None
+    turn: Turn | None
+    ends_in_place: bool
 
 
-def read_transcript(
-    ctx: AppContext, conversation: Conversation | None, live: PendingReply | None
-) -> Shown | None:
-    """The stored messages to draw; a reply being written (``live``) is drawn by its turn."""
-    if conversation is None:
+def prepare(
+    ctx: AppContext,
+    conversation: Conversation | None,
+    action: tuple | None,
+    spec: ModelSpec,
+    options: ChatOptions,
+) -> Part:
+    """Begin the turn ``action`` asks for (or follow a reply still being written) and read
+    the transcript it is drawn under."""
+    if action is not None and action[0] == "version" and conversation is not None:
+        ctx.turns.show_version(conversation, action[1])  # flip to an earlier or later version
+        action = None
+    # A reply still being written (this session left and came back, or another tab): follow it.
+    live = live_reply(conversation.id) if conversation is not None else None
+    if live is not None and action is not None:
+        settle(conversation.id, cancel=True)  # a new turn replaces the one being written
+        live = None
+    shown = read_transcript(ctx, conversation, live)
+    if action is not None:
+        turn = begin_turn(ctx, conversation, action, spec, options)
+    else:
+        turn = Turn(("follow",), live) if live is not None else None
+    # a new message under a transcript already on screen (a conversation with its title)
+    in_place = turn is not None and turn.action[0] == "send" and bool(conversation)
+    return Part(shown, turn, in_place and bool(conversation.title))
+
+
+@st.fragment(key=PART)
+def conversation_part() -> None:
+    """The transcript and the turn under it. A full run hands over what it prepared; a run of
+    this part alone (a message sent in place, a button in the transcript) prepares its own
+    with the settings the last full run read."""
+    ctx = app_context()
+    part = st.session_state.pop(K.CHAT_PART, None)
+    if part is None:
+        spec, options = st.session_state[K.CHAT_PART_SETTINGS]
+        action = st.session_state.pop(K.CHAT_ACTION, None)
+        part = prepare(ctx, current_conversation(ctx), action, spec, options)
+    totals_slot = transcript(ctx, part.shown, busy=part.turn is not None)
+    if part.turn is not None:
+        show_turn(ctx, part.turn, part.ends_in_place, totals_slot)
+    # the sidebar's budget line, after a reply ended in place; a fragment may write outside
+    # itself only where it wrote on the last full run, so every run of the part draws it
+    ctx.redraw_budget()
+
+
+def _typed(value: object) -> str | None:
+    """The text of a chat_input submission that is only typed text (no file, no recording)."""
+    if isinstance(value, str):
+        return value
+    if value is None or getattr(value, "files", None) or getattr(value, "audio", None):
         return None
-    shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
-    totals = ctx.conversations.totals(conversation.id)
-    messages = ctx.conversations.messages(conversation.id, last=shown)
-    versions = [m.id for m in ctx.turns.versions(conversation, messages)]
-    if live is not None:
-        messages = [m for m in messages if m.id != live.row.id]
-    users = [m.id for m in messages if m.role == "user"]
-    return Shown(totals, messages, shown, versions, ctx.conversations.attachments.thumbnails(users))
+    return getattr(value, "text", None)
 
 
-def totals_caption(ctx: AppContext, totals: ConversationTotals, slot) -> None:
-    """The conversation's message count, tokens and cost, drawn into ``slot``."""
-    t = ctx.t
-    cost = format_cost(totals.cost_usd, t)
-    if totals.cost_incomplete:
-        cost = t("chat.cost_lower_bound", cost=cost)
-    slot.caption(
-        t(
-            "chat.totals",
-            count=totals.messages,
-            prompt=f"{totals.prompt_tokens:,}",
-            completion=f"{totals.completion_tokens:,}",
-            cost=cost,
-        )
-    )
-
-
-def transcript(ctx: AppContext, shown: Shown | None, busy: bool):
-    """The open conversation's totals and its newest messages (older ones on request).
-    Returns the slot of the totals, so a turn that ends in place can update them."""
-    t = ctx.t
-    if shown is None:
-        if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
-            st.info(t("chat.welcome"))
-        return None
-    totals_slot = st.empty()
-    totals_caption(ctx, shown.totals, totals_slot)
-    hidden = shown.totals.messages - shown.shown
-    if hidden > 0 and st.button(
-        t("chat.show_earlier", count=min(hidden, PAGE)), key="chat_show_earlier"
-    ):
-        st.session_state[K.CHAT_SHOWN] = shown.shown + PAGE
-        st.rerun()
-    render_transcript(
-        ctx,
-        shown.messages,
-        busy=busy,
-        versions=shown.versions,
-        images=lambda m: message_thumbnails(ctx, shown.images[m]) if m in shown.images else None,
-    )
-    return totals_slot
+def send_in_place() -> None:
+    """chat_input's on_submit. A typed message in a conversation that has its title and leads
+    the sidebar's list reruns only the conversation part: the sidebar, the settings and the
+    header would be sent again unchanged. Anything else (files, a recording, a new or older
+    conversation, a held message...) runs the whole page."""
+    ctx = app_context()
+    text = _typed(st.session_state.get("chat_input"))
+    waiting = (K.CHAT_HELD, K.CHAT_EDITING, K.CHAT_ACTION, K.CHAT_ERROR, K.CHAT_SEARCH)
+    if not text or not text.strip() or not ctx.settings.openai_api_key or attached():
+        return
+    if any(st.session_state.get(key) for key in waiting):
+        return
+    try:
+        check_user_text(text)
+    except ChatCanvasError:
+        return  # refused: the whole page keeps the text
+    open_id = st.query_params.get("c") or st.session_state.get(K.CHAT_OPEN)
+    conversation = ctx.conversations.get(open_id) if open_id else None
+    first = ctx.conversations.list("", limit=1)
+    if conversation is None or not conversation.title or not first or first[0].id != open_id:
+        return  # the sidebar's list would change (its order, a title): whole page
+    st.session_state.pop(K.CHAT_PART, None)
+    st.session_state[K.CHAT_ACTION] = ("send", text)
+    st.rerun(PART)
 
 
 ctx = app_context()
@@ -343,6 +339,12 @@ if conversation is not None:  # on a phone the sidebar's "New chat" is out of si
         args=(None,),
     )
 spec, options = settings_panel(ctx, conversation)
+st.session_state[K.CHAT_PART_SETTINGS] = (spec, options)
+# Stop is outside the conversation part so that its click runs the whole page, which
+# interrupts the part's run (a click inside a fragment waits for the fragment's run to end)
+with st.bottom:
+    st.html(STOP_STYLE)
+    st.button(t("chat.stop"), key="chat_stop", icon=":material/stop_circle:")
 # chat_input is pinned under the page wherever it is called: read it before drawing the rest
 action = st.session_state.pop(K.CHAT_ACTION, None)
 has_key = bool(ctx.settings.openai_api_key)
@@ -354,6 +356,7 @@ prompt = st.chat_input(
     file_type=list(FILE_TYPES),
     max_upload_size=MAX_UPLOAD_MB,
     accept_audio=True,
+    on_submit=send_in_place,
 )
 files_ok = attach_files(ctx, prompt)  # checked and downscaled; they wait for a question
 said = chat_input_text(ctx, prompt)  # a recording becomes text, or is kept for another try
@@ -361,25 +364,9 @@ if said is not None and not files_ok:
     hold(said)  # a file was refused: the text waits with the others, to send or change
 elif said is not None and (said.strip() or not attached()):
     action = ("send", said)
-if action is not None and action[0] == "version" and conversation is not None:
-    ctx.turns.show_version(conversation, action[1])  # flip to an earlier or later version
-    action = None
-# A reply still being written (this session left and came back, or another tab): follow it.
-live = live_reply(conversation.id) if conversation is not None else None
-if live is not None and action is not None:
-    settle(conversation.id, cancel=True)  # a new turn replaces the one being written
-    live = None
-shown = read_transcript(ctx, conversation, live)
-if action is not None:
-    turn = begin_turn(ctx, conversation, action, spec, options)
-else:
-    turn = Turn(("follow",), live) if live is not None else None
+st.session_state[K.CHAT_PART] = prepare(ctx, conversation, action, spec, options)
 conversation_list(ctx, conversation)
 share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
-totals_slot = transcript(ctx, shown, busy=turn is not None)
+conversation_part()
 attachments_panel(ctx)
 kept_recording(ctx, "chat", lambda text: st.session_state.update({K.CHAT_ACTION: ("send", text)}))
-if turn is not None:
-    # a new message under a transcript already on screen (a conversation with its title)
-    ends_in_place = turn.action[0] == "send" and bool(conversation and conversation.title)
-    show_turn(ctx, turn, ends_in_place, totals_slot)

@@ -16,10 +16,13 @@ other work shared the machine; the counts are not):
     12.1 kB before the reply's first text), server 235 ms, browser 1165 ms, 756 DOM elements;
   after: ChatCanvas 96 messages, 15.3 kB (72, 11.6 kB before the reply), server 125 ms,
     browser 720 ms, 760 DOM elements;
+  after the conversation part became a fragment (a message in place reruns only it):
+    ChatCanvas 47 messages, 8.8 kB (28, 4.9 kB before the reply), server 145 ms, browser
+    730 ms, 880 DOM elements;
   minimal app: 26 messages, 3.1 kB (16, 2.0 kB before the reply), server 215-255 ms,
     browser 400-575 ms, 178 DOM elements.
-What is left is mostly the first run itself: every run re-sends the whole page (sidebar with
-the conversation list and its actions, settings, transcript) before the reply's first text.
+What is left before the reply is the fragment's run: the transcript (redrawn as busy, without
+its actions), the budget line and the run the input's callback needs (no elements).
 
 Run: .venv/bin/python -m bench.bench_turn_cost [--turns 4]
 """

@@ -394,3 +394,32 @@ def test_the_copy_button_carries_a_hostile_reply_as_text(app, fake_openai):
     body = copy.proto.body
     assert "<img" not in body and "alert(2)</script>" not in body
     assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_a_message_in_the_open_conversation_reruns_only_the_conversation(app, fake_openai):
+    """A typed message in a conversation that has its title and leads the sidebar's list runs
+    only the conversation part (transcript and turn): the sidebar and the settings, which
+    would be sent again unchanged, are not drawn again. The reply still ends with its actions."""
+    send(app, "First message")
+    assert app.sidebar.button and app.selectbox  # a first message runs the whole page
+    send(app, "Second message")
+    assert not app.sidebar.button and not app.selectbox  # nothing outside the part was re-run
+    assert [name for name, _ in bubbles(app)] == ["user", "assistant"] * 2
+    assert "reply #2: Second message" in bubbles(app)[-1][1]
+    assert [b for b in app.button if b.key.startswith("regen_")]
+    app.run()  # the whole page as the browser keeps it
+    assert len(app.chat_message) == 4 and app.sidebar.button
+
+
+def test_a_message_in_an_older_conversation_reruns_the_whole_page(app, fake_openai):
+    """The list is most recently used first: a message in a conversation below the top moves
+    it up, so the whole page (with the sidebar) runs."""
+    send(app, "about whales")
+    whales = app.query_params["c"]
+    app.sidebar.button(key="chat_new").click().run()
+    send(app, "about zebras")
+    app.sidebar.button(key=f"conv_{whales}").click().run()
+    send(app, "more about whales")
+    listed = [b.key for b in app.sidebar.button if b.key.startswith("conv_")]
+    assert listed[0] == f"conv_{whales}"
+    assert "more about whales" in bubbles(app)[-1][1]

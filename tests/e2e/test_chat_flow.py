@@ -116,6 +116,42 @@ def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
         fake_openai.token_delay = 0.08
 
 
+def test_a_message_sent_in_place_leaves_the_sidebar_and_stop_still_interrupts(
+    page, running_app, fake_openai
+):
+    """A second message in the conversation on screen reruns only the conversation part
+    (transcript and turn): the sidebar and the settings are not sent again. Stop, outside that
+    part, still interrupts the reply at once and keeps what arrived."""
+    frames: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
+        ),
+    )
+    open_app(page, running_app.url)
+    new_chat(page)
+    send(page, "Whales and their songs")
+    page.get_by_role("button", name="Regenerate").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Stop").count() == 0  # shown only while drawn
+    fake_openai.token_delay = 0.3
+    try:
+        frames.clear()
+        send(page, " ".join(f"word{i}" for i in range(60)))
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word3')",
+            timeout=20_000,
+        )
+        # the sidebar's search box and the settings' model picker were not sent again
+        assert not [f for f in frames if b"chat_search" in f or b"chat_model" in f]
+        page.get_by_role("button", name="Stop").click()
+        page.wait_for_selector("text=stopped", timeout=20_000)
+        kept = page.locator(ASSISTANT).last.inner_text()
+        assert "word3" in kept and "word59" not in kept
+    finally:
+        fake_openai.token_delay = 0.08
+
+
 def start_long_reply(page, seen: str, words: int = 60) -> str:
     """Send a question of ``words`` words and wait until the reply streaming it shows
     ``seen``; returns the conversation's address."""
@@ -211,12 +247,14 @@ def test_a_message_is_one_page_run_and_ends_with_its_actions(page, running_app, 
     a second run that sends the whole page (sidebar, settings, transcript) again."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    runs: list = []  # the runs of the page the server starts
+    runs: list = []  # the runs that drew (a run only for the input's callback draws nothing)
 
     def on_frame(frame) -> None:
         message = ForwardMsg()
         message.ParseFromString(frame if isinstance(frame, bytes) else frame.encode())
-        if message.WhichOneof("type") == "new_session":
+        if message.WhichOneof("type") == "script_finished" and (
+            message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN
+        ):
             runs.append(message)
 
     page.on("websocket", lambda ws: ws.on("framereceived", on_frame))

@@ -1,0 +1,113 @@
+"""The open conversation on the chat page: its totals and newest messages, read before a turn
+stores anything, and a sent message's pair finished where it was streamed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from components import state as K
+from components.context import AppContext
+from components.message_images import message_thumbnails
+from components.transcript import render_transcript
+from services.chat_turns import PendingReply
+from services.storage import Conversation
+from services.storage.conversations import ConversationTotals, StoredMessage
+from services.wording import format_cost
+
+PAGE = 30  # messages drawn at once; older ones behind "show earlier"
+
+
+@dataclass
+class Shown:
+    """What the transcript shows, read before a turn stores anything: the turn itself is
+    drawn under it."""
+
+    totals: ConversationTotals
+    messages: list[StoredMessage]
+    shown: int
+    versions: list[int]  # the last reply's versions, oldest first
+    images: dict  # message id -> its attached images' thumbnails
+
+
+def read_transcript(
+    ctx: AppContext, conversation: Conversation | None, live: PendingReply | None
+) -> Shown | None:
+    """The stored messages to draw; a reply being written (``live``) is drawn by its turn."""
+    if conversation is None:
+        return None
+    shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
+    totals = ctx.conversations.totals(conversation.id)
+    messages = ctx.conversations.messages(conversation.id, last=shown)
+    versions = [m.id for m in ctx.turns.versions(conversation, messages)]
+    if live is not None:
+        messages = [m for m in messages if m.id != live.row.id]
+    users = [m.id for m in messages if m.role == "user"]
+    return Shown(totals, messages, shown, versions, ctx.conversations.attachments.thumbnails(users))
+
+
+def totals_caption(ctx: AppContext, totals: ConversationTotals, slot) -> None:
+    """The conversation's message count, tokens and cost, drawn into ``slot``."""
+    t = ctx.t
+    cost = format_cost(totals.cost_usd, t)
+    if totals.cost_incomplete:
+        cost = t("chat.cost_lower_bound", cost=cost)
+    slot.caption(
+        t(
+            "chat.totals",
+            count=totals.messages,
+            prompt=f"{totals.prompt_tokens:,}",
+            completion=f"{totals.completion_tokens:,}",
+            cost=cost,
+        )
+    )
+
+
+def transcript(ctx: AppContext, shown: Shown | None, busy: bool):
+    """The open conversation's totals and its newest messages (older ones on request).
+    Returns the slot of the totals, so a turn that ends in place can update them."""
+    t = ctx.t
+    if shown is None:
+        if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
+            st.info(t("chat.welcome"))
+        return None
+    totals_slot = st.empty()
+    totals_caption(ctx, shown.totals, totals_slot)
+    hidden = shown.totals.messages - shown.shown
+    if hidden > 0 and st.button(
+        t("chat.show_earlier", count=min(hidden, PAGE)), key="chat_show_earlier"
+    ):
+        st.session_state[K.CHAT_SHOWN] = shown.shown + PAGE
+        st.rerun()
+    render_transcript(
+        ctx,
+        shown.messages,
+        busy=busy,
+        versions=shown.versions,
+        images=lambda m: message_thumbnails(ctx, shown.images[m]) if m in shown.images else None,
+    )
+    return totals_slot
+
+
+def thumbnails_of(ctx: AppContext, messages: list[StoredMessage]):
+    """render_transcript's ``images``: the thumbnails of the user messages among ``messages``."""
+    found = ctx.conversations.attachments.thumbnails([m.id for m in messages if m.role == "user"])
+    return lambda m: message_thumbnails(ctx, found[m]) if m in found else None
+
+
+def finish_turn_in_place(ctx: AppContext, pending: PendingReply, live_turn, totals_slot) -> bool:
+    """Replace the live drawing of a sent message and its reply by the stored pair with its
+    caption and actions, and update the totals, without another page run (the rest of the
+    page is already what a rerun would draw; the conversation part redraws the budget line
+    after it). False when the stored
+    conversation no longer ends with that pair (another tab wrote to it)."""
+    conversation_id = pending.row.conversation_id
+    pair = ctx.conversations.messages(conversation_id, last=2)
+    if [(m.role, m.id == pending.row.id) for m in pair] != [("user", False), ("assistant", True)]:
+        return False
+    with live_turn.container():
+        # a new reply has one version: no pager
+        render_transcript(ctx, pair, busy=False, images=thumbnails_of(ctx, pair))
+    totals_caption(ctx, ctx.conversations.totals(conversation_id), totals_slot)
+    return True
