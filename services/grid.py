@@ -67,6 +67,22 @@ class GridRowSpec:
             studio_run_id=self.studio_run_id,
         )
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> GridRowSpec:
+        """A row as :meth:`to_json` wrote it (a stored grid's, or the page's working copy)."""
+        step = data.get("step")
+        english = data.get("english_prompt")
+        studio = data.get("studio_run_id")
+        return cls(
+            str(data.get("prompt") or ""),
+            RowSource(str(data.get("source") or RowSource.TYPED)),
+            str(data.get("label") or ""),
+            str(data.get("negative_prompt") or ""),
+            str(english) if english else None,
+            str(studio) if studio else None,
+            int(step) if isinstance(step, int) else None,
+        )
+
     def to_json(self) -> dict:
         return {
             "prompt": self.prompt,
@@ -129,6 +145,12 @@ def lane_json(lane: LaneSpec) -> dict:
         "output_format": lane.output_format,
         "extras": dict(lane.extras),
     }
+
+
+def typed_rows(text: str, negative_prompt: str = "") -> list[GridRowSpec]:
+    """One typed row per non-empty line of ``text``, each with ``negative_prompt``."""
+    lines = (line.strip() for line in text.splitlines())
+    return [GridRowSpec(line, negative_prompt=negative_prompt.strip()) for line in lines if line]
 
 
 def studio_variants(run: ChainRun) -> list[GridRowSpec]:
