@@ -11,9 +11,10 @@ from components.errors import show_error
 from components.grid_rows import column_editors, picked_rows, studio_picker
 from components.grid_view import run_grid, show_grid
 from components.lane_form import default_lanes, lane_from_widgets
+from components.moderation_panel import check_toggle, cleared, forget, held_panel, resumed
 from components.sidebar import ensure_models_listed
 from services.errors import ChatCanvasError
-from services.grid import GridSpec, typed_rows
+from services.grid import GridSpec, moderation_parts, typed_rows
 from services.images import english_only
 from services.storage.grids import StoredGrid
 from services.wording import format_cost
@@ -71,8 +72,17 @@ st.caption(t("grid.intro"))
 recent_grids(ctx)
 
 st.markdown(f"**{t('grid.rows')}**")
-typed = st.text_area(t("grid.typed"), key=K.GRID_TYPED, height=100, help=t("grid.typed_help"))
-negative = st.text_input(t("images.params.negative_prompt"), key=K.GRID_NEGATIVE)
+typed = st.text_area(
+    t("grid.typed"),
+    key=K.GRID_TYPED,
+    height=100,
+    help=t("grid.typed_help"),
+    on_change=forget,
+    args=("grid",),
+)
+negative = st.text_input(
+    t("images.params.negative_prompt"), key=K.GRID_NEGATIVE, on_change=forget, args=("grid",)
+)
 picked = picked_rows(ctx)
 studio_picker(ctx)
 
@@ -103,26 +113,32 @@ if estimate is not None:
             icon=":material/payments:",
         )
         confirmed = st.checkbox(t("grid.confirm", cost=cost), key=K.GRID_CONFIRMED)
-clicked = st.button(
+left, right = st.columns([1, 2], vertical_alignment="center")
+check_toggle(ctx, left)
+clicked = right.button(
     t("grid.run"),
     key="grid_run",
     type="primary",
     icon=":material/grid_view:",
     disabled=not confirmed,
+    width="stretch",
 )
 
 if clicked and not rows:
     st.warning(t("grid.need_rows"))
-elif clicked:
+elif (clicked or resumed("grid")) and rows:
     try:
         ready = ctx.grids.with_english(spec)
-        with st.container(key="grid_results"):
-            run_grid(ctx, ready, on_stored=open_grid)
+        first, also = moderation_parts(ready)
+        if cleared(ctx, first, "grid", also=also):
+            with st.container(key="grid_results"):
+                run_grid(ctx, ready, on_stored=open_grid)
+            st.session_state.pop(K.GRID_CONFIRMED, None)
+            st.rerun()
     except ChatCanvasError as err:  # a spending limit or a failed translation: nothing sent
         show_error(err, t)
-    else:
-        st.session_state.pop(K.GRID_CONFIRMED, None)
-        st.rerun()
+elif held_panel(ctx, "grid"):  # the safety check held the last Run, until the person chooses
+    pass
 elif shown is not None:
     with st.container(key="grid_results"):
         show_grid(ctx, shown)

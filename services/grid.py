@@ -174,6 +174,14 @@ def studio_variants(run: ChainRun) -> list[GridRowSpec]:
     return rows
 
 
+def moderation_parts(spec: GridSpec) -> tuple[ComparisonSpec, tuple[str, ...]]:
+    """What the safety check before paying classifies for a grid (``ComparisonService.check``):
+    its first row as a comparison, and ``also`` every other row's prompt and English prompt."""
+    first, *rest = spec.rows
+    also = tuple(text for row in rest for text in (row.prompt, row.english_prompt or "") if text)
+    return first.comparison(spec.lanes), also
+
+
 class GridService:
     """Runs grids for one owner: their grid store, the comparison service's providers and
     budget. ``sleep`` and ``rng`` are the waits on 429s and the seed picker (tests pass

@@ -128,3 +128,20 @@ def test_another_owners_grid_is_not_found(grid_env):
     )
     at = grid_page(grid=grid_id)
     assert "That grid does not exist" in texts(at) and "theirs" not in texts(at)
+
+
+def test_the_safety_check_holds_a_grid_with_a_flagged_row(
+    grid_env, fake_openai, fake_images, fake_karlo, monkeypatch
+):
+    monkeypatch.setenv("MODERATION_CHECK", "on")
+    at = grid_page()
+    at.text_area(key="grid_typed").set_value("a red fox\nA FLAGME fox").run()
+    at.button(key="grid_run").click().run()
+    assert not at.exception, at.exception
+    assert "moderation model flagged" in texts(at)
+    assert fake_images.calls == [] and fake_karlo.t2i_calls() == []
+    checked = [r for r in fake_openai.requests if r.path.endswith("/moderations")]
+    assert checked[0].body["input"] == ["a red fox", "A FLAGME fox"]
+    at.button(key="moderation_proceed_grid").click().run()
+    assert not at.exception, at.exception
+    assert len(fake_images.calls) == 2 and "grid" in at.query_params
