@@ -208,6 +208,27 @@ def test_one_seed_per_column_the_same_in_every_row(grids, fakes):
     assert result.grid.lanes[0]["seeds"] is None  # GPT Image takes no seed
 
 
+def test_a_cell_the_database_refuses_is_handed_back(services, sleeps):
+    from sqlalchemy.exc import OperationalError
+
+    from services.storage.grids import GridStore
+    from services.storage.images import ImageStore
+
+    class RefusingStore(ImageStore):
+        def save_lane(self, run_id, index, request, outcome) -> None:
+            if index == 1:
+                raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+            super().save_lane(run_id, index, request, outcome)
+
+    db = services.images.db
+    grids = GridStore(db, OWNER, RefusingStore(db, OWNER))
+    service = replace_waits(GridService(grids, services.comparisons), sleeps)
+    result = service.run(GridSpec(ROWS, (GPT, KARLO)))
+    assert sorted(result.unsaved) == [(0, 1), (1, 1)]
+    assert all(isinstance(lane.outcome, ImageResult) for lane in result.unsaved.values())
+    assert [[lane.index for lane in run.lanes] for run in result.grid.runs] == [[0], [0]]
+
+
 # -- before running ---------------------------------------------------------------------------
 
 
