@@ -130,7 +130,7 @@ def exports(ctx: AppContext, grid: StoredGrid) -> None:
     with st.container(horizontal=True):
         st.download_button(
             t("grid.export_sheet"),
-            data=lambda: contact_sheet(ctx.images, grid),
+            data=lambda: contact_sheet(ctx.images, grid, ctx.t),
             file_name=f"chatcanvas-grid-{grid.id[:8]}.png",
             mime="image/png",
             key="grid_export_sheet",
@@ -139,7 +139,7 @@ def exports(ctx: AppContext, grid: StoredGrid) -> None:
         )
         st.download_button(
             t("grid.export_zip"),
-            data=lambda: grid_zip(ctx.images, grid),
+            data=lambda: grid_zip(ctx.images, grid, ctx.t),
             file_name=f"chatcanvas-grid-{grid.id[:8]}.zip",
             mime="application/zip",
             key="grid_export_zip",

@@ -15,9 +15,11 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from services.gallery_export import _EXTENSIONS, _safe, lineage
+from services.i18n import Translator
 from services.storage.db import utcnow
 from services.storage.grids import StoredGrid
 from services.storage.images import ImageStore, StoredLane
+from services.studio.templates import label as step_label
 
 GRID_EXPORT_FORMAT = "chatcanvas.grid.v1"
 CELL = 192  # thumbnail side in the contact sheet
@@ -40,10 +42,12 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size)
 
 
-def row_label(grid: StoredGrid, row: int) -> str:
-    """'1. <label or source>: <prompt>' as the sheet and the manifest name a row."""
+def row_label(grid: StoredGrid, row: int, t: Translator | None = None) -> str:
+    """'1. Studio step: Expand: <prompt>' as the sheet names a row (in ``t``'s language;
+    without one, the stored source and label as they are)."""
     data = grid.rows[row]
-    kind = data.get("label") or data.get("source") or "typed"
+    source, name = str(data.get("source") or "typed"), str(data.get("label") or "")
+    kind = t(f"grid.source.{source}", name=step_label(name, t)) if t else name or source
     return f"{row + 1}. {kind}: {data.get('prompt', '')}"
 
 
@@ -77,9 +81,9 @@ def _thumbnail(store: ImageStore, lane: StoredLane | None) -> Image.Image | None
         return pil.convert("RGB")
 
 
-def contact_sheet(store: ImageStore, grid: StoredGrid) -> bytes:
-    """The grid as one PNG: a header row of column labels, then each row's label and the
-    first image of each of its cells with the cell's latency and cost."""
+def contact_sheet(store: ImageStore, grid: StoredGrid, t: Translator | None = None) -> bytes:
+    """The grid as one PNG: a header row of column labels, then each row's label (in ``t``'s
+    language) and the first image of each of its cells with the cell's latency and cost."""
     rows, columns = len(grid.rows), len(grid.lanes)
     width = LABEL_WIDTH + columns * (CELL + PAD) + PAD
     height = HEADER + rows * (CELL + CAPTION + PAD) + PAD
@@ -91,7 +95,7 @@ def contact_sheet(store: ImageStore, grid: StoredGrid) -> bytes:
         draw.text((x, PAD), textwrap.shorten(column_label(grid, c), 30), fill="black", font=font)
     for r in range(rows):
         y = HEADER + r * (CELL + CAPTION + PAD)
-        wrapped = textwrap.wrap(row_label(grid, r), 26)[:8]
+        wrapped = textwrap.wrap(row_label(grid, r, t), 26)[:8]
         draw.multiline_text((PAD, y), "\n".join(wrapped), fill="black", font=small)
         for c in range(columns):
             x = LABEL_WIDTH + c * (CELL + PAD)
@@ -155,7 +159,7 @@ CSV_FIELDS = (
 )
 
 
-def grid_zip(store: ImageStore, grid: StoredGrid) -> bytes:
+def grid_zip(store: ImageStore, grid: StoredGrid, t: Translator | None = None) -> bytes:
     """Every image of the grid as stored, ``manifest.json`` (the grid's rows and columns and
     each file's lineage) and ``manifest.csv`` (one line per file)."""
     buffer = io.BytesIO()
@@ -178,5 +182,5 @@ def grid_zip(store: ImageStore, grid: StoredGrid) -> bytes:
         writer.writeheader()
         writer.writerows(entries)
         archive.writestr("manifest.csv", table.getvalue())
-        archive.writestr("contact_sheet.png", contact_sheet(store, grid))
+        archive.writestr("contact_sheet.png", contact_sheet(store, grid, t))
     return buffer.getvalue()

@@ -73,7 +73,7 @@ def write_exports(session: Session, grid: StoredGrid, sheet: Path | None, archiv
         if path is None:
             continue
         try:
-            path.write_bytes(make(store, grid))
+            path.write_bytes(make(store, grid, session.t))
         except OSError as exc:
             raise Refusal(
                 session.t("cli.grid.not_written", path=path, reason=exc.strerror)

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from services.errors import ChatCanvasError, ErrorKind
-from services.grid_export import CELL, HEADER, LABEL_WIDTH, contact_sheet, grid_zip
+from services.grid_export import CELL, HEADER, LABEL_WIDTH, contact_sheet, grid_zip, row_label
+from services.i18n import Translator
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
 from services.storage.db import Database
 from services.storage.grids import GridStore
@@ -97,7 +98,9 @@ def test_another_owners_grid_is_exactly_a_missing_one(stores):
 def test_the_contact_sheet_has_a_cell_per_row_and_column(stores):
     a, _ = stores
     grid = a.get(make_grid(a))
-    png = contact_sheet(a.images, grid)
+    png = contact_sheet(a.images, grid, Translator("ko"))
+    assert row_label(grid, 1, Translator("ko")) == "2. 스튜디오 아이디어: 화성의 여우"
+    assert row_label(grid, 1) == "2. idea: 화성의 여우"
     with Image.open(io.BytesIO(png)) as sheet:
         assert sheet.format == "PNG"
         assert sheet.width >= LABEL_WIDTH + 2 * CELL and sheet.height >= HEADER + 2 * CELL
