@@ -58,6 +58,7 @@ PAGES = tuple(
             True,
             False,
         ),
+        ("app_pages/grid.py", "common.nav.grid", ":material/grid_view:", "grid", True, False),
         (
             "app_pages/gallery.py",
             "common.nav.gallery",

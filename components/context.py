@@ -15,6 +15,7 @@ from services.catalog import Catalog, LiveModel
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
 from services.comparison import ComparisonService
+from services.grid import GridService
 from services.i18n import Translator
 from services.identity import SignedInUser
 from services.images import ImageProvider
@@ -63,6 +64,10 @@ class AppContext:
     @property
     def comparisons(self) -> ComparisonService:
         return self.services.comparisons
+
+    @property
+    def grids(self) -> GridService:
+        return self.services.grids
 
     @property
     def ledger(self) -> CostLedger:

@@ -93,6 +93,18 @@ COMPARE_KARLO_HERE = "compare_karlo_here"  # a stored run id: add a local Karlo 
 COMPARE_UNSAVED = "compare_unsaved"
 STUDIO_GENERATED = "studio_generated"  # {studio run id: compare run id} made by "Generate here"
 
+# owner: app_pages/grid.py and components/grid_view.py (prompt-by-engine grids)
+GRID_TYPED = "grid_typed"  # the typed rows, one prompt per line
+GRID_PICKED = "grid_picked"  # rows taken from studio runs: [GridRowSpec.to_json()]
+GRID_NEGATIVE = "grid_negative"  # the negative prompt of the typed rows
+GRID_LANES = "grid_lanes"  # the columns, as COMPARE_LANES ({"id", "provider", "model"})
+GRID_STUDIO_RUN = "grid_studio_run"  # the studio run whose prompts the picker offers
+GRID_STUDIO_CHOICES = "grid_studio_choices"  # the picker's chosen variants (indexes)
+GRID_CONFIRMED = "grid_confirmed"  # the person accepted an estimate above the threshold
+GRID_LAST = "grid_last"  # id of the stored grid on screen
+# {grid_id: {(row, column): UnsavedLane}}: cells the database refused, for download
+GRID_UNSAVED = "grid_unsaved"
+
 # owner: components/moderation_panel.py (the safety check before paying)
 MODERATION_ON = "moderation_on"  # Compare's toggle; starts from the MODERATION_CHECK setting
 # {where ("compare" | "studio" | "idea"): {"held": HeldCheck, "approved": texts, "resume": True}}

@@ -15,6 +15,7 @@ from services.catalog import Catalog
 from services.chat import ChatService
 from services.chat_turns import ChatTurns
 from services.comparison import ComparisonService
+from services.grid import GridService
 from services.images import ImageProvider, make_provider
 from services.ledger import CostLedger
 from services.moderation import ModerationService
@@ -23,6 +24,7 @@ from services.shares import ShareService
 from services.speech import SpeechService
 from services.storage import ConversationStore, Database, open_database
 from services.storage.chains import ChainStore
+from services.storage.grids import GridStore
 from services.storage.images import ImageStore
 from services.storage.message_audio import MessageAudioStore
 from services.storage.usage import UsageStore
@@ -49,6 +51,7 @@ class Services:
     comparisons: ComparisonService
     speech: SpeechService
     moderation: ModerationService
+    grids: GridService
 
     @property
     def owner_id(self) -> str:
@@ -74,6 +77,9 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
     budget = Budget(settings, usage, catalog)
     chat = ChatService(settings, catalog, budget=budget)
     moderation = ModerationService(settings, catalog, budget=budget)
+    comparisons = ComparisonService(
+        images, budget, lambda name: make_provider(name, settings), catalog, chat, moderation
+    )
     return Services(
         settings=settings,
         db=db,
@@ -87,14 +93,13 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
         users=UserStore(db),
         budget=budget,
         shares=ShareService(db, owner),
-        comparisons=ComparisonService(
-            images,
-            budget,
-            lambda name: make_provider(name, settings),
-            catalog,
-            chat,
-            moderation,
-        ),
+        comparisons=comparisons,
         speech=SpeechService(settings, catalog, MessageAudioStore(db, owner), budget=budget),
         moderation=moderation,
+        grids=GridService(
+            GridStore(db, owner, images),
+            comparisons,
+            concurrency=settings.grid_concurrency,
+            confirm_usd=settings.grid_confirm_usd,
+        ),
     )

@@ -246,6 +246,11 @@ class Budget:
     def check_images(self, lanes: Sequence[tuple[str, ImageRequest]]) -> None:
         """Check a whole run of image lanes (provider name, request) at once: the per-run
         caps, the Karlo monthly cap and today's budget. Raises LimitExceeded."""
+        self.check_run_caps(lanes)
+        self.check_totals(lanes)
+
+    def check_run_caps(self, lanes: Sequence[tuple[str, ImageRequest]]) -> None:
+        """The per-run caps of one run (lanes, images per lane). Raises LimitExceeded."""
         if self.settings.mode is not Mode.SHARED:
             return
         limits = self.settings.limits
@@ -259,6 +264,12 @@ class Budget:
                     allowed=limits.max_images_per_lane,
                     asked=request.count,
                 )
+
+    def check_totals(self, lanes: Sequence[tuple[str, ImageRequest]]) -> None:
+        """The Karlo monthly cap and today's budget for all of ``lanes`` (a grid's every
+        cell, whatever its rows). Raises LimitExceeded."""
+        if self.settings.mode is not Mode.SHARED:
+            return
         charged = [(p, r) for p, r in lanes if self.limited(p)]
         for entry in quota_providers():
             self._check_quota(entry.name, sum(r.count for p, r in charged if p == entry.name))

@@ -35,6 +35,8 @@ SETTING_NAMES = (
     "LOCAL_IMAGE_MODELS",
     "ADMIN_EMAILS",
     "MODERATION_CHECK",  # on/off: the safety check before paying (default on when shared)
+    "GRID_CONCURRENCY",  # a grid's cells running at once (default 2)
+    "GRID_CONFIRM_USD",  # a grid estimated above this asks before it runs (default 0.50)
 )
 # Tests and benchmarks set these so the host's own .env and secrets never leak into a run.
 SKIP_DOTENV = "CHATCANVAS_SKIP_DOTENV"

@@ -133,6 +133,10 @@ class Settings:
     # check image prompts (and generated images, on request) with the moderation model before
     # paying; MODERATION_CHECK on/off, on by default when shared. Compare's toggle starts here.
     moderation_check: bool = False
+    # a grid's cells running at once (GRID_CONCURRENCY), and the estimated cost above which
+    # a grid asks before it runs (GRID_CONFIRM_USD)
+    grid_concurrency: int = 2
+    grid_confirm_usd: float = 0.50
 
     def secrets(self) -> list[str]:
         """The raw secret strings, so error texts can be scrubbed of them."""
@@ -282,6 +286,8 @@ def resolve_settings(
         image_servers_problem=problem,
         custom_image_server=_custom_image_server(sidebar) if allow_custom_base_url else None,
         moderation_check=_flag(layers.deployer("MODERATION_CHECK"), mode is Mode.SHARED),
+        grid_concurrency=int(_number(layers.deployer("GRID_CONCURRENCY"), 2, minimum=1)),
+        grid_confirm_usd=_number(layers.deployer("GRID_CONFIRM_USD"), 0.50),
     )
 
 

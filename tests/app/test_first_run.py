@@ -11,7 +11,13 @@ from tests.app.test_shared_page import shared_conversation
 from tests.fakes.openai_server import FAKE_KEY
 from tests.fakes.tutorial_model import PROMPT
 
-PAGES = ("app_pages/chat.py", "app_pages/studio.py", "app_pages/compare.py", "app_pages/gallery.py")
+PAGES = (
+    "app_pages/chat.py",
+    "app_pages/studio.py",
+    "app_pages/compare.py",
+    "app_pages/grid.py",
+    "app_pages/gallery.py",
+)
 PANEL = {
     "en": ("Welcome to ChatCanvas", "Two ways to add a key", ".streamlit/secrets.toml"),
     "ko": (

@@ -14,7 +14,7 @@ from tests.e2e.conftest import new_page
 pytestmark = pytest.mark.e2e
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # 4.14.1
-PAGES = ("", "studio", "compare", "gallery")
+PAGES = ("", "studio", "compare", "grid", "gallery")
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
 BLOCKING = ("serious", "critical")
 
