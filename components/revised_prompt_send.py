@@ -12,7 +12,7 @@ from components.context import AppContext
 from components.errors import show_error
 from components.moderation_panel import cleared, held_panel, resumed
 from services.errors import ChatCanvasError
-from services.revised_prompt import revised_prompt_offered, revised_prompt_spec
+from services.revised_prompt import PromptSource, revised_prompt_offered, revised_prompt_spec
 from services.storage.images import CompareRun, ImageStore, StoredImage, StoredLane
 
 COMPARE_PAGE = "app_pages/compare.py"
@@ -20,8 +20,12 @@ WHERE = "revised"  # the safety check's place
 
 
 def ask_to_send(image_id: str) -> None:
-    """Button callback: the Compare page sends this image's revised prompt on its next run."""
+    """Ask the Compare page to send this image's revised prompt on, and go there (the card
+    is also drawn by the studio's "Generate here"; from Compare this is a rerun)."""
     st.session_state[K.COMPARE_SEND_REVISED] = {"image": image_id, "go": True}
+    st.session_state.pop(K.GALLERY_OPEN, None)  # a gallery detail dialog stays closed
+    st.session_state.pop(K.GALLERY_CONFIRM, None)
+    st.switch_page(COMPARE_PAGE)
 
 
 def send_buttons(ctx: AppContext, store: ImageStore, run: CompareRun, lane: StoredLane) -> None:
@@ -32,18 +36,17 @@ def send_buttons(ctx: AppContext, store: ImageStore, run: CompareRun, lane: Stor
         image = store.get_image(image_id)
         if image is None or not revised_prompt_offered(run, image):
             continue
-        st.button(
+        if st.button(
             t("revised.send_nth", n=n) if len(lane.image_ids) > 1 else t("revised.send"),
             key=f"revised_send_{image_id}",
             help=t("revised.send_help"),
             icon=":material/forward:",
-            on_click=ask_to_send,
-            args=(image_id,),
-        )
+        ):
+            ask_to_send(image_id)
 
 
 def send_from_gallery(ctx: AppContext, store: ImageStore, image: StoredImage) -> None:
-    """In the gallery's image detail: the same action, which opens the Compare page to run."""
+    """In the gallery's image detail: the same action (the Compare page runs it)."""
     run = store.get_run(image.run_id) if image.run_id else None
     if run is None or not revised_prompt_offered(run, image):
         return
@@ -54,9 +57,6 @@ def send_from_gallery(ctx: AppContext, store: ImageStore, image: StoredImage) ->
         icon=":material/forward:",
     ):
         ask_to_send(image.id)
-        st.session_state.pop(K.GALLERY_OPEN, None)  # the detail dialog stays closed
-        st.session_state.pop(K.GALLERY_CONFIRM, None)
-        st.switch_page(COMPARE_PAGE)
 
 
 def send_revised_if_asked(ctx: AppContext, chat_model: str) -> None:
@@ -94,3 +94,21 @@ def send_revised_if_asked(ctx: AppContext, chat_model: str) -> None:
 def _open_when_stored(run_id: str) -> None:
     # the URL names the new run; the page then fills its prompt boxes from it (shown_run)
     st.query_params["run"] = run_id
+
+
+def prompt_source_note(ctx: AppContext, run: CompareRun) -> None:
+    """Above a comparison whose prompt was another image's revised prompt: where it came
+    from, with a link to that comparison (its lanes record it in their params)."""
+    source = next(
+        (found for lane in run.lanes if (found := PromptSource.from_params(lane.params))), None
+    )
+    if source is None:
+        return
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.caption(ctx.t("revised.from", n=source.lane_index + 1))
+        st.page_link(
+            COMPARE_PAGE,
+            label=ctx.t("revised.open_source"),
+            icon=":material/history:",
+            query_params={"run": source.run_id},
+        )

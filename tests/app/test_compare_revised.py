@@ -65,6 +65,11 @@ def test_the_diff_shows_and_the_revised_prompt_goes_to_the_karlo_lane(
     # the page opens the new comparison, its prompt in the box
     assert compare.query_params["run"] == second.id
     assert compare.text_area(key="compare_prompt").value == revised
+    # and says where its prompt came from, with the way back
+    captions = [str(c.value) for c in compare.caption]
+    assert any("revised prompt of lane 1 of an earlier comparison" in c for c in captions)
+    links = [link.proto for link in compare.get("page_link")]
+    assert any(f"run={first.id}" in link.query_string for link in links)
 
 
 def test_markup_in_a_prompt_stays_text_in_the_diff(compare):
