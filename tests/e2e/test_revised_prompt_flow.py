@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.e2e.conftest import FAKE_KEY, RunningApp, app_environment, choose
+from tests.e2e.test_accessibility import blocking_violations
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 from tests.fakes.openai_server import DEFAULT_MODELS, FakeModel, FakeOpenAI
 from tests.fakes.prompt_rewriter import revised_prompt
@@ -71,6 +72,7 @@ def test_a_revised_prompt_shows_its_diff_and_goes_to_the_karlo_lane(
     assert "line-through" in removed.evaluate("e => getComputedStyle(e).textDecorationLine")
     assert "underline" in added.evaluate("e => getComputedStyle(e).textDecorationLine")
     assert not page.locator(LANE.format(1)).locator(".cc-prompt-diff").count()  # Karlo: none
+    assert blocking_violations(page) == []  # axe-core, with the diff open
 
     karlo_calls = len(fake_karlo.t2i_calls())
     dalle_calls = len(fake_images.calls)
