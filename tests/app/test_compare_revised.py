@@ -100,3 +100,14 @@ def latest_image(at) -> str:
     keys = [b.key for b in at.button if (b.key or "").startswith("revised_send_")]
     assert len(keys) == 1, keys
     return keys[0].removeprefix("revised_send_")
+
+
+def test_a_blind_run_shows_no_revised_prompt_before_the_vote(compare):
+    """Only some models revise: the diff would tell the lanes apart."""
+    use_dall_e_3(compare)
+    compare.toggle(key="compare_blind").set_value(True).run()
+    run(compare, PROMPT)
+    lanes = [compare.get_by_key(f"compare_lane_{i}") for i in range(2)]
+    assert not any("cc-prompt-diff" in e.proto.body for lane in lanes for e in lane.html)
+    assert not any((b.key or "").startswith("revised_send_") for b in compare.button)
+    assert revised_prompt(PROMPT) not in "\n".join(str(c.value) for c in compare.caption)
