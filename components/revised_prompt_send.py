@@ -1,6 +1,7 @@
-""" "Send the revised prompt to the other lanes" (services/revised_prompt.py): a button on a
-stored Compare lane's card and in the gallery's image detail, and the Compare page's run of
-the new comparison, after the safety check like Generate (components/moderation_panel.py)."""
+"""The action "Send the revised prompt to the other lanes" (services/revised_prompt.py): a
+button on a stored Compare lane's card and in the gallery's image detail, the Compare page's
+run of the new comparison (after the safety check, like Generate), and the note above a
+comparison made that way."""
 
 from __future__ import annotations
 
