@@ -361,15 +361,6 @@ def test_dall_e_url_that_cannot_be_downloaded_is_bad_response(provider, images):
     assert err.kind is ErrorKind.BAD_RESPONSE and err.status == 404
 
 
-def test_dall_e_3_answers_the_prompt_it_drew_rewritten_and_expanded(provider, images):
-    result = provider.generate(ImageRequest("Draw a red fox in a snowy forest.", "dall-e-3"))
-    (image,) = result.images
-    revised = image.revised_prompt
-    assert revised is not None and revised != "Draw a red fox in a snowy forest."
-    assert "red fox in a snowy forest" in revised and "Draw" not in revised  # the ask dropped
-    assert len(revised) > len("a red fox in a snowy forest") + 40  # expanded
-
-
 def test_a_korean_prompt_is_revised_in_korean():
     revised = revised_prompt("눈 덮인 숲 속의 붉은 여우를 그려줘")
     assert "눈 덮인 숲 속의 붉은 여우" in revised and "그려줘" not in revised
