@@ -1,5 +1,7 @@
-"""Sending a revised prompt to the other lanes, against the fake OpenAI images and Karlo:
-what each engine receives, what the new comparison records, the limits that still apply."""
+"""Sending a revised prompt to the other lanes, against the fakes: the revised prompt comes
+from a DALL·E-style model on an OpenAI-compatible server (DALL·E is retired at OpenAI, whose
+GPT Image models revise nothing); what each engine receives, what the new comparison records,
+the limits that still apply."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pytest
 from services.app_services import build_services
 from services.budget import LimitExceeded
 from services.comparison import ComparisonSpec, LaneSpec
+from services.images.servers import parse_image_servers
 from services.revised_prompt import (
     PROMPT_FROM,
     PromptSource,
@@ -17,18 +20,20 @@ from services.revised_prompt import (
 )
 from services.settings import Limits, Mode, Secret, Settings
 from tests.conftest import OWNER
+from tests.fakes.compatible_images import image_server_config
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 from tests.fakes.openai_server import FAKE_KEY
 from tests.fakes.prompt_rewriter import revised_prompt
 
-DALLE = LaneSpec("openai", "dall-e-3", size="1024x1024")
+DALLE = LaneSpec("compatible", "fake-sd/dall-e-3", extras={"style": "natural"})
 GPT = LaneSpec("openai", "gpt-image-2", quality="low", size="1024x1536")
 KARLO = LaneSpec("karlo", "karlo-v2.1", width=640, height=512, seeds=(11,))
 PROMPT = "Draw a red fox in a snowy forest"
 
 
 @pytest.fixture
-def fakes(image_servers):
+def fakes(image_servers, compatible):
+    """The OpenAI, Karlo and compatible-server fakes, cleared (the last as ``compatible``)."""
     images, openai_fake, karlo_fake = image_servers
     images.calls.clear()
     images.set_fault(None)
@@ -38,9 +43,10 @@ def fakes(image_servers):
     return image_servers
 
 
-def settings_for(fakes, tmp_path, **more) -> Settings:
+def settings_for(fakes, compatible, tmp_path, **more) -> Settings:
     _, openai_fake, karlo_fake = fakes
     return Settings(
+        image_servers=parse_image_servers([image_server_config(compatible[1])]),
         openai_api_key=Secret(FAKE_KEY),
         openai_base_url=openai_fake.base_url,
         kakao_rest_api_key=Secret(FAKE_KAKAO_KEY),
@@ -51,13 +57,14 @@ def settings_for(fakes, tmp_path, **more) -> Settings:
 
 
 @pytest.fixture
-def services(fakes, tmp_path, catalog):
-    return build_services(settings_for(fakes, tmp_path), OWNER, catalog=catalog)
+def services(fakes, compatible, tmp_path, catalog):
+    return build_services(settings_for(fakes, compatible, tmp_path), OWNER, catalog=catalog)
 
 
 @pytest.fixture
 def first(services):
-    """A stored comparison: DALL·E 3 (which revises), GPT Image and Karlo."""
+    """A stored comparison: DALL·E 3 on a compatible server (which revises), GPT Image and
+    Karlo."""
     spec = ComparisonSpec(PROMPT, (DALLE, GPT, KARLO), negative_prompt="blurry")
     return services.comparisons.run(spec).run
 
@@ -69,15 +76,18 @@ def revised_image(services, run):
 
 
 def test_the_other_lanes_receive_the_revised_prompt_with_their_own_parameters(
-    services, fakes, first
+    services, fakes, compatible, first
 ):
     images, _, karlo_fake = fakes
     image = revised_image(services, first)
-    sent_before = len(images.calls)
+    assert image.params["style"] == "natural" and image.params["server"] == "fake-sd"
+    assert compatible[0].calls[-1].body["style"] == "natural"
+    sent_before, compatible_before = len(images.calls), len(compatible[0].calls)
     result = send_revised_prompt(services.comparisons, image.id)
     revised = revised_prompt(PROMPT)
-    gpt_body = images.calls[-1].body  # only GPT Image ran on the OpenAI fake this time
+    gpt_body = images.calls[-1].body  # GPT Image ran on the OpenAI fake, DALL·E 3 did not
     assert len(images.calls) == sent_before + 1
+    assert len(compatible[0].calls) == compatible_before  # the lane that revised: not again
     assert gpt_body["prompt"] == revised and gpt_body["model"] == "gpt-image-2"
     assert (gpt_body["quality"], gpt_body["size"]) == ("low", "1024x1536")
     karlo_body = karlo_fake.t2i_calls()[-1].body
@@ -134,12 +144,13 @@ def test_a_korean_revised_prompt_is_translated_for_karlo_only(services, fakes, m
     assert spec.prompt_for("openai") == korean and spec.prompt_for("karlo") == spec.english_prompt
 
 
-def test_the_spending_limits_apply_before_anything_is_sent(fakes, tmp_path, catalog):
+def test_the_spending_limits_apply_before_anything_is_sent(fakes, compatible, tmp_path, catalog):
     images, _, karlo_fake = fakes
-    local = build_services(settings_for(fakes, tmp_path), OWNER, catalog=catalog)
+    local = build_services(settings_for(fakes, compatible, tmp_path), OWNER, catalog=catalog)
     first = local.comparisons.run(ComparisonSpec(PROMPT, (DALLE, GPT, KARLO))).run
     shared = settings_for(
         fakes,
+        compatible,
         tmp_path,
         mode=Mode.SHARED,
         limits=Limits(daily_budget_usd=0.0001),
