@@ -51,6 +51,20 @@ def test_a_configured_server_lane_gets_its_image_from_the_second_fake(
     assert COMPAT_KEY not in page_text(at)
 
 
+def test_a_gpt_image_lane_switched_to_a_server_sends_none_of_its_choices(
+    app_env, compatible, monkeypatch
+):
+    images, server = compatible
+    monkeypatch.setenv("IMAGE_SERVERS", json.dumps([image_server_config(server)]))
+    at = new_app().run()
+    at.switch_page("app_pages/compare.py").run()
+    lane_select(at, "Provider", 0).set_value("compatible").run()  # it was GPT Image (quality)
+    run(at, "A paper boat on a pond")
+    assert lane_images(at, 0) == 1
+    assert "quality" not in images.calls[-1].body
+    assert latest_run(app_env).lanes[0].error_kind is None
+
+
 def test_a_broken_image_servers_value_is_said_on_the_lane(app_env, monkeypatch):
     monkeypatch.setenv("IMAGE_SERVERS", '[{"name": "x", "base_url": "http://h/v1"}]')
     at = new_app().run()
