@@ -1,34 +1,42 @@
 """A revised prompt on the Compare page (AppTest): its word diff on the lane's card, and
-"Send the revised prompt to the other lanes" running them as a new comparison."""
+"Send the revised prompt to the other lanes" running them as a new comparison. The prompt is
+revised by DALL·E 3 on the deployer's OpenAI-compatible server (IMAGE_SERVERS, the second
+fake): DALL·E is retired at OpenAI, whose GPT Image models revise nothing."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from tests.app import test_compare_page as page
 from tests.app.test_compare_page import latest_run, run
-from tests.fakes.openai_server import DEFAULT_MODELS, FakeModel, FakeOpenAI
+from tests.fakes.compatible_images import image_server_config
 from tests.fakes.prompt_rewriter import revised_prompt
 
 # the Compare page's fixtures: the fakes and the page with its default lanes (GPT, Karlo)
-fake_images, fake_karlo, compare = page.fake_images, page.fake_karlo, page.compare
-# a server that still lists DALL·E 3 (retired at OpenAI, served by some compatible servers)
-DALL_E_3 = FakeModel("dall-e-3", kind="image", shutdown_date="2026-05-12")
+fake_images, fake_openai, fake_karlo = page.fake_images, page.fake_openai, page.fake_karlo
+compare = page.compare
+DALL_E_3 = "fake-sd/dall-e-3"
 
 
 @pytest.fixture
-def fake_openai(fake_images):
-    with FakeOpenAI(image_handler=fake_images, models=[*DEFAULT_MODELS, DALL_E_3]) as fake:
-        yield fake
+def app_env(app_env, compatible, monkeypatch):
+    """The Compare page's environment with the compatible server fake set up by the deployer."""
+    monkeypatch.setenv("IMAGE_SERVERS", json.dumps([image_server_config(compatible[1])]))
+    return app_env
 
 
 PROMPT = "Draw a red fox in a snowy forest"
 
 
 def use_dall_e_3(at) -> None:
-    """Lane 1 on DALL·E 3 (an OpenAI-compatible server's model that revises prompts)."""
-    lane = at.session_state["compare_lanes"][0]
-    at.selectbox(key=f"compare_{lane['id']}_model_openai").set_value("dall-e-3").run()
+    """Lane 1 on DALL·E 3 of the compatible server (a model that revises prompts), style
+    "natural"."""
+    lane = at.session_state["compare_lanes"][0]["id"]
+    at.selectbox(key=f"compare_{lane}_provider").set_value("compatible").run()
+    at.selectbox(key=f"compare_{lane}_model_compatible").set_value(DALL_E_3).run()
+    at.selectbox(key=f"compare_{lane}_style").set_value("natural").run()
     assert not at.exception, at.exception
 
 
@@ -37,13 +45,14 @@ def diff_html(at) -> str:
 
 
 def test_the_diff_shows_and_the_revised_prompt_goes_to_the_karlo_lane(
-    compare, fake_images, fake_karlo, app_env
+    compare, compatible, fake_karlo, app_env
 ):
     use_dall_e_3(compare)
     run(compare, PROMPT)
     first = latest_run(app_env)
     revised = revised_prompt(PROMPT)
-    assert fake_images.calls[-1].body["model"] == "dall-e-3"
+    sent = compatible[0].calls[-1].body
+    assert (sent["model"], sent["style"]) == ("dall-e-3", "natural")
     # the diff: the ask left out, the detail added, each marked in words as well as style
     body = diff_html(compare)
     assert "<del" in body and "Draw" in body and "left out:" in body
@@ -53,11 +62,11 @@ def test_the_diff_shows_and_the_revised_prompt_goes_to_the_karlo_lane(
     # the Karlo lane revises nothing: no diff, no button
     assert not compare.get_by_key("compare_lane_1").html
     image_id = first.lanes[0].image_ids[0]
-    gpt_calls = len(fake_images.calls)
+    dalle_calls = len(compatible[0].calls)
     compare.button(key=f"revised_send_{image_id}").click().run()
     assert not compare.exception, compare.exception
     assert fake_karlo.t2i_calls()[-1].body["prompt"] == revised
-    assert len(fake_images.calls) == gpt_calls  # only the other lane ran
+    assert len(compatible[0].calls) == dalle_calls  # only the other lane ran
     second = latest_run(app_env)
     assert second.id != first.id and second.prompt == revised
     assert [lane.provider for lane in second.lanes] == ["karlo"]

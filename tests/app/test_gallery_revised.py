@@ -17,7 +17,7 @@ def diffs(at) -> str:
 
 
 def test_the_detail_shows_the_diff_and_sends_the_revised_prompt_on(seed):  # noqa: F811
-    drawn = lane("openai", "dall-e-3", cost=None)
+    drawn = lane("compatible", "fake-sd/dall-e-3", cost=None)  # DALL·E 3 on a compatible server
     revised = revised_prompt(PROMPT)
     image = replace(drawn.images[0], revised_prompt=revised)
     assert isinstance(image, GeneratedImage)
