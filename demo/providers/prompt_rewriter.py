@@ -1,7 +1,8 @@
 """How DALL·E 3 rewrites a prompt before drawing it, played by the fake image servers.
 
-The real API answers every DALL·E 3 image with ``revised_prompt``: the prompt it actually
-drew, usually the person's words kept, a request phrase ("draw me...", "...그려줘") dropped,
+DALL·E 3 (retired at OpenAI on 2026-05-12, still served by some OpenAI-compatible servers:
+the compatible fake's ``dall-e-3``) answers every image with ``revised_prompt``: the prompt it
+actually drew, usually the person's words kept, a request phrase ("draw me...", "...그려줘") dropped,
 and detail about style, light and composition added. GPT Image models and DALL·E 2 revise
 nothing (``revised_prompt`` is absent). The fake does the same, deterministically and in the
 prompt's own language, so a word diff between the two is short and meaningful.
