@@ -13,6 +13,7 @@ from components.context import AppContext, app_context
 from components.errors import show_error
 from components.lane_form import default_lanes, duplicate_lane, lane_form, new_lane
 from components.moderation_panel import check_toggle, cleared, forget, held_panel, resumed
+from components.revised_prompt_send import send_revised_if_asked
 from components.share_panel import share_panel
 from components.sidebar import ensure_models_listed
 from services.comparison import LaneSpec
@@ -264,6 +265,7 @@ clicked = right.button(
     on_click=english_for_karlo_lanes,
 )
 
+send_revised_if_asked(ctx, chat_model(ctx))  # a lane's revised prompt to the other lanes
 replay = st.session_state.pop(K.COMPARE_AUTORUN, None)  # a stored run's id: same seeds
 if clicked or replay or resumed("compare"):
     refusal = karlo_refusal(lanes, prompt, english_prompt)

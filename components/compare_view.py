@@ -18,6 +18,7 @@ from components.image_card import from_outcome, from_stored, image_card
 from components.lane_form import field_key
 from components.local_lane import karlo_here_button, run_karlo_here_if_asked
 from components.moderation_panel import image_checks
+from components.revised_prompt_send import prompt_source_note, send_buttons
 from services.errors import ChatCanvasError
 from services.gallery_export import png_with_lineage
 from services.images.base import sniff_mime
@@ -53,6 +54,7 @@ def show_run(
     order = [indexes[i] for i in display_order(run.id, len(indexes), blind=run.blind)]
     if not order:  # interrupted before any lane ended
         return
+    prompt_source_note(ctx, run)
     titles: dict[int, str] = {}
     for position, (column, index) in enumerate(zip(st.columns(len(order)), order, strict=True)):
         lane = lanes.get(index)
@@ -71,6 +73,7 @@ def show_run(
                 image_card(ctx, titles[index], card, key=key, hide_details=hidden)
                 if not hidden:  # a file name or the gallery would tell the lanes apart
                     lane_actions(ctx, store, lane)
+                    send_buttons(ctx, store, run, lane)
                     karlo_here_button(ctx, run, lane)
                     image_checks(ctx, store, lane)
             else:

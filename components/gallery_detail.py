@@ -11,6 +11,8 @@ from components.conversation_list import open_conversation
 from components.flagged_image import guarded_image
 from components.gallery_labels import plain, provider_label, shorten, vote_label
 from components.image_card import quota_free
+from components.prompt_diff_view import revised_prompt_diff
+from components.revised_prompt_send import send_from_gallery
 from components.times import shown_time
 from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
@@ -97,8 +99,7 @@ def _request(ctx: AppContext, image: StoredImage) -> None:
         st.markdown(f"**{t('images.params.negative_prompt')}**")
         st.code(image.negative_prompt, language=None, wrap_lines=True)
     if image.revised_prompt:
-        st.markdown(f"**{t('images.revised_prompt')}**")
-        st.code(image.revised_prompt, language=None, wrap_lines=True)
+        revised_prompt_diff(ctx, image.prompt, image.revised_prompt, expanded=True)
     with st.expander(t("images.params_sent"), icon=":material/data_object:"):
         st.json(image.params)
 
@@ -195,6 +196,7 @@ def _actions(ctx: AppContext, store: ImageStore, image: StoredImage) -> None:
             help=t("gallery.detail.ask_help"),
         ):
             ask_about(image_id)
+    send_from_gallery(ctx, store, image)
     if st.session_state.get(K.GALLERY_CONFIRM) != "image":
         return
     st.warning(t("gallery.detail.delete_confirm"), icon=":material/delete:")

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components.context import AppContext
 from components.flagged_image import guarded_image
+from components.prompt_diff_view import revised_prompt_diff
 from services.errors import ChatCanvasError, ErrorKind
 from services.images import PROVIDERS, ImageResult
 from services.images.base import LaneOutcome
@@ -86,15 +87,10 @@ def from_stored(store: ImageSource, lane: StoredLane) -> CardData:
     )
 
 
-def _image_caption(ctx: AppContext, nsfw: bool | None, score: float | None, revised: str | None):
-    parts = []
-    if nsfw:
-        parts.append(
-            ctx.t("images.nsfw_flagged", score=f"{score:.2f}" if score is not None else "?")
-        )
-    if revised:
-        parts.append(f"{ctx.t('images.revised_prompt')}: {escape_markdown(revised)}")
-    return " · ".join(parts) or None
+def _image_caption(ctx: AppContext, nsfw: bool | None, score: float | None) -> str | None:
+    if not nsfw:
+        return None
+    return ctx.t("images.nsfw_flagged", score=f"{score:.2f}" if score is not None else "?")
 
 
 def image_card(
@@ -113,15 +109,16 @@ def image_card(
                 st.code(card.error.detail, language=None, wrap_lines=True)
         return
     for n, (data, nsfw, score, revised) in enumerate(card.images):
-        caption = _image_caption(ctx, nsfw, score, revised)
         guarded_image(
             ctx,
             data,
             flagged=nsfw,
             key=f"{key}_{n}",
-            caption=caption,
+            caption=_image_caption(ctx, nsfw, score),
             alt=t("images.alt", title=title, n=n + 1),  # screen readers name every image
         )
+        if revised and not hide_details:  # only some models revise: it would tell them apart
+            revised_prompt_diff(ctx, str(card.params.get("prompt") or ""), revised)
     if hide_details:
         return
     figures = []

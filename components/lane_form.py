@@ -260,7 +260,8 @@ def lane_from_widgets(ctx: AppContext, lane: dict) -> LaneSpec:
         height=height,
         count=int(value("count") or 1),
         seeds=(int(seed),) if seed is not None else None,
-        quality=value("quality"),
-        output_format=value("output_format"),
+        # a choice left by the lane's previous model counts only where this one offers it
+        quality=value("quality") if caps.qualities else None,
+        output_format=value("output_format") if caps.output_formats else None,
         extras={name: value(name) for name in [*caps.extras, *caps.ranges]},
     )

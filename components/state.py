@@ -88,6 +88,9 @@ COMPARE_LAST_RUN = "compare_last_run"  # id of the stored run on screen
 COMPARE_KARLO_ERROR = "compare_karlo_error"  # why the last Karlo translation failed
 COMPARE_AUTORUN = "compare_autorun"  # a stored run id: run again with its seeds, next rerun
 COMPARE_KARLO_HERE = "compare_karlo_here"  # a stored run id: add a local Karlo lane, next rerun
+# {"image": id, "go": bool}: send that image's revised prompt to the other lanes of its run
+# (components/revised_prompt_send.py; "go" until it ran or the safety check held it)
+COMPARE_SEND_REVISED = "compare_send_revised"
 # {run_id: {lane index: UnsavedLane}}: paid images the database refused to store, kept for
 # download in this session only (the one place image bytes live in session state)
 COMPARE_UNSAVED = "compare_unsaved"
@@ -107,7 +110,7 @@ GRID_UNSAVED = "grid_unsaved"
 
 # owner: components/moderation_panel.py (the safety check before paying)
 MODERATION_ON = "moderation_on"  # Compare's toggle; starts from the MODERATION_CHECK setting
-# {where ("compare" | "studio" | "idea"): {"held": HeldCheck, "approved": texts, "resume": True}}
+# {where ("compare" | "studio" | "idea" | "revised"): {"held": HeldCheck, "approved": texts, "resume": True}}
 MODERATION_HELD = "moderation_held"
 MODERATION_IMAGE_ERRORS = "moderation_image_errors"  # {image id: ChatCanvasError} of a failed check
 

@@ -26,7 +26,7 @@ from services.images import (
     local_models,
     run_lanes,
 )
-from services.images.base import LaneOutcome
+from services.images.base import ImageResult, LaneOutcome
 from services.images.karlo import karlo_prompt_problems
 from services.images.lane_watch import LaneProgress, LaneWatch
 from services.images.lane_watch import WatchedProvider as Watched
@@ -72,6 +72,9 @@ class ComparisonSpec:
     english_prompt: str | None = None
     blind: bool = False
     studio_run_id: str | None = None
+    # where the prompt came from, kept in each stored lane's and image's params (no column:
+    # e.g. services/revised_prompt.py's "prompt_from")
+    lineage: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     def prompt_for(self, provider: str) -> str:
         return (
@@ -139,6 +142,19 @@ def moderation_inputs(spec: ComparisonSpec, also: Sequence[str] = ()) -> tuple[s
     )
     texts = (spec.prompt, english or "", *also)
     return tuple(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
+
+
+def _noting(
+    keep: Callable[[int, LaneOutcome], None], lineage: Mapping[str, object]
+) -> Callable[[int, LaneOutcome], None]:
+    """``keep`` storing each lane's result with ``lineage`` added to its params."""
+
+    def kept(index: int, outcome: LaneOutcome) -> None:
+        if isinstance(outcome, ImageResult):
+            outcome = replace(outcome, params={**outcome.params, **lineage})
+        keep(index, outcome)
+
+    return kept
 
 
 class ComparisonService:
@@ -235,12 +251,11 @@ class ComparisonService:
         if on_started is not None:
             on_started(run_id)
         keeper = LaneKeeper(self.store, run_id, requests)
+        keep = _noting(keeper, spec.lineage) if spec.lineage else keeper
         watches = {i: LaneWatch() for i, p in enumerate(providers) if isinstance(p, Watched)}
         lane_watch.register(run_id, watches)
         try:
-            run_lanes(
-                guarded, on_done=on_lane, keep=keeper, watches=watches, on_progress=on_progress
-            )
+            run_lanes(guarded, on_done=on_lane, keep=keep, watches=watches, on_progress=on_progress)
         finally:
             lane_watch.unregister(run_id, list(watches))
         found = self.store.get_run(run_id)

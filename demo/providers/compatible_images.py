@@ -1,6 +1,9 @@
 """A second image server on its own port, speaking OpenAI's image wire format like LocalAI or
 stable-diffusion.cpp's server: other model ids, its own sizes, ``steps`` and ``seed`` in the
-body, answers as ``b64_json`` or ``url``.
+body, answers as ``b64_json`` or ``url``. It also still serves a DALL·E-style model
+(``dall-e-3``, retired at OpenAI on 2026-05-12), as some compatible servers do: it takes
+``style`` and ``response_format`` (``url`` by default) and answers each image with the
+``revised_prompt`` it drew (:mod:`demo.providers.prompt_rewriter`).
 
 It is the fake OpenAI server (:class:`FakeOpenAI`: key check, error faults, request record)
 with the image handler of :mod:`demo.providers.openai_images` told about other models, so
@@ -24,6 +27,7 @@ from demo.providers.karlo_server import render_image
 from demo.providers.openai_image_rules import api_error
 from demo.providers.openai_images import FakeOpenAIImages
 from demo.providers.openai_server import FakeModel, FakeOpenAI
+from demo.providers.prompt_rewriter import revised_prompt, revises
 
 COMPAT_KEY = "sd-local-fake-key-000000000000"
 SERVER_NAME = "fake-sd"
@@ -33,18 +37,28 @@ OPENAI_FIELDS = {"model", "prompt", "n", "size", "response_format", "user"}
 @dataclass(frozen=True)
 class ServedModel:
     """What one model of the server takes, and how it answers (``url``: unless
-    ``response_format`` says b64_json, images come as links to the file server)."""
+    ``response_format`` says b64_json, images come as links to the file server;
+    ``styles``: a DALL·E-style model's ``style`` choices)."""
 
     sizes: tuple[str, ...] = ("256x256", "512x512")
     max_n: int = 2
     steps: tuple[int, int] | None = (1, 8)
     seed: bool = True
     answers_url: bool = False
+    styles: tuple[str, ...] = ()
 
 
 SERVED = {
     "sd-turbo": ServedModel(),
     "sd-url": ServedModel(sizes=("256x256",), max_n=1, steps=None, seed=False, answers_url=True),
+    "dall-e-3": ServedModel(
+        sizes=("1024x1024", "1792x1024", "1024x1792"),
+        max_n=1,
+        steps=None,
+        seed=False,
+        answers_url=True,
+        styles=("vivid", "natural"),
+    ),
 }
 
 
@@ -55,7 +69,9 @@ def profile(model: ServedModel) -> dict:
         "max_count": model.max_n,
         **({"steps": list(model.steps)} if model.steps else {}),
         "seed": model.seed,
-        "response_format": not model.answers_url,
+        # sd-url's deployer leaves the default (links); a DALL·E-style one asks for b64_json
+        "response_format": not model.answers_url or bool(model.styles),
+        **({"styles": list(model.styles)} if model.styles else {}),
     }
 
 
@@ -74,6 +90,7 @@ class FakeCompatibleImages(FakeOpenAIImages):
             OPENAI_FIELDS
             | ({"steps"} if rules.steps else set())
             | ({"seed"} if rules.seed else set())
+            | ({"style"} if rules.styles else set())
         )
         for name in body:
             if name not in takes:
@@ -84,6 +101,8 @@ class FakeCompatibleImages(FakeOpenAIImages):
             return api_error(400, f"Invalid size '{body['size']}'.", "size", "invalid_value")
         if not 1 <= int(body.get("n", 1)) <= rules.max_n:
             return api_error(400, f"n must be at most {rules.max_n}.", "n", "invalid_value")
+        if "style" in body and body["style"] not in rules.styles:
+            return api_error(400, f"Invalid style '{body['style']}'.", "style", "invalid_value")
         steps = body.get("steps")
         if steps is not None and rules.steps and not rules.steps[0] <= steps <= rules.steps[1]:
             return api_error(400, f"steps out of range: {steps}.", "steps", "invalid_value")
@@ -96,15 +115,18 @@ class FakeCompatibleImages(FakeOpenAIImages):
         data = []
         for i in range(0 if fault == "empty_data" else int(body.get("n", 1))):
             png = self.image_bytes or render_image(width, height, "png", seed=seed + i + 7)
+            # a DALL·E-style model answers the prompt it drew
+            item = {"revised_prompt": revised_prompt(body["prompt"])} if revises(kind) else {}
+            data.append(item)
             if rules.answers_url and body.get("response_format") != "b64_json":
-                data.append({"url": self._file_url(png, fault)})
+                item["url"] = self._file_url(png, fault)
                 if fault == "expired_url":
                     self.files.clear()
             else:
                 b64 = (
                     "not//base64!!" if fault == "malformed_b64" else base64.b64encode(png).decode()
                 )
-                data.append({"b64_json": b64})
+                item["b64_json"] = b64
         return {"created": 1_700_000_000, "data": data}
 
 

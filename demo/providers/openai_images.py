@@ -4,7 +4,8 @@ Plug it in with ``FakeOpenAI(image_handler=FakeOpenAIImages())`` (or the plain
 :func:`image_handler`). FakeOpenAI checks the key and the "images" fault endpoint first, then
 calls the handler. GPT Image models answer with ``b64_json`` and ``usage``, and refuse
 ``response_format`` / ``style`` like the real API; DALL·E models answer with ``url`` (served by
-a small file server started on demand) or ``b64_json`` plus ``revised_prompt``. A prompt with a
+a small file server started on demand) or ``b64_json``, DALL·E 3 with the ``revised_prompt`` it
+drew (:mod:`demo.providers.prompt_rewriter`). A prompt with a
 trigger word ("forbidden") is refused by the "safety system". Knobs: latency (all requests or
 per model), a trickle (the answer, or a downloaded file, one byte at a time), fixed image bytes
 (a crafted image such as a decompression bomb) and faults: timeout (hang), malformed_b64,
@@ -40,6 +41,7 @@ from demo.providers.http_fake import (
 from demo.providers.karlo_server import render_image
 from demo.providers.openai_image_rules import api_error, dalle_problem, gpt_problem
 from demo.providers.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
+from demo.providers.prompt_rewriter import revised_prompt, revises
 
 # output image tokens for 1024x1024, per quality (scaled by area)
 OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 6240, "max": 8320}
@@ -249,7 +251,9 @@ class FakeOpenAIImages:
         if fault != "empty_data":
             for i in range(body.get("n", 1)):
                 png = self.image_bytes or render_image(width, height, "png", seed=i)
-                item: dict = {"revised_prompt": f"A detailed rendering of: {body['prompt']}"}
+                item: dict = {}
+                if revises(body["model"]):  # DALL·E 3 rewrites prompts; DALL·E 2 does not
+                    item["revised_prompt"] = revised_prompt(body["prompt"])
                 if body.get("response_format") == "b64_json":
                     item["b64_json"] = (
                         "not//base64!!"

@@ -5,10 +5,12 @@ Each server is an :class:`~services.images.servers.ImageServer`: the deployer's
 (``IMAGE_SERVERS``) or the one a person typed in the lane form. A lane's model is
 ``SERVER/MODEL``; the server's capability profile decides what is sent: ``size`` and ``n``
 always, ``response_format`` when the server takes it, and ``steps``, ``guidance_scale``,
-``seed`` and ``negative_prompt`` in ``extra_body`` only when the profile lists them. Answers
-may carry ``b64_json`` or a ``url``, which is downloaded under the same rules as DALL·E's
-(the server's own host, the address rules, no redirects, a byte cap, the call's deadline).
-The lineage names the server and its host, never its key.
+``seed`` and ``negative_prompt`` in ``extra_body`` only when the profile lists them, and
+``style`` for a DALL·E-style model whose profile lists its ``styles``. Answers may carry
+``b64_json`` or a ``url``, which is downloaded under the same rules as DALL·E's (the server's
+own host, the address rules, no redirects, a byte cap, the call's deadline), and a
+``revised_prompt`` (DALL·E-style models rewrite the prompt), kept with each image as from
+OpenAI. The lineage names the server and its host, never its key.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from services.images.base import (
 )
 from services.images.bounded_read import Deadline
 from services.images.openai_images import OpenAIImageProvider, build_image_params
-from services.images.profile import NEGATIVE_PROMPT, SEED, CapabilityProfile
+from services.images.profile import NEGATIVE_PROMPT, SEED, STYLE, CapabilityProfile
 from services.images.servers import ImageServer, split_model_ref
 from services.settings import Secret, Settings
 
@@ -152,7 +154,9 @@ class CompatibleImageProvider(OpenAIImageProvider):
         params = build_image_params(caps, request)
         params["model"] = split_model_ref(request.model)[1]
         extra_body = {
-            name: params.pop(name) for name in list(accepted_extras(caps, request.extras))
+            name: params.pop(name)
+            for name in list(accepted_extras(caps, request.extras))
+            if name != STYLE  # the SDK's own field
         }
         if server.profile_for(params["model"]).response_format:
             params["response_format"] = "b64_json"

@@ -5,8 +5,9 @@ take different subsets of parameters: some a handful of sizes, some a step count
 A profile says which, so the lane form offers only what the engine takes and the request
 sends nothing else. Deployers write one per server (``IMAGE_SERVERS``); an engine may build
 its own. Keys in a written profile: ``sizes`` (list of ``WIDTHxHEIGHT``), ``max_count``,
-``steps`` (``[low, high]``), ``guidance`` (``[low, high]``), ``seed``, ``negative_prompt``
-and ``response_format`` (true: ask for ``b64_json``).
+``steps`` (``[low, high]``), ``guidance`` (``[low, high]``), ``seed``, ``negative_prompt``,
+``response_format`` (true: ask for ``b64_json``) and ``styles`` (a DALL·E-style model's
+``style`` choices, such as ``["vivid", "natural"]``).
 """
 
 from __future__ import annotations
@@ -18,10 +19,20 @@ from services.images.base import ImageCapabilities, parse_size
 
 DEFAULT_SIZES = ("512x512", "1024x1024")
 PROFILE_KEYS = frozenset(
-    {"sizes", "max_count", "steps", "guidance", "seed", "negative_prompt", "response_format"}
+    {
+        "sizes",
+        "max_count",
+        "steps",
+        "guidance",
+        "seed",
+        "negative_prompt",
+        "response_format",
+        "styles",
+    }
 )
 # the names a profile's optional parameters travel under (outside OpenAI's own body fields)
 STEPS, GUIDANCE, SEED, NEGATIVE_PROMPT = "steps", "guidance_scale", "seed", "negative_prompt"
+STYLE = "style"  # DALL·E's own field
 
 
 class ProfileError(ValueError):
@@ -40,6 +51,7 @@ class CapabilityProfile:
     seed: bool = False
     negative_prompt: bool = False
     response_format: bool = False
+    styles: tuple[str, ...] = ()
 
     def capabilities(self, provider: str, model: str, family: str) -> ImageCapabilities:
         """The :class:`ImageCapabilities` the lane form and the request builder read."""
@@ -56,6 +68,7 @@ class CapabilityProfile:
             max_count=self.max_count,
             seeds=self.seed,
             negative_prompt=self.negative_prompt,
+            extras={STYLE: self.styles} if self.styles else {},
             ranges=ranges,
             default_size=self.sizes[0] if self.sizes else None,
         )
@@ -108,6 +121,11 @@ def profile_from_mapping(raw: object) -> CapabilityProfile:
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10:
         raise ProfileError("'max_count' must be a whole number from 1 to 10")
     steps, guidance = raw.get("steps"), raw.get("guidance")
+    styles = raw.get("styles", [])
+    if not isinstance(styles, (list, tuple)) or not all(
+        isinstance(s, str) and s.strip() for s in styles
+    ):
+        raise ProfileError('\'styles\' must be a list such as ["vivid", "natural"]')
     return CapabilityProfile(
         sizes=tuple(s.strip() for s in sizes),
         max_count=count,
@@ -116,4 +134,5 @@ def profile_from_mapping(raw: object) -> CapabilityProfile:
         seed=_flag(raw, "seed"),
         negative_prompt=_flag(raw, "negative_prompt"),
         response_format=_flag(raw, "response_format"),
+        styles=tuple(s.strip() for s in styles),
     )

@@ -38,7 +38,7 @@ def test_a_configured_server_lane_gets_its_image_from_the_second_fake(
     assert "OpenAI-compatible server" in lane_select(at, "Provider", 1).options
     lane_select(at, "Provider", 1).set_value("compatible").run()
     models = lane_select(at, "Model", 1)
-    assert models.options == ["fake-sd/sd-turbo", "fake-sd/sd-url"]
+    assert models.options == ["fake-sd/sd-turbo", "fake-sd/sd-url", "fake-sd/dall-e-3"]
     models.set_value("fake-sd/sd-turbo").run()
     assert lane_select(at, "Size", 1).options == ["256x256", "512x512"]  # the profile's sizes
     run(at, "A paper boat on a pond")
@@ -49,6 +49,20 @@ def test_a_configured_server_lane_gets_its_image_from_the_second_fake(
     assert (stored.provider, stored.model) == ("compatible", "fake-sd/sd-turbo")
     assert stored.params["server"] == "fake-sd"
     assert COMPAT_KEY not in page_text(at)
+
+
+def test_a_gpt_image_lane_switched_to_a_server_sends_none_of_its_choices(
+    app_env, compatible, monkeypatch
+):
+    images, server = compatible
+    monkeypatch.setenv("IMAGE_SERVERS", json.dumps([image_server_config(server)]))
+    at = new_app().run()
+    at.switch_page("app_pages/compare.py").run()
+    lane_select(at, "Provider", 0).set_value("compatible").run()  # it was GPT Image (quality)
+    run(at, "A paper boat on a pond")
+    assert lane_images(at, 0) == 1
+    assert "quality" not in images.calls[-1].body
+    assert latest_run(app_env).lanes[0].error_kind is None
 
 
 def test_a_broken_image_servers_value_is_said_on_the_lane(app_env, monkeypatch):
@@ -87,5 +101,9 @@ def test_a_shared_deployment_offers_only_the_deployers_servers(app_env, compatib
     at = shared_app(person("ana", "ana@team.example")).run()
     at.switch_page("app_pages/compare.py").run()
     lane_select(at, "Provider", 1).set_value("compatible").run()
-    assert lane_select(at, "Model", 1).options == ["fake-sd/sd-turbo", "fake-sd/sd-url"]
+    assert lane_select(at, "Model", 1).options == [
+        "fake-sd/sd-turbo",
+        "fake-sd/sd-url",
+        "fake-sd/dall-e-3",
+    ]
     assert not [t for t in at.text_input if t.key == "own_image_server_url"]  # no own server

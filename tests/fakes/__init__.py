@@ -17,5 +17,6 @@ for _name in (
     "openai_moderation",
     "karlo_server",
     "tutorial_model",
+    "prompt_rewriter",
 ):
     sys.modules[f"{__name__}.{_name}"] = importlib.import_module(f"demo.providers.{_name}")

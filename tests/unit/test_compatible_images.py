@@ -1,6 +1,7 @@
 """OpenAI-compatible image servers: capability profiles decide what is offered and sent,
 IMAGE_SERVERS is read from TOML and JSON (a broken value says what is wrong, in words), the
-second fake server answers through the real SDK, and its key reaches no lineage or error."""
+second fake server answers through the real SDK (its DALL·E-style model with the prompt it
+drew), and its key reaches no lineage or error."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from services.settings import Mode, resolve_settings
 from services.wording import image_error_text
 from tests.conftest import OWNER
 from tests.fakes.compatible_images import COMPAT_KEY, image_server_config
+from tests.fakes.prompt_rewriter import revised_prompt
 
 TOML = """
 [[IMAGE_SERVERS]]
@@ -71,6 +73,10 @@ def test_a_profile_offers_only_what_the_server_takes():
     assert caps.sizes == ("256x256",) and caps.default_size == "256x256"
     assert caps.seeds and caps.max_count == 3 and dict(caps.ranges) == {"steps": (1, 8)}
     assert rich.extra_body_names() == ("steps", "seed")
+    styled = profile_from_mapping({"styles": ["vivid", "natural"]})
+    assert dict(styled.capabilities("compatible", "s/m", "compatible").extras) == {
+        "style": ("vivid", "natural")
+    }
 
 
 @pytest.mark.parametrize(
@@ -80,6 +86,7 @@ def test_a_profile_offers_only_what_the_server_takes():
         ({"sizes": ["big"]}, "'sizes' must be a list"),
         ({"max_count": 0}, "'max_count' must be a whole number from 1 to 10"),
         ({"seed": "yes"}, "'seed' must be true or false"),
+        ({"styles": "vivid"}, "'styles' must be a list"),
         ({"stepz": [1, 2]}, "unknown key 'stepz'"),
     ],
 )
@@ -164,6 +171,44 @@ def test_an_answer_by_url_is_downloaded_from_the_servers_own_host(compatible, se
     with pytest.raises(ChatCanvasError) as caught:
         generate(settings, "fake-sd/sd-url", size="256x256")
     assert caught.value.kind is ErrorKind.ADDRESS_REFUSED
+
+
+# -- a DALL·E-style model (retired at OpenAI, still served by some compatible servers) --------
+def test_a_dall_e_style_model_offers_its_styles_and_sends_style_and_response_format(
+    compatible, settings
+):
+    images, _ = compatible
+    provider = make_provider("compatible", settings)
+    assert dict(provider.capabilities("fake-sd/dall-e-3").extras) == {"style": ("vivid", "natural")}
+    assert not provider.capabilities("fake-sd/sd-turbo").extras  # its other models: no style
+    result = generate(settings, "fake-sd/dall-e-3", size="1792x1024", extras={"style": "natural"})
+    sent = images.calls[-1].body
+    assert (sent["model"], sent["size"], sent["style"], sent["response_format"]) == (
+        "dall-e-3",
+        "1792x1024",
+        "natural",
+        "b64_json",
+    )
+    assert result.params["style"] == "natural" and result.params["server"] == "fake-sd"
+    calls = len(images.calls)
+    with pytest.raises(ChatCanvasError) as caught:
+        generate(settings, "fake-sd/dall-e-3", extras={"style": "gritty"})
+    assert (caught.value.kind, caught.value.param) == (ErrorKind.BAD_REQUEST, "style")
+    assert len(images.calls) == calls  # refused before sending
+
+
+def test_a_dall_e_style_model_answers_the_prompt_it_drew_and_it_is_kept(compatible, settings):
+    prompt = "Draw a red fox in a snowy forest."
+    result = make_provider("compatible", settings).generate(
+        ImageRequest(prompt=prompt, model="fake-sd/dall-e-3")
+    )
+    (image,) = result.images
+    assert image.revised_prompt == revised_prompt(prompt)
+    assert "red fox in a snowy forest" in image.revised_prompt
+    assert "Draw" not in image.revised_prompt  # the ask dropped
+    assert len(image.revised_prompt) > len(prompt) + 40  # expanded
+    # the server's other models revise nothing
+    assert generate(settings, "fake-sd/sd-turbo").images[0].revised_prompt is None
 
 
 def test_a_size_the_profile_does_not_offer_is_refused_before_sending(compatible, settings):

@@ -15,6 +15,7 @@ from services.images.openai_images import image_capabilities
 from services.settings import Secret, Settings
 from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.prompt_rewriter import revised_prompt
 
 KEY = "sk-fake-test-images-0123456789abcdefABCDEF"
 
@@ -244,7 +245,7 @@ def test_dall_e_3_sends_style_quality_and_downloads_url_results(provider, images
     (image,) = result.images
     assert image.mime_type == "image/png"
     assert Image.open(io.BytesIO(image.data)).size == (1792, 1024)
-    assert image.revised_prompt == "A detailed rendering of: a fox"
+    assert image.revised_prompt == revised_prompt("a fox")
     assert result.cost_usd is None
 
 
@@ -253,7 +254,7 @@ def test_dall_e_defaults_to_b64_json(provider, images):
     body = sent(images)
     assert body["response_format"] == "b64_json" and "style" not in body and "quality" not in body
     assert len(result.images) == 3
-    assert all(i.revised_prompt for i in result.images)
+    assert all(i.revised_prompt is None for i in result.images)  # DALL·E 2 revises nothing
 
 
 def test_dall_e_limits_come_from_the_data_file(provider, images):
@@ -358,3 +359,14 @@ def test_dall_e_url_that_cannot_be_downloaded_is_bad_response(provider, images):
     images.set_fault("expired_url")
     err = error_of(provider, ImageRequest("a fox", "dall-e-3", extras={"response_format": "url"}))
     assert err.kind is ErrorKind.BAD_RESPONSE and err.status == 404
+
+
+def test_a_korean_prompt_is_revised_in_korean():
+    revised = revised_prompt("눈 덮인 숲 속의 붉은 여우를 그려줘")
+    assert "눈 덮인 숲 속의 붉은 여우" in revised and "그려줘" not in revised
+    assert revised != revised_prompt("a fox")
+
+
+def test_gpt_image_models_revise_nothing(provider, images):
+    (image,) = provider.generate(ImageRequest("a fox", "gpt-image-2")).images
+    assert image.revised_prompt is None
