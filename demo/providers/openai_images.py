@@ -9,7 +9,8 @@ trigger word ("forbidden") is refused by the "safety system". Knobs: latency (al
 per model), a trickle (the answer, or a downloaded file, one byte at a time), fixed image bytes
 (a crafted image such as a decompression bomb) and faults: timeout (hang), malformed_b64,
 empty_data, no_usage, echo_key, expired_url, endless_body, endless_download, redirect_url,
-foreign_url.
+foreign_url. ``stream: true`` (GPT Image) answers with events (openai_image_stream.py), paced
+over the latency or ``event_delay`` apart, with the faults stream_error and cut_stream.
 
 Run standalone (chat + images):  python -m demo.providers.openai_images --port 8765 --image-latency 1
 """
@@ -39,6 +40,7 @@ from demo.providers.http_fake import (
 )
 from demo.providers.karlo_server import render_image
 from demo.providers.openai_image_rules import api_error, dalle_problem, gpt_problem
+from demo.providers.openai_image_stream import STREAM_FAULTS, streamed_answer
 from demo.providers.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
 
 # output image tokens for 1024x1024, per quality (scaled by area)
@@ -59,6 +61,7 @@ FAULTS = {
     "endless_download",
     "redirect_url",
     "foreign_url",
+    *STREAM_FAULTS,
 }
 
 
@@ -89,6 +92,7 @@ class FakeOpenAIImages:
     trickle_seconds: float = 0.0  # > 0: the JSON answer is sent one byte at a time
     download_trickle_seconds: float = 0.0  # > 0: DALL·E files are sent one byte at a time
     image_bytes: bytes | None = None  # set: every image is these bytes instead of a render
+    event_delay: float | None = None  # set: seconds before each streamed event (else spread)
     calls: list[ImageCall] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     file_faults: dict[str, str] = field(default_factory=dict)  # file name -> fault
@@ -154,8 +158,8 @@ class FakeOpenAIImages:
         model = body.get("model")
         prompt = body.get("prompt")
         delay = self.latency_by_model.get(str(model), self.latency)
-        if delay:
-            time.sleep(delay)
+        if delay and not body.get("stream"):
+            time.sleep(delay)  # a stream spreads it over its events
         if not isinstance(prompt, str) or not prompt:
             return api_error(
                 400, "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter"
@@ -191,7 +195,16 @@ class FakeOpenAIImages:
                 "moderation_blocked",
                 etype="image_generation_user_error",
             )
+        if body.get("stream") and kind == "gpt-image":
+            return 200, self._streamed(body, fault, delay)
         return 200, self.result(body, kind, fault)
+
+    def _streamed(self, body: dict, fault: str | None, delay: float) -> RawBody:
+        payload = self._gpt_result(body, fault)
+        images = [base64.b64decode(item["b64_json"]) for item in payload["data"]]
+        partials = body.get("partial_images") or 0
+        spacing = self.event_delay if self.event_delay is not None else delay / (partials + 1)
+        return streamed_answer(payload, images, partials, spacing, fault)
 
     # -- what a model takes and answers (a subclass serves other models) -----------------
     def family(self, model: str) -> str | None:
