@@ -10,7 +10,8 @@ way OpenAI sends them (``openai.types.ImageGenPartialImageEvent`` / ``ImageGenCo
 ``partial_images`` (0..3) previews come first, each a real image in the requested format: the
 final one, coarser the earlier it is (pixelated, then less so). The events are spread evenly
 over the endpoint's latency (the first partial after one share of it), or ``event_delay``
-seconds apart when set. Each partial adds 100 output tokens to the usage, as OpenAI bills.
+seconds apart when set; with ``final_gate`` (a threading.Event) the completed event waits
+until it is set, so a test sees the previews alone without timing anything. Each partial adds 100 output tokens to the usage, as OpenAI bills.
 Faults: ``stream_error`` (an ``error`` event after the first partial, as the SDK raises on)
 and ``cut_stream`` (the connection drops after the first partial).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 import time
 from collections.abc import Iterator
 
@@ -30,6 +32,7 @@ from demo.providers.http_fake import RawBody
 EVENT_STREAM = "text/event-stream; charset=utf-8"
 PARTIAL_TOKENS = 100  # output tokens billed per partial image
 STREAM_FAULTS = {"stream_error", "cut_stream"}
+GATE_SECONDS = 60.0  # the longest a final image waits for its gate
 _PIL = {"png": "PNG", "webp": "WEBP", "jpeg": "JPEG"}
 STREAM_ERROR = {
     "type": "server_error",
@@ -58,16 +61,27 @@ def sse(event: str, data: dict) -> bytes:
 
 
 def streamed_answer(
-    payload: dict, images: list[bytes], partials: int, spacing: float, fault: str | None
+    payload: dict,
+    images: list[bytes],
+    partials: int,
+    spacing: float,
+    fault: str | None,
+    final_gate: threading.Event | None = None,
 ) -> RawBody:
     """The event stream for a GPT Image answer ``payload`` (the JSON the endpoint would send,
     its ``usage`` for the whole call) whose images are ``images``: for each image,
     ``partials`` previews then its completed event, ``spacing`` seconds before each."""
-    return RawBody(_events(payload, images, partials, spacing, fault), content_type=EVENT_STREAM)
+    events = _events(payload, images, partials, spacing, fault, final_gate)
+    return RawBody(events, content_type=EVENT_STREAM)
 
 
 def _events(
-    payload: dict, images: list[bytes], partials: int, spacing: float, fault: str | None
+    payload: dict,
+    images: list[bytes],
+    partials: int,
+    spacing: float,
+    fault: str | None,
+    final_gate: threading.Event | None,
 ) -> Iterator[bytes]:
     fmt = payload["output_format"]
     common = {k: payload[k] for k in ("size", "quality", "background", "output_format")}
@@ -91,6 +105,8 @@ def _events(
             if fault == "cut_stream":
                 raise ConnectionResetError("the fake drops the connection mid-stream")
         time.sleep(spacing)
+        if final_gate is not None:
+            final_gate.wait(GATE_SECONDS)
         completed = {
             "type": "image_generation.completed",
             "b64_json": base64.b64encode(image).decode(),

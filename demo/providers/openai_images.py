@@ -93,6 +93,7 @@ class FakeOpenAIImages:
     download_trickle_seconds: float = 0.0  # > 0: DALL·E files are sent one byte at a time
     image_bytes: bytes | None = None  # set: every image is these bytes instead of a render
     event_delay: float | None = None  # set: seconds before each streamed event (else spread)
+    final_gate: threading.Event | None = None  # set: a stream's final image waits for it
     calls: list[ImageCall] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     file_faults: dict[str, str] = field(default_factory=dict)  # file name -> fault
@@ -204,7 +205,7 @@ class FakeOpenAIImages:
         images = [base64.b64decode(item["b64_json"]) for item in payload["data"]]
         partials = body.get("partial_images") or 0
         spacing = self.event_delay if self.event_delay is not None else delay / (partials + 1)
-        return streamed_answer(payload, images, partials, spacing, fault)
+        return streamed_answer(payload, images, partials, spacing, fault, self.final_gate)
 
     # -- what a model takes and answers (a subclass serves other models) -----------------
     def family(self, model: str) -> str | None:
