@@ -67,11 +67,14 @@ def streamed_answer(
     spacing: float,
     fault: str | None,
     final_gate: threading.Event | None = None,
+    started: float | None = None,
 ) -> RawBody:
     """The event stream for a GPT Image answer ``payload`` (the JSON the endpoint would send,
     its ``usage`` for the whole call) whose images are ``images``: for each image,
-    ``partials`` previews then its completed event, ``spacing`` seconds before each."""
-    events = _events(payload, images, partials, spacing, fault, final_gate)
+    ``partials`` previews then its completed event, one every ``spacing`` seconds from
+    ``started`` (``time.monotonic()`` when the request came; default now)."""
+    started = time.monotonic() if started is None else started
+    events = _events(payload, images, partials, (started, spacing), fault, final_gate)
     return RawBody(events, content_type=EVENT_STREAM)
 
 
@@ -79,16 +82,24 @@ def _events(
     payload: dict,
     images: list[bytes],
     partials: int,
-    spacing: float,
+    pace: tuple[float, float],
     fault: str | None,
     final_gate: threading.Event | None,
 ) -> Iterator[bytes]:
     fmt = payload["output_format"]
     common = {k: payload[k] for k in ("size", "quality", "background", "output_format")}
+    # event k goes out k + 1 spacings after the request came, however long drawing it took
+    (started, spacing), sent = pace, 0
+
+    def wait_turn() -> None:
+        nonlocal sent
+        sent += 1
+        time.sleep(max(0.0, started + sent * spacing - time.monotonic()))
+
     for n, image in enumerate(images):
         for index in range(partials):
-            time.sleep(spacing)
             preview = coarse(image, fmt, partials - index + 2)
+            wait_turn()
             yield sse(
                 "image_generation.partial_image",
                 {
@@ -104,7 +115,7 @@ def _events(
                 return
             if fault == "cut_stream":
                 raise ConnectionResetError("the fake drops the connection mid-stream")
-        time.sleep(spacing)
+        wait_turn()
         if final_gate is not None:
             final_gate.wait(GATE_SECONDS)
         completed = {

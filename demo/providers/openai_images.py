@@ -147,6 +147,7 @@ class FakeOpenAIImages:
         return status, payload
 
     def _answer(self, fake: Any, body: dict) -> tuple[int, dict | RawBody]:
+        began = time.monotonic()
         fault = self._faults.take()
         if fault == "endless_body":
             return 200, RawBody(endless(b'{"created": 1, "data": [{"b64_json": "'))
@@ -197,15 +198,17 @@ class FakeOpenAIImages:
                 etype="image_generation_user_error",
             )
         if body.get("stream") and kind == "gpt-image":
-            return 200, self._streamed(body, fault, delay)
+            return 200, self._streamed(body, fault, delay, began)
         return 200, self.result(body, kind, fault)
 
-    def _streamed(self, body: dict, fault: str | None, delay: float) -> RawBody:
+    def _streamed(self, body: dict, fault: str | None, delay: float, began: float) -> RawBody:
         payload = self._gpt_result(body, fault)
         images = [base64.b64decode(item["b64_json"]) for item in payload["data"]]
         partials = body.get("partial_images") or 0
         spacing = self.event_delay if self.event_delay is not None else delay / (partials + 1)
-        return streamed_answer(payload, images, partials, spacing, fault, self.final_gate)
+        return streamed_answer(
+            payload, images, partials, spacing, fault, self.final_gate, started=began
+        )
 
     # -- what a model takes and answers (a subclass serves other models) -----------------
     def family(self, model: str) -> str | None:
