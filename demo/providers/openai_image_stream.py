@@ -120,7 +120,7 @@ def _events(
             final_gate.wait(GATE_SECONDS)
         completed = {
             "type": "image_generation.completed",
-            "b64_json": base64.b64encode(image).decode(),
+            "b64_json": base64.b64encode(image).decode() if image else "not//base64!!",
             "created_at": int(time.time()),
             **common,
         }

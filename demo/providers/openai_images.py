@@ -203,8 +203,9 @@ class FakeOpenAIImages:
 
     def _streamed(self, body: dict, fault: str | None, delay: float, began: float) -> RawBody:
         payload = self._gpt_result(body, fault)
-        images = [base64.b64decode(item["b64_json"]) for item in payload["data"]]
-        partials = body.get("partial_images") or 0
+        broken = fault == "malformed_b64"  # the final image's base64 is broken, no previews
+        images = [b"" if broken else base64.b64decode(i["b64_json"]) for i in payload["data"]]
+        partials = 0 if broken else body.get("partial_images") or 0
         spacing = self.event_delay if self.event_delay is not None else delay / (partials + 1)
         return streamed_answer(
             payload, images, partials, spacing, fault, self.final_gate, started=began

@@ -220,3 +220,14 @@ def test_cancel_stops_a_stream_between_events(provider, images):
     with pytest.raises(ChatCanvasError) as info:
         provider.generate_watched(SMALL, watch)
     assert info.value.kind is ErrorKind.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [("malformed_b64", ErrorKind.BAD_RESPONSE), ("empty_data", ErrorKind.STREAM_INTERRUPTED)],
+)
+def test_the_fakes_answer_faults_apply_to_streams_too(provider, images, fault, kind):
+    images.set_fault(fault, times=1)
+    with pytest.raises(ChatCanvasError) as info:
+        provider.generate_watched(SMALL, Recorder())
+    assert info.value.kind is kind
