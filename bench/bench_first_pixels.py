@@ -11,6 +11,11 @@ first half of the wait instead of a spinner for all of it). The times from the c
 Generate and the lane's own figures from its card (first pixels and total, as the provider
 measured them) are printed beside it.
 
+Measured 2026-11-26 on the shared 2-core machine (load average about 12, 3 runs, medians):
+first preview on screen 1.20 s and final image 3.01 s after the lane began, ratio 0.364
+(0.451 counted from the click); the cards said first pixels in 1.1-1.3 s, 3.0-3.2 s in all.
+Under a load average of about 20 the same gave 0.484: the page itself draws late then.
+
 Run from the repository root:  python -m bench.bench_first_pixels [--seconds 3] [--repeat 3]
 """
 
