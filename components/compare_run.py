@@ -13,7 +13,8 @@ from components import state as K
 from components.context import AppContext
 from components.image_card import from_outcome, image_card
 from components.lane_form import lane_from_widgets
-from components.local_lane import cancel_button, progress_drawer
+from components.lane_live import LiveSlot, live_drawer, live_slot
+from components.local_lane import cancel_button
 from services.comparison import ComparisonSpec, LaneSpec, same_seed_lanes
 from services.images import PROVIDERS
 from services.images.base import LaneOutcome
@@ -144,13 +145,14 @@ def show_comparison(
     ctx: AppContext, spec: ComparisonSpec, *, on_stored: Callable[[str], None] | None = None
 ) -> CompareRun:
     """Run ``spec`` through the comparison service and draw it: one column per lane (key
-    ``compare_lane_<i>``) with a progress bar, then its images or its error as it ends.
+    ``compare_lane_<i>``) with its progress (a streaming lane's partial images), then its
+    images or its error as it ends.
     ``on_stored(run_id)`` is told the run's id before the lanes start. Raises LimitExceeded
     (nothing stored, nothing sent)."""
     blind = spec.blind
     titles: dict[int, str] = {}
     slots: dict[int, object] = {}
-    bars: dict[int, object] = {}  # progress of the lanes that run on this machine
+    live: dict[int, LiveSlot] = {}  # where each running lane shows its progress
     started_as: list[str] = []
 
     def started(run_id: str) -> None:
@@ -161,7 +163,7 @@ def show_comparison(
         drawn = _lane_slots(ctx, spec.lanes, order, blind, run_id)
         titles.update(drawn[0])
         slots.update(drawn[1])
-        bars.update(drawn[2])
+        live.update(drawn[2])
         st.html(SCROLL_TO_RESULTS, unsafe_allow_javascript=True)
 
     def show(index: int, outcome: LaneOutcome) -> None:
@@ -171,7 +173,7 @@ def show_comparison(
             image_card(ctx, titles[index], card, key=key, hide_details=blind)
 
     result = ctx.comparisons.run(
-        spec, on_started=started, on_lane=show, on_progress=progress_drawer(ctx, bars)
+        spec, on_started=started, on_lane=show, on_progress=live_drawer(ctx, live, blind=blind)
     )
     _hold_unsaved(result.run.id, result.unsaved)
     return result.run
@@ -179,13 +181,13 @@ def show_comparison(
 
 def _lane_slots(
     ctx: AppContext, lanes: tuple[LaneSpec, ...], order: list[int], blind: bool, run_id: str
-) -> tuple[dict[int, str], dict[int, object], dict[int, object]]:
-    """One column per lane in display order, each showing its title and a progress bar until
+) -> tuple[dict[int, str], dict[int, object], dict[int, LiveSlot]]:
+    """One column per lane in display order, each showing its title and its progress until
     its result replaces it (with Cancel for a lane that runs on this machine); returns the
-    titles, the replaceable slots and the local lanes' progress bars by lane index."""
+    titles, the replaceable slots and where each lane draws its progress, by lane index."""
     titles: dict[int, str] = {}
     slots: dict[int, object] = {}
-    bars: dict[int, object] = {}
+    live: dict[int, LiveSlot] = {}
     for position, (column, index) in enumerate(zip(st.columns(len(lanes)), order, strict=True)):
         lane = {"provider": lanes[index].provider, "model": lanes[index].model}
         titles[index] = lane_title(ctx, index, lane, position=position if blind else None)
@@ -193,12 +195,10 @@ def _lane_slots(
             slots[index] = st.empty()
             with slots[index].container():
                 st.markdown(f"**{titles[index]}**")
-                bar = st.empty()
-                bar.progress(0, text=ctx.t("images.generating"))
+                live[index] = live_slot(ctx)
                 if PROVIDERS[lanes[index].provider].runs_here:
-                    bars[index] = bar
                     cancel_button(ctx, run_id, index)
-    return titles, slots, bars
+    return titles, slots, live
 
 
 def _hold_unsaved(run_id: str, unsaved: Mapping[int, UnsavedLane]) -> None:

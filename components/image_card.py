@@ -31,6 +31,7 @@ class CardData:
     params: dict
     error: ChatCanvasError | None
     free_quota: bool = False  # the provider is free within a monthly quota (Karlo): $0
+    first_pixels_ms: int | None = None  # a streamed lane: when its first preview came
 
 
 def quota_free(provider: str) -> bool:
@@ -54,6 +55,7 @@ def from_outcome(outcome: LaneOutcome) -> CardData:
         dict(result.params),
         None,
         free_quota=quota_free(result.provider),
+        first_pixels_ms=result.first_pixels_ms,
     )
 
 
@@ -84,7 +86,14 @@ def from_stored(store: ImageSource, lane: StoredLane) -> CardData:
         dict(lane.params),
         None,
         free_quota=quota_free(lane.provider),
+        first_pixels_ms=_first_pixels(lane.params),
     )
+
+
+def _first_pixels(params: dict) -> int | None:
+    """When a stored streamed lane showed its first preview (kept with what it sent)."""
+    value = params.get("first_pixels_ms")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _image_caption(ctx: AppContext, nsfw: bool | None, score: float | None) -> str | None:
@@ -122,7 +131,10 @@ def image_card(
     if hide_details:
         return
     figures = []
-    if card.latency_ms is not None:
+    if card.latency_ms is not None and card.first_pixels_ms is not None:
+        first, total = card.first_pixels_ms / 1000, card.latency_ms / 1000
+        figures.append(t("compare.first_pixels", first=f"{first:.1f}", seconds=f"{total:.1f}"))
+    elif card.latency_ms is not None:
         figures.append(t("compare.latency", seconds=f"{card.latency_ms / 1000:.1f}"))
     if card.cost_usd is None and card.free_quota:
         figures.append(t("compare.free_quota"))

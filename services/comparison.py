@@ -29,7 +29,6 @@ from services.images import (
 from services.images.base import ImageResult, LaneOutcome
 from services.images.karlo import karlo_prompt_problems
 from services.images.lane_watch import LaneProgress, LaneWatch
-from services.images.lane_watch import WatchedProvider as Watched
 from services.images.registry import default_lane_providers, english_only
 from services.images.translate import make_karlo_ready
 from services.moderation import ModerationService, ModerationVerdict
@@ -233,9 +232,11 @@ class ComparisonService:
         ``on_started(run_id)`` is told the stored run's id before any lane starts (a caller
         interrupted mid-run can still show what was made), and ``on_lane(index, outcome)``
         each lane's result or error as it ends, in the caller's thread. Each lane is stored
-        from its own thread the moment it ends, before ``on_lane``. Lanes that run here (the
-        local engine) report their place in the queue and each step to ``on_progress(index,
-        LaneProgress)``, in the caller's thread, and can be stopped by :meth:`cancel_lane`."""
+        from its own thread the moment it ends, before ``on_lane``. ``on_progress(index,
+        LaneProgress)`` hears, in the caller's thread, each lane's running time every second,
+        and from lanes that report more, their news: the local engine its place in the queue
+        and each step, a streaming GPT Image lane each partial image. Those two can be stopped
+        by :meth:`cancel_lane`."""
         providers = [self.provider(lane.provider) for lane in spec.lanes]
         requests = [
             build_request(spec, lane, provider.capabilities(lane.model))
@@ -252,7 +253,7 @@ class ComparisonService:
             on_started(run_id)
         keeper = LaneKeeper(self.store, run_id, requests)
         keep = _noting(keeper, spec.lineage) if spec.lineage else keeper
-        watches = {i: LaneWatch() for i, p in enumerate(providers) if isinstance(p, Watched)}
+        watches = {i: LaneWatch() for i in range(len(providers))}
         lane_watch.register(run_id, watches)
         try:
             run_lanes(guarded, on_done=on_lane, keep=keep, watches=watches, on_progress=on_progress)

@@ -123,12 +123,19 @@ def image_error_text(
 
 
 def lane_progress_text(progress: LaneProgress, t: Translator) -> str:
-    """Where a lane running on this machine is: its place in the queue, loading, or its step."""
+    """Where a running lane is: on this machine its place in the queue, loading, or its step;
+    a streaming lane its latest preview and first pixels; any other how long it has run."""
+    if progress.partial is not None:
+        first = f"{(progress.first_pixels_ms or 0) / 1000:.1f}"
+        n, count = progress.partial_index + 1, max(progress.partials, progress.partial_index + 1)
+        return t("images.stream_partial", n=n, count=count, first=first, seconds=progress.elapsed)
     if progress.waiting:
         return t("images.local.waiting", count=progress.waiting)
     if progress.loading:
         return t("images.local.loading")
-    return t("images.local.step", step=progress.step, steps=progress.steps)
+    if progress.steps:
+        return t("images.local.step", step=progress.step, steps=progress.steps)
+    return t("images.stream_elapsed", seconds=progress.elapsed)
 
 
 def moderation_categories(categories: Sequence[str], t: Translator) -> str:

@@ -43,6 +43,16 @@ def gpt_problem(body: dict, model: str) -> tuple[int, dict] | None:
     for param in ("response_format", "style"):
         if param in body:
             return _unsupported(param)
+    partials = body.get("partial_images", 0)
+    if partials is not None and (not isinstance(partials, int) or not 0 <= partials <= 3):
+        above = isinstance(partials, int) and partials > 3
+        return api_error(
+            400,
+            f"Invalid 'partial_images': integer {'above maximum' if above else 'below minimum'} "
+            f"value. Expected a value {'<= 3' if above else '>= 0'}, but got {partials} instead.",
+            "partial_images",
+            "integer_above_max_value" if above else "integer_below_min_value",
+        )
     n = body.get("n", 1)
     if not isinstance(n, int) or n < 1:
         return api_error(
@@ -121,6 +131,9 @@ def dalle_problem(body: dict, model: str) -> tuple[int, dict] | None:
     """The error the real API answers to a DALL·E request, or None."""
     for param in ("output_format", "background", "moderation", "output_compression"):
         if param in body:
+            return _unsupported(param)
+    for param in ("stream", "partial_images"):  # only GPT Image models stream
+        if body.get(param):
             return _unsupported(param)
     sizes = DALLE_SIZES.get(model, DALLE_SIZES["dall-e-3"])
     if body.get("size", "1024x1024") not in sizes:

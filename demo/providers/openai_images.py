@@ -10,7 +10,8 @@ trigger word ("forbidden") is refused by the "safety system". Knobs: latency (al
 per model), a trickle (the answer, or a downloaded file, one byte at a time), fixed image bytes
 (a crafted image such as a decompression bomb) and faults: timeout (hang), malformed_b64,
 empty_data, no_usage, echo_key, expired_url, endless_body, endless_download, redirect_url,
-foreign_url.
+foreign_url. ``stream: true`` (GPT Image) answers with events (openai_image_stream.py), paced
+over the latency or ``event_delay`` apart, with the faults stream_error and cut_stream.
 
 Run standalone (chat + images):  python -m demo.providers.openai_images --port 8765 --image-latency 1
 """
@@ -40,6 +41,7 @@ from demo.providers.http_fake import (
 )
 from demo.providers.karlo_server import render_image
 from demo.providers.openai_image_rules import api_error, dalle_problem, gpt_problem
+from demo.providers.openai_image_stream import STREAM_FAULTS, streamed_answer
 from demo.providers.openai_server import FAKE_KEY, FakeOpenAI, count_tokens
 from demo.providers.prompt_rewriter import revised_prompt, revises
 
@@ -61,6 +63,7 @@ FAULTS = {
     "endless_download",
     "redirect_url",
     "foreign_url",
+    *STREAM_FAULTS,
 }
 
 
@@ -91,6 +94,8 @@ class FakeOpenAIImages:
     trickle_seconds: float = 0.0  # > 0: the JSON answer is sent one byte at a time
     download_trickle_seconds: float = 0.0  # > 0: DALL·E files are sent one byte at a time
     image_bytes: bytes | None = None  # set: every image is these bytes instead of a render
+    event_delay: float | None = None  # set: seconds before each streamed event (else spread)
+    final_gate: threading.Event | None = None  # set: a stream's final image waits for it
     calls: list[ImageCall] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     file_faults: dict[str, str] = field(default_factory=dict)  # file name -> fault
@@ -144,6 +149,7 @@ class FakeOpenAIImages:
         return status, payload
 
     def _answer(self, fake: Any, body: dict) -> tuple[int, dict | RawBody]:
+        began = time.monotonic()
         fault = self._faults.take()
         if fault == "endless_body":
             return 200, RawBody(endless(b'{"created": 1, "data": [{"b64_json": "'))
@@ -156,8 +162,8 @@ class FakeOpenAIImages:
         model = body.get("model")
         prompt = body.get("prompt")
         delay = self.latency_by_model.get(str(model), self.latency)
-        if delay:
-            time.sleep(delay)
+        if delay and not body.get("stream"):
+            time.sleep(delay)  # a stream spreads it over its events
         if not isinstance(prompt, str) or not prompt:
             return api_error(
                 400, "Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter"
@@ -193,7 +199,19 @@ class FakeOpenAIImages:
                 "moderation_blocked",
                 etype="image_generation_user_error",
             )
+        if body.get("stream") and kind == "gpt-image":
+            return 200, self._streamed(body, fault, delay, began)
         return 200, self.result(body, kind, fault)
+
+    def _streamed(self, body: dict, fault: str | None, delay: float, began: float) -> RawBody:
+        payload = self._gpt_result(body, fault)
+        broken = fault == "malformed_b64"  # the final image's base64 is broken, no previews
+        images = [b"" if broken else base64.b64decode(i["b64_json"]) for i in payload["data"]]
+        partials = 0 if broken else body.get("partial_images") or 0
+        spacing = self.event_delay if self.event_delay is not None else delay / (partials + 1)
+        return streamed_answer(
+            payload, images, partials, spacing, fault, self.final_gate, started=began
+        )
 
     # -- what a model takes and answers (a subclass serves other models) -----------------
     def family(self, model: str) -> str | None:

@@ -269,12 +269,14 @@ class _Handler(FakeHandler):
             answer_moderation(self, body)
             return
         if path == "/v1/images/generations" and fake.image_handler is not None:
-            if not self._authorized():
-                self._send_error("invalid_key")
+            fault = fake.meet_fault(self, "images")
+            if fault == "timeout":
                 return
-            fault = fake.take_fault("images")
             if fault in ERRORS:
                 self._send_error(fault)
+                return
+            if fault in HOSTILE - {"trickle"}:  # the image handler has its own trickle
+                send_hostile(self, fault)
                 return
             status, payload = fake.image_handler(fake, body or {})
             if isinstance(payload, RawBody):  # a trickle or an endless body

@@ -10,9 +10,10 @@ import base64
 import binascii
 import io
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from PIL import Image
@@ -85,6 +86,7 @@ class ImageResult:
     cost_usd: float | None = None
     cost_is_estimate: bool = False
     usage: Mapping[str, object] = field(default_factory=dict)
+    first_pixels_ms: int | None = None  # a streamed lane: when its first partial image came
 
 
 @dataclass(frozen=True)
@@ -319,15 +321,21 @@ PROGRESS_POLL = 0.25  # seconds between progress reports to the caller
 def _report_progress(
     watched: Mapping[int, LaneWatch],
     running: set[int],
-    seen: dict[int, int],
+    seen: dict[int, tuple[int, int]],
     on_progress: Callable[[int, LaneProgress], None],
 ) -> None:
-    """Tell ``on_progress`` about each running lane whose watch changed since last time."""
+    """Tell ``on_progress`` about each running lane whose watch changed since last time, or
+    whose running time passed another whole second."""
+    from services.images.lane_watch import LaneProgress
+
+    now = time.monotonic()
     for index in sorted(running & watched.keys()):
-        version, progress = watched[index].latest()
-        if progress is not None and seen.get(index) != version:
-            seen[index] = version
-            on_progress(index, progress)
+        watch = watched[index]
+        version, progress = watch.latest()
+        elapsed = int(now - watch.started)
+        if seen.get(index) != (version, elapsed):
+            seen[index] = (version, elapsed)
+            on_progress(index, replace(progress or LaneProgress(), elapsed=elapsed))
 
 
 def run_lanes(
@@ -351,7 +359,7 @@ def run_lanes(
 
     ``watches`` (lane index -> ``lane_watch.LaneWatch``) go to the lanes whose provider reports
     progress; ``on_progress(index, LaneProgress)`` is then called in the caller's thread with
-    each change, polled a few times a second."""
+    each change and each whole second a watched lane has run, polled a few times a second."""
     outcomes: list[LaneOutcome | None] = [None] * len(lanes)
     if not lanes:
         return []
@@ -361,7 +369,7 @@ def run_lanes(
             pool.submit(_run_and_keep, i, provider, request, keep, watched.get(i)): i
             for i, (provider, request) in enumerate(lanes)
         }
-        seen: dict[int, int] = {}
+        seen: dict[int, tuple[int, int]] = {}
         poll = PROGRESS_POLL if on_progress is not None and watched else None
         while pending:
             done, _ = wait(pending, timeout=poll, return_when=FIRST_COMPLETED)

@@ -1,8 +1,10 @@
-"""Progress and cancel for lanes that run long on this machine (the local engine).
+"""Progress and cancel for lanes while they run.
 
-A :class:`LaneWatch` is handed to a provider that implements :class:`WatchedProvider`: the
-provider reports its place in the queue and each denoising step into it from its own thread,
-and stops when the watch is cancelled. The caller's thread reads the latest progress
+Every lane of a comparison gets a :class:`LaneWatch`. A provider that implements
+:class:`WatchedProvider` reports into it from its own thread: the local engine its place in
+the queue and each denoising step, a streaming GPT Image lane each partial image as it
+arrives; it stops when the watch is cancelled. Every lane's watch also knows when it started,
+so a lane without progress of its own still shows how long it has been running. The caller's thread reads the latest progress
 (:func:`services.images.base.run_lanes` polls it). Watches of running comparisons are
 registered process-wide by run id and lane index, so a later page run, even another
 session's run of the same owner, can cancel a lane (``ComparisonService.cancel_lane``).
@@ -11,7 +13,9 @@ session's run of the same owner, can cancel a lane (``ComparisonService.cancel_l
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from services.images.base import ImageRequest, ImageResult
@@ -20,12 +24,20 @@ from services.images.base import ImageRequest, ImageResult
 @dataclass(frozen=True)
 class LaneProgress:
     """Where a lane is: ``waiting`` lanes ahead of it in the queue (0 once it runs), then
-    ``step`` of ``steps`` denoising steps done. ``loading``: the model is being loaded."""
+    ``step`` of ``steps`` denoising steps done. ``loading``: the model is being loaded.
+    A streaming lane: ``partial``, the latest partial image (number ``partial_index`` from 0,
+    of ``partials`` asked for), and ``first_pixels_ms`` after the call began. ``elapsed``:
+    whole seconds since the lane started (filled in by ``run_lanes``)."""
 
     waiting: int = 0
     step: int = 0
     steps: int = 0
     loading: bool = False
+    partial: bytes | None = field(default=None, repr=False)
+    partial_index: int = 0
+    partials: int = 0
+    first_pixels_ms: int | None = None
+    elapsed: int = 0
 
     @property
     def fraction(self) -> float:
@@ -41,6 +53,8 @@ class LaneWatch:
         self._version = 0
         self.cancelled = threading.Event()
         self.ended = threading.Event()  # the lane ended and was kept (stored)
+        self.started = time.monotonic()
+        self._on_cancel: list[Callable[[], None]] = []
 
     def report(self, progress: LaneProgress) -> None:
         with self._lock:
@@ -54,7 +68,20 @@ class LaneWatch:
             return self._version, self._progress
 
     def cancel(self) -> None:
-        self.cancelled.set()
+        with self._lock:
+            self.cancelled.set()
+            hooks = list(self._on_cancel)
+        for hook in hooks:
+            hook()
+
+    def when_cancelled(self, hook: Callable[[], None]) -> None:
+        """Call ``hook`` (e.g. close a stream the worker is reading) on cancel, from the
+        cancelling thread; at once when the watch is cancelled already."""
+        with self._lock:
+            self._on_cancel.append(hook)
+            now = self.cancelled.is_set()
+        if now:
+            hook()
 
 
 @runtime_checkable

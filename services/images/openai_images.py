@@ -3,8 +3,7 @@
 GPT Image models (the current ones) and DALL·E-style models (still served by some
 OpenAI-compatible servers) take different parameters, so each request is built from the
 model's capabilities in services/data/models.json, never from the SDK's defaults (its fallback
-model is retired).
-"""
+model is retired). Watched GPT Image lanes stream (openai_stream.py)."""
 
 from __future__ import annotations
 
@@ -48,6 +47,7 @@ from services.images.bounded_read import (
     timeout_error,
     transport_error,
 )
+from services.images.lane_watch import LaneWatch
 from services.settings import Mode, Settings
 from services.url_policy import check_download_url
 
@@ -89,7 +89,7 @@ _GPT_IMAGE_EXTRAS: dict[str, tuple[object, ...]] = {
     "background": ("auto", "opaque", "transparent"),
     "moderation": ("auto", "low"),
 }
-_GPT_IMAGE_RANGES: dict[str, tuple[float, float]] = {"output_compression": (0, 100)}
+_GPT_IMAGE_RANGES = {"output_compression": (0, 100), "partial_images": (0, 3)}  # 3: previews
 _TRANSPARENT_FORMATS = ("png", "webp")
 
 
@@ -247,6 +247,7 @@ class OpenAIImageProvider:
         """Generate ``request.count`` images; raises ChatCanvasError (provider "openai")."""
         caps = self.capabilities(request.model)
         params = build_image_params(caps, request)
+        params.pop("partial_images", None)  # only a stream sends previews
         deadline = Deadline(self._deadline)
         started = time.perf_counter()
         response = self._call(params, deadline)
@@ -267,6 +268,12 @@ class OpenAIImageProvider:
             cost_usd=cost,
             usage=usage,
         )
+
+    def generate_watched(self, request: ImageRequest, watch: LaneWatch) -> ImageResult:
+        """``generate``, streamed into ``watch`` where the model can (openai_stream.py)."""
+        from services.images import openai_stream  # it builds on this module
+
+        return openai_stream.generate_watched(self, request, watch)
 
     # -- internals ---------------------------------------------------------------------------
     def _client(self) -> openai.OpenAI:

@@ -59,6 +59,10 @@ PROVIDERS: dict[str, ProviderEntry] = {
         lambda s: bool(s.openai_api_key),
         key_setting="OPENAI_API_KEY",
         catalog_models=True,
+        # the shared text speaks of a chat reply kept in part; a lane keeps no partial image
+        error_keys=MappingProxyType(
+            {str(ErrorKind.STREAM_INTERRUPTED): "images.errors.openai_stream_interrupted"}
+        ),
     ),
     "karlo": ProviderEntry(
         "karlo",
