@@ -37,7 +37,13 @@ def edit_panel(ctx: AppContext, image_id: str, *, place: str) -> None:
     t = ctx.t
     key = f"image_edit_{place}_{image_id}"
     slot = _slot(image_id)
-    with st.expander(t("edits.action"), icon=":material/edit:", expanded=bool(slot)):
+    with st.expander(
+        t("edits.action"),
+        icon=":material/edit:",
+        expanded=bool(slot),
+        key=f"{key}_open",  # kept open across reruns (an upload, the dialog redrawn)
+        on_change="rerun",
+    ):
         instruction = st.text_area(
             t("edits.instruction"),
             key=f"{key}_instruction",
@@ -46,6 +52,8 @@ def edit_panel(ctx: AppContext, image_id: str, *, place: str) -> None:
         mask = st.file_uploader(
             t("edits.mask"), type=["png"], key=f"{key}_mask", help=t("edits.mask_help")
         )
+        if mask is not None:  # said by the server: the upload has arrived
+            st.caption(t("edits.with_mask", name=escape_markdown(mask.name)))
         references = st.file_uploader(
             t("edits.references"),
             type=REFERENCE_TYPES,

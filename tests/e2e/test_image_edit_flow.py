@@ -41,6 +41,20 @@ def seeded_image(data_dir) -> str:
         db.engine.dispose()
 
 
+def open_expander(dialog, box) -> None:
+    """Open "Edit this image" (again, if a rerun as the dialog opened closed it)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    for _attempt in range(3):
+        dialog.get_by_text("Edit this image").click()
+        try:
+            box.wait_for(state="visible", timeout=5_000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError("the edit panel does not open")
+
+
 def test_an_edit_of_a_gallery_image_is_linked_to_its_parent(
     page, running_app, fake_openai, data_dir, tmp_path
 ):
@@ -52,14 +66,14 @@ def test_an_edit_of_a_gallery_image_is_linked_to_its_parent(
     page.goto(running_app.url + f"gallery?image={parent}")
     dialog = page.get_by_role("dialog")
     dialog.wait_for(timeout=30_000)
-    dialog.get_by_text("Edit this image").click()
     box = dialog.locator(f".st-key-image_edit_gallery_{parent}_instruction textarea")
+    open_expander(dialog, box)
     box.fill("paint the lighthouse blue")
     box.press("Control+Enter")
     dialog.locator(f".st-key-image_edit_gallery_{parent}_mask input[type=file]").set_input_files(
         str(mask)
     )
-    dialog.get_by_text("mask.png").wait_for(timeout=20_000)
+    dialog.get_by_text("The mask mask.png goes with the edit.").wait_for(timeout=20_000)
     dialog.get_by_role("button", name="Make the edit").click()
     # the parent's detail lists its edit, shown beside it
     dialog.get_by_text("Edits of this image").wait_for(timeout=30_000)
