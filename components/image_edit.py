@@ -13,9 +13,12 @@ import streamlit as st
 
 from components import state as K
 from components.context import AppContext
+from components.flagged_image import hidden
+from components.gallery_labels import shorten
 from components.moderation_panel import edit_cleared, held_panel, resumed
 from services.errors import ChatCanvasError
 from services.image_edits import EditAsk, edit_error_text
+from services.images.thumbnails import blurred_preview
 from services.markdown_safety import escape_markdown
 from services.storage.image_tables import ImageThumb
 
@@ -121,9 +124,14 @@ def _beside_parent(ctx: AppContext, parent_id: str, made: list[str]) -> None:
         )
 
 
-def _thumb(place, thumb: ImageThumb, caption: str) -> None:
-    if thumb.thumbnail:
-        place.image(thumb.thumbnail, caption=caption, width="stretch")
+def _thumb(place, thumb: ImageThumb, caption: str | None = None, width="stretch") -> None:
+    """A stored image's thumbnail, blurred while flagged as the gallery's tiles are."""
+    if not thumb.thumbnail:
+        return
+    shown = thumb.thumbnail
+    if hidden(thumb.nsfw, f"gallery_{thumb.id}"):
+        shown = blurred_preview(thumb.thumbnail) or b""
+    place.image(shown, caption=caption, width=width, alt=shorten(thumb.prompt, 120))
 
 
 def lineage_lines(ctx: AppContext, image_id: str) -> None:
@@ -145,8 +153,7 @@ def lineage_lines(ctx: AppContext, image_id: str) -> None:
 
 def _thumb_button(thumb: ImageThumb, role: str) -> None:
     with st.container(width=120):
-        if thumb.thumbnail:
-            st.image(thumb.thumbnail, width=96)
+        _thumb(st, thumb, width=96)
         label = escape_markdown(thumb.prompt[:40]) or thumb.id[:8]
         if st.button(label, key=f"image_edit_lineage_{role}_{thumb.id}"):
             st.session_state[K.GALLERY_OPEN] = thumb.id
