@@ -82,3 +82,15 @@ def test_a_compare_lane_result_can_be_edited(seed):
     child = next(t.id for t in seed.images.list_thumbnails() if t.id != parent)
     assert ImageEdits(seed.images).parent_of(child) == parent
     assert any(link.label == "Open the edit in the gallery" for link in at.get("page_link"))
+
+
+def test_a_flagged_instruction_is_held_before_paying_until_approved(seed, fake_openai, monkeypatch):
+    monkeypatch.setenv("MODERATION_CHECK", "1")
+    parent = seed.images.get_run(seed.run("a red fox", lane())).lanes[0].image_ids[0]
+    at = edit(open_detail(gallery(), parent), parent, "FLAGME a fox")
+    assert "Held before paying" in texts(at)
+    assert len(fake_openai.edits) == 0 and seed.images.count() == 1
+    at.button(key=f"moderation_proceed_edit_{parent}").click()
+    rerun(at)
+    assert len(fake_openai.edits) == 1 and seed.images.count() == 2
+    assert at.text_area(key=f"image_edit_gallery_{parent}_instruction").value == "FLAGME a fox"
