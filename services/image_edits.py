@@ -2,9 +2,9 @@
 Compare lane's result), an instruction (and optionally a mask and more reference images)
 goes to OpenAI's ``images.edit``; the result is stored as derived from its source.
 
-The order is Compare's: the files are checked (nothing is paid for a file the API would
-refuse), the spending limits are checked for the call (LimitExceeded: nothing sent, nothing
-stored), the call is made and recorded in the budget, and the images are stored with the
+The order is Compare's: the spending limits are checked for the call (LimitExceeded: nothing
+sent, nothing stored), then the files (nothing is paid for a file the API would refuse), the
+call is made and recorded in the budget, and the images are stored with the
 instruction as their prompt and ``parent_image_id`` naming the source. The safety check of
 the instruction (:meth:`ImageEditService.check`) is the caller's to run first when it is on,
 as for a comparison. The web app and the terminal app only draw.
