@@ -15,6 +15,7 @@ from components.compare_run import (
 )
 from components.context import AppContext, app_context
 from components.image_card import from_outcome, from_stored, image_card
+from components.image_edit import edit_panel
 from components.lane_form import field_key
 from components.local_lane import karlo_here_button, run_karlo_here_if_asked
 from components.moderation_panel import image_checks
@@ -76,6 +77,8 @@ def show_run(
                     send_buttons(ctx, store, run, lane)
                     karlo_here_button(ctx, run, lane)
                     image_checks(ctx, store, lane)
+                    for image_id in lane.image_ids:
+                        edit_panel(ctx, image_id, place="compare")
             else:
                 card = from_outcome(unsaved[index].outcome)
                 image_card(ctx, titles[index], card, key=key, hide_details=hidden)

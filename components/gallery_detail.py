@@ -13,6 +13,7 @@ from components.gallery_labels import plain, provider_label, shorten, vote_label
 from components.image_card import quota_free
 from components.prompt_diff_view import revised_prompt_diff
 from components.revised_prompt_send import send_from_gallery
+from components.image_edit import edit_panel, lineage_lines
 from components.times import shown_time
 from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
@@ -54,8 +55,10 @@ def _detail(ctx: AppContext, store: ImageStore, image_id: str) -> None:
             alt=shorten(image.prompt, 200),
         )
         _actions(ctx, store, image)
+        edit_panel(ctx, image.id, place="gallery")
     with lineage:
         _facts(ctx, image)
+        lineage_lines(ctx, image.id)
         _request(ctx, image)
         if image.run_id:
             _compare_run(ctx, store, image)

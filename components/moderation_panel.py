@@ -86,6 +86,12 @@ def idea_cleared(ctx: AppContext, idea: str) -> bool:
     return _screened(ctx, "idea", texts, lambda: ctx.chain_engine.check_idea_safety(idea))
 
 
+def edit_cleared(ctx: AppContext, where: str, instruction: str) -> bool:
+    """The same for an image edit's instruction (``where``: one per source image)."""
+    texts = (instruction.strip(),)
+    return _screened(ctx, where, texts, lambda: ctx.services.image_edits().check(instruction))
+
+
 def _screened(
     ctx: AppContext,
     where: str,

@@ -114,6 +114,9 @@ MODERATION_ON = "moderation_on"  # Compare's toggle; starts from the MODERATION_
 MODERATION_HELD = "moderation_held"
 MODERATION_IMAGE_ERRORS = "moderation_image_errors"  # {image id: ChatCanvasError} of a failed check
 
+# owner: components/image_edit.py; the widgets keep what was typed and uploaded (keys per image)
+IMAGE_EDITS = "image_edits"  # {source image id: {"made": [edit image ids]} | {"error": err}}
+
 # owner: components/flagged_image.py
 FLAGGED_SHOWN = "flagged_shown"  # keys of flagged images the person chose to see, this session
 

@@ -16,7 +16,9 @@ from services.chat import ChatService
 from services.chat_turns import ChatTurns
 from services.comparison import ComparisonService
 from services.grid import GridService
+from services.image_edits import ImageEditService
 from services.images import ImageProvider, make_provider
+from services.images.edits import OpenAIImageEditor
 from services.ledger import CostLedger
 from services.moderation import ModerationService
 from services.settings import Settings
@@ -60,6 +62,17 @@ class Services:
     def image_provider(self, name: str) -> ImageProvider:
         """The image provider registered as ``name``, with this run's keys and URLs."""
         return make_provider(name, self.settings)
+
+    def image_edits(self) -> ImageEditService:
+        """Edits of this owner's images (``images.edit``), on this run's keys and budget."""
+        catalog = self.comparisons.catalog
+        return ImageEditService(
+            self.images,
+            self.budget,
+            lambda: OpenAIImageEditor(self.settings, catalog),
+            catalog,
+            self.moderation,
+        )
 
     def admin_report(self) -> AdminReport:
         """Spending across every owner: only for the admin page, which only admins reach."""

@@ -17,6 +17,7 @@ import argparse
 import json
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,7 @@ from demo.providers.openai_audio import (
 from demo.providers.openai_chat import ERRORS, answer_chat
 from demo.providers.openai_chat import count_tokens as count_tokens  # re-exported
 from demo.providers.openai_chat import split_tokens as split_tokens  # re-exported
+from demo.providers.openai_image_edits import EDITS, EditCall, answer_edit
 from demo.providers.openai_moderation import MODERATION_ERRORS, MODERATIONS, answer_moderation
 from demo.providers.openai_vision import MAX_CHAT_BYTES, count_images, message_text
 
@@ -124,13 +126,14 @@ class FakeOpenAI(FakeHTTPServer):
     transcript: str = "What is the capital of France?"  # what a recording with sound says
     max_audio_bytes: int = MAX_AUDIO_BYTES
     max_chat_bytes: int = MAX_CHAT_BYTES  # a chat request over this gets a 413
+    edits: deque[EditCall] = field(default_factory=lambda: deque(maxlen=50))  # image edits
     _faults: FaultSwitch = field(default_factory=FaultSwitch)
 
     # -- control -------------------------------------------------------------------------
     def set_fault(
         self, name: str | None, *, endpoint: str = "chat", times: int | None = None
     ) -> None:
-        """Make the next ``times`` requests to ``endpoint`` (chat, models, images,
+        """Make the next ``times`` requests to ``endpoint`` (chat, models, images, edits,
         transcriptions, speech, moderations) fail with
         ``name`` (a key of ERRORS or BEHAVIOURS); ``None`` clears it."""
         if name is not None and name not in ERRORS and name not in BEHAVIOURS:
@@ -170,11 +173,13 @@ class _Handler(FakeHandler):
         """The JSON body; a multipart body as its fields, the file kept as ``uploaded_file``
         (recorded as its name and size)."""
         self.uploaded_file: bytes | None = None  # one handler serves a keep-alive connection
+        self.raw_body: bytes | None = None
         length = int(self.headers.get("content-length") or 0)
         self.body_size = length
         if not length:
             return None
         raw = self.rfile.read(length)
+        self.raw_body = raw  # an image edit's files are read from it again
         content_type = self.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):
             fields, files = read_form(raw, content_type)
@@ -267,6 +272,9 @@ class _Handler(FakeHandler):
             return
         if path == MODERATIONS:
             answer_moderation(self, body)
+            return
+        if path == EDITS and fake.image_handler is not None:
+            answer_edit(self)
             return
         if path == "/v1/images/generations" and fake.image_handler is not None:
             fault = fake.meet_fault(self, "images")

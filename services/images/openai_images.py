@@ -246,11 +246,18 @@ class OpenAIImageProvider:
     def generate(self, request: ImageRequest) -> ImageResult:
         """Generate ``request.count`` images; raises ChatCanvasError (provider "openai")."""
         caps = self.capabilities(request.model)
-        params = build_image_params(caps, request)
-        params.pop("partial_images", None)  # only a stream sends previews
+        return self._result(caps, build_image_params(caps, request))
+
+    def _result(
+        self, caps: ImageCapabilities, params: dict, files: dict | None = None
+    ) -> ImageResult:
+        """One call (``files``: an edit's, by the names the lineage keeps) and its images;
+        never a stream here, so no previews are asked for."""
+        params = {k: v for k, v in params.items() if k != "partial_images"}
         deadline = Deadline(self._deadline)
         started = time.perf_counter()
-        response = self._call(params, deadline)
+        sent = {**params, **{k: v for k, (v, _) in (files or {}).items()}}
+        response = self._call(sent, deadline, edit=files is not None)
         images = tuple(self._decode(item, caps, deadline) for item in response.data or [])
         latency_ms = int((time.perf_counter() - started) * 1000)
         if not images:
@@ -258,12 +265,12 @@ class OpenAIImageProvider:
                 ErrorKind.BAD_RESPONSE, "no images in the response", provider=self.name
             )
         usage = response.usage.model_dump() if response.usage is not None else {}
-        cost = self._cost(request.model, response.usage)
+        cost = self._cost(caps.model, response.usage)
         return ImageResult(
             provider=self.name,
-            model=request.model,
+            model=caps.model,
             images=images,
-            params=params,
+            params={**params, **{k: names for k, (_, names) in (files or {}).items()}},
             latency_ms=latency_ms,
             cost_usd=cost,
             usage=usage,
@@ -290,14 +297,15 @@ class OpenAIImageProvider:
         params: dict[str, object],
         deadline: Deadline,
         extra_body: dict[str, object] | None = None,
+        edit: bool = False,
     ) -> ImagesResponse:
-        """``images.generate`` with its body streamed, so the byte cap and the deadline hold
-        while it arrives (the SDK would read any amount, for as long as it trickles).
-        ``extra_body``: fields beyond the SDK's own that the server takes."""
+        """``images.generate`` (``edit``: ``images.edit``) with its body streamed, so the byte
+        cap and the deadline hold while it arrives (the SDK would read any amount, for as long
+        as it trickles). ``extra_body``: fields beyond the SDK's own that the server takes."""
         secrets = self.settings.secrets()
         try:
-            client = self._client()
-            with client.images.with_streaming_response.generate(
+            images = self._client().images.with_streaming_response
+            with (images.edit if edit else images.generate)(
                 **params, extra_body=extra_body, timeout=deadline.timeout(self._timeout)
             ) as response:
                 raw = read_body(

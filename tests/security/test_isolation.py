@@ -29,6 +29,7 @@ from services.storage.conversation_files import (
 )
 from services.storage.conversations import ConversationStore
 from services.storage.db import Database
+from services.storage.image_edits import ImageEdits
 from services.storage.images import ImageStore
 from services.storage.usage import UsageStore
 from services.studio import ChainEngine, ChainStep
@@ -277,3 +278,17 @@ def test_images_attached_to_a_message_of_a_are_invisible_to_b(a: Owner, b: Owner
     assert a.conversations.attachments.images([question.id])[question.id] == [image]
     a.conversations.delete(made.conversation)  # deleted with its conversation
     assert a.conversations.attachments.images([question.id]) == {}
+
+
+def test_the_edits_of_a_and_their_lineage_are_invisible_to_b(a: Owner, b: Owner, made: Made):
+    parent = made.images[0]
+    request = ImageRequest("make it night", "gpt-image-2")
+    child = ImageEdits(a.images).save(parent, request, image_result("openai", "gpt-image-2"))
+    (child_id,) = child.image_ids
+    mine, theirs = ImageEdits(a.images), ImageEdits(b.images)
+    assert mine.parent_of(child_id) == parent and [t.id for t in mine.edits_of(parent)] == [
+        child_id
+    ]
+    assert outcome(lambda: theirs.parent_of(child_id)) == outcome(lambda: theirs.parent_of(MISSING))
+    assert theirs.edits_of(parent) == [] and theirs.thumb(child_id) is None
+    assert outcome(lambda: theirs.thumb(parent)) == outcome(lambda: theirs.thumb(MISSING))
