@@ -11,9 +11,9 @@ from components.conversation_list import open_conversation
 from components.flagged_image import guarded_image
 from components.gallery_labels import plain, provider_label, shorten, vote_label
 from components.image_card import quota_free
+from components.image_edit import edit_panel, lineage_lines
 from components.prompt_diff_view import revised_prompt_diff
 from components.revised_prompt_send import send_from_gallery
-from components.image_edit import edit_panel, lineage_lines
 from components.times import shown_time
 from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
