@@ -124,7 +124,18 @@ class ImageRow(Base):
     # the parent leaves the edit and its lineage says the parent is gone
     parent_image_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (Index("ix_images_owner_created", "owner_id", "created_at"),)
+
+
+# a gallery page: this owner's images newest first, then by lane and position; the id is in
+# it, so a page's ids are read from the index alone (text search: image_search.py)
+Index(
+    "ix_images_owner_page",
+    ImageRow.owner_id,
+    ImageRow.created_at.desc(),
+    ImageRow.lane_index,
+    ImageRow.position,
+    ImageRow.id,
+)
 
 
 # -- what the store hands out ----------------------------------------------------------------
