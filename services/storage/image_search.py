@@ -71,7 +71,10 @@ def _sqlite_matches(owner_id: str, word: str) -> ColumnElement[bool]:
     owned_runs = select(StudioRunRow.id).where(
         StudioRunRow.owner_id == owner_id, StudioRunRow.id.in_(runs)
     )
-    return or_(ImageRow.id.in_(images), ImageRow.studio_run_id.in_(owned_runs))
+    # "+": no index for these two terms, so SQLite walks ix_images_owner_page (which holds
+    # both columns) instead of reading the row of every match (thousands for a common word)
+    image_id, run_id = literal_column("+images.id"), literal_column("+images.studio_run_id")
+    return or_(image_id.in_(images), run_id.in_(owned_runs))
 
 
 def _postgres_matches(owner_id: str, word: str) -> ColumnElement[bool]:

@@ -126,8 +126,9 @@ class ImageRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# a gallery page: this owner's images newest first, then by lane and position; the id is in
-# it, so a page's ids are read from the index alone (text search: image_search.py)
+# a gallery page: this owner's images newest first, then by lane and position; with the id
+# and the studio run in it, a page's ids are found from the index alone, however deep the
+# page and whatever the text search (image_search.py) matched, without reading a row
 Index(
     "ix_images_owner_page",
     ImageRow.owner_id,
@@ -135,6 +136,7 @@ Index(
     ImageRow.lane_index,
     ImageRow.position,
     ImageRow.id,
+    ImageRow.studio_run_id,
 )
 
 

@@ -264,7 +264,9 @@ class ImageStore:
         until: date | datetime | None = None,
     ) -> int:
         """How many images match the same filters as :meth:`list_thumbnails`."""
-        stmt = self._filtered(select(func.count(ImageRow.id)), provider, model, text, since, until)
+        # count(*), not count(id): the narrow owner index alone answers it
+        rows = select(func.count()).select_from(ImageRow)
+        stmt = self._filtered(rows, provider, model, text, since, until)
         with self.db.session() as s:
             return int(s.execute(stmt).scalar_one())
 

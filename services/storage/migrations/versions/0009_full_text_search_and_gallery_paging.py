@@ -2,8 +2,8 @@
 each image's prompts and each studio run's idea, step outputs and final prompt, kept in step
 by triggers and filled from the rows already there; on PostgreSQL, GIN indexes on the
 tsvector of the same texts. images gets ix_images_owner_page (owner, newest first, then
-lane and position, and the id), which holds a gallery page's sort and id, in place of
-ix_images_owner_created (its first two columns)
+lane and position, the id and the studio run), which holds all a gallery page's search needs
+of a row, in place of ix_images_owner_created (its first two columns)
 
 Revision ID: 0009
 Revises: 0007
@@ -85,7 +85,14 @@ def upgrade() -> None:
         batch_op.drop_index("ix_images_owner_created")
         batch_op.create_index(
             "ix_images_owner_page",
-            ["owner_id", sa.text("created_at DESC"), "lane_index", "position", "id"],
+            [
+                "owner_id",
+                sa.text("created_at DESC"),
+                "lane_index",
+                "position",
+                "id",
+                "studio_run_id",
+            ],
             unique=False,
         )
     if op.get_bind().dialect.name == "sqlite":
