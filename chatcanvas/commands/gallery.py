@@ -1,5 +1,5 @@
 """``chatcanvas gallery export --out FILE.zip``: every image of the gallery (or those whose
-prompt matches ``--text``) with their lineage, as the web app's gallery exports them."""
+prompts or studio run match ``--text``) with their lineage, as the web app's gallery exports them."""
 
 from __future__ import annotations
 

@@ -124,7 +124,20 @@ class ImageRow(Base):
     # the parent leaves the edit and its lineage says the parent is gone
     parent_image_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (Index("ix_images_owner_created", "owner_id", "created_at"),)
+
+
+# a gallery page: this owner's images newest first, then by lane and position; with the id
+# and the studio run in it, a page's ids are found from the index alone, however deep the
+# page and whatever the text search (image_search.py) matched, without reading a row
+Index(
+    "ix_images_owner_page",
+    ImageRow.owner_id,
+    ImageRow.created_at.desc(),
+    ImageRow.lane_index,
+    ImageRow.position,
+    ImageRow.id,
+    ImageRow.studio_run_id,
+)
 
 
 # -- what the store hands out ----------------------------------------------------------------

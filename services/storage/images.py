@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from services.errors import ChatCanvasError, scrub
 from services.images.base import ImageRequest, LaneOutcome
 from services.storage.db import Database, utcnow
+from services.storage.image_search import text_matches
 from services.storage.image_tables import (
     THUMB_COLUMNS,
     CompareLaneRow,
@@ -222,7 +223,8 @@ class ImageStore:
         if model:
             stmt = stmt.where(ImageRow.model == model)
         if text and text.strip():
-            stmt = stmt.where(ImageRow.prompt.icontains(text.strip(), autoescape=True))
+            dialect = self.db.engine.dialect.name
+            stmt = stmt.where(text_matches(dialect, self.owner_id, text))
         if since is not None:
             stmt = stmt.where(ImageRow.created_at >= _day_start(since))
         if until is not None:
@@ -240,14 +242,15 @@ class ImageStore:
         since: date | datetime | None = None,
         until: date | datetime | None = None,
     ) -> list[ImageThumb]:
-        """A gallery page, newest first, without the full image bytes. ``text`` matches the
-        prompt (case-insensitive); a date ``until`` includes that day."""
-        stmt = self._filtered(select(*THUMB_COLUMNS), provider, model, text, since, until)
-        stmt = (
-            stmt.order_by(ImageRow.created_at.desc(), ImageRow.lane_index, ImageRow.position)
-            .limit(limit)
-            .offset(offset)
-        )
+        """A gallery page, newest first, without the full image bytes. ``text`` is searched
+        in the full-text index (:func:`~services.storage.image_search.text_matches`: the
+        prompts and the studio run, each word as a prefix); a date ``until`` includes that day.
+        The page's ids are found first (from ``ix_images_owner_page`` alone, however deep the
+        offset), then only those rows are read."""
+        order = (ImageRow.created_at.desc(), ImageRow.lane_index, ImageRow.position)
+        ids = self._filtered(select(ImageRow.id), provider, model, text, since, until)
+        page = ids.order_by(*order).limit(limit).offset(offset).subquery()
+        stmt = select(*THUMB_COLUMNS).join(page, page.c.id == ImageRow.id).order_by(*order)
         with self.db.session() as s:
             return [ImageThumb(*row) for row in s.execute(stmt)]
 
@@ -261,7 +264,9 @@ class ImageStore:
         until: date | datetime | None = None,
     ) -> int:
         """How many images match the same filters as :meth:`list_thumbnails`."""
-        stmt = self._filtered(select(func.count(ImageRow.id)), provider, model, text, since, until)
+        # count(*), not count(id): the narrow owner index alone answers it
+        rows = select(func.count()).select_from(ImageRow)
+        stmt = self._filtered(rows, provider, model, text, since, until)
         with self.db.session() as s:
             return int(s.execute(stmt).scalar_one())
 

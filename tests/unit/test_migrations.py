@@ -26,6 +26,7 @@ from services.storage.migrate import (
     compare_type,
     current_revision,
     head_revision,
+    include_object,
     migration_connection,
     upgrade,
 )
@@ -39,7 +40,8 @@ STEPS = (ChainStep("Describe", "Describe {idea}."), ChainStep("Prompt", "Prompt 
 
 def schema_differences(engine) -> list:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
+        opts = {"compare_type": compare_type, "include_object": include_object}
+        context = MigrationContext.configure(connection, opts=opts)
         return compare_metadata(context, Base.metadata)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 
 from services.storage.db import Base, _register_tables
-from services.storage.migrate import compare_type
+from services.storage.migrate import compare_type, include_object
 
 _register_tables()
 
@@ -15,6 +15,7 @@ context.configure(
     connection=connection,
     target_metadata=Base.metadata,
     compare_type=compare_type,
+    include_object=include_object,
     # SQLite cannot ALTER most things: such changes are made by copying the table
     render_as_batch=connection.dialect.name == "sqlite",
 )
