@@ -223,13 +223,9 @@ class ConversationStore:
             )
 
     def delete(self, conversation_id: str) -> None:
-        with self.db.session() as s, s.begin():
-            s.execute(
-                delete(MessageRow).where(
-                    MessageRow.conversation_id == conversation_id,
-                    MessageRow.owner_id == self.owner_id,
-                )
-            )
+        doomed = MessageRow.conversation_id == conversation_id
+        with self.attachments.deleting(doomed), self.db.session() as s, s.begin():
+            s.execute(delete(MessageRow).where(doomed, MessageRow.owner_id == self.owner_id))
             s.execute(
                 delete(ConversationRow).where(
                     ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
@@ -289,14 +285,9 @@ class ConversationStore:
 
     def delete_messages_from(self, conversation_id: str, message_id: int) -> None:
         """Delete ``message_id`` and everything after it (regenerate, edit and resend)."""
-        with self.db.session() as s, s.begin():
-            s.execute(
-                delete(MessageRow).where(
-                    MessageRow.conversation_id == conversation_id,
-                    MessageRow.owner_id == self.owner_id,
-                    MessageRow.id >= message_id,
-                )
-            )
+        doomed = (MessageRow.conversation_id == conversation_id, MessageRow.id >= message_id)
+        with self.attachments.deleting(*doomed), self.db.session() as s, s.begin():
+            s.execute(delete(MessageRow).where(*doomed, MessageRow.owner_id == self.owner_id))
 
     def messages(self, conversation_id: str, *, last: int | None = None) -> list[StoredMessage]:
         """Messages in order (earlier versions of a reply left out); with ``last``, only the

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, update
 
 from services.errors import ChatCanvasError, scrub
 from services.images.base import ImageRequest, LaneOutcome
+from services.storage.blobs import forget_blobs, put_blobs, read_blob
 from services.storage.db import Database, utcnow
 from services.storage.image_tables import (
     THUMB_COLUMNS,
@@ -67,6 +68,7 @@ class ImageStore:
     def __init__(self, db: Database, owner_id: str) -> None:
         self.db = db
         self.owner_id = owner_id
+        self.blobs = db.blobs  # where the bytes are: the database keeps keys and thumbnails
 
     # -- writing ---------------------------------------------------------------------------
     def start_run(
@@ -95,7 +97,8 @@ class ImageStore:
         self, run_id: str, index: int, request: ImageRequest, outcome: LaneOutcome
     ) -> None:
         """Store one lane's result or error, images with thumbnails, in its own transaction
-        (safe from the lane's worker thread: an interrupted page loses nothing paid for)."""
+        (safe from the lane's worker thread: an interrupted page loses nothing paid for).
+        The bytes go to the blob store first; if the rows cannot be stored, they are removed."""
         with self.db.session() as s, s.begin():
             run = s.get(CompareRunRow, run_id)
             if run is None or run.owner_id != self.owner_id:
@@ -114,8 +117,14 @@ class ImageStore:
                     )
                 )
                 return
-            s.add(lane_row(run, index, outcome))
-            s.add_all(image_rows(run, index, request, outcome))
+            rows = image_rows(run, index, request, outcome)
+            with put_blobs(
+                self.blobs,
+                [(r.blob_key, i.data, r.mime) for r, i in zip(rows, outcome.images, strict=True)],
+            ):
+                s.add(lane_row(run, index, outcome))
+                s.add_all(rows)
+                s.flush()
 
     def save_run(
         self,
@@ -169,11 +178,12 @@ class ImageStore:
         ids = list(image_ids)
         if not ids:
             return 0
+        mine = (ImageRow.id.in_(ids), ImageRow.owner_id == self.owner_id)
         with self.db.session() as s, s.begin():
-            result = s.execute(
-                delete(ImageRow).where(ImageRow.id.in_(ids), ImageRow.owner_id == self.owner_id)
-            )
-            return int(result.rowcount or 0)
+            keys = list(s.scalars(select(ImageRow.blob_key).where(*mine)))
+            result = s.execute(delete(ImageRow).where(*mine))
+        forget_blobs(self.blobs, keys)
+        return int(result.rowcount or 0)
 
     # -- reading ---------------------------------------------------------------------------
     def get_run(self, run_id: str) -> CompareRun | None:
@@ -282,10 +292,14 @@ class ImageStore:
             return list(s.scalars(stmt))
 
     def get_image(self, image_id: str) -> StoredImage | None:
-        """One image with its bytes and lineage, or None (also for another owner's id)."""
+        """One image with its bytes (from the blob store) and lineage, or None (also for
+        another owner's id, and for an image whose file is gone)."""
         with self.db.session() as s:
             row = s.get(ImageRow, image_id)
-            return stored_image(row) if row and row.owner_id == self.owner_id else None
+        if row is None or row.owner_id != self.owner_id:
+            return None
+        data = read_blob(self.blobs, row.blob_key)
+        return None if data is None else stored_image(row, data)
 
     # -- summaries -------------------------------------------------------------------------
     def votes(self) -> list[VoteRecord]:
