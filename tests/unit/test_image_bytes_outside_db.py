@@ -128,14 +128,17 @@ class FailingOnSecondPut(FolderBlobStore):
         super().put(key, data, content_type)
 
 
-def test_a_failed_save_leaves_neither_rows_nor_files(database, tmp_path):
+def test_a_store_that_fails_keeps_the_paid_call_and_no_half_written_image(database, tmp_path):
+    """The second image cannot be written: the first one's file is removed, no image row is
+    kept, and the lane records the call with its cost and why (the ledger stays true)."""
     store = ImageStore(database, "local")
     store.blobs = failing = FailingOnSecondPut(tmp_path / "failing")
     run_id = store.start_run("a fox")
-    with pytest.raises(ChatCanvasError) as caught:
-        store.save_lane(run_id, 0, ImageRequest("a fox", "gpt-image-2"), lane("png", "png"))
-    assert caught.value.kind is ErrorKind.BLOB_STORE
-    assert store.count() == 0 and store.get_run(run_id).lanes == ()
+    store.save_lane(run_id, 0, ImageRequest("a fox", "gpt-image-2"), lane("png", "png"))
+    (kept,) = store.get_run(run_id).lanes
+    assert kept.error_kind == ErrorKind.BLOB_STORE and "disk full" in kept.error_detail
+    assert kept.cost_usd == pytest.approx(0.04) and kept.image_ids == ()
+    assert store.count() == 0
     assert [p for p in failing.root.rglob("*") if p.is_file()] == []
 
 
