@@ -121,7 +121,8 @@ def upgrade(engine: Engine, revision: str = "head", *, blobs: BlobStore | None =
             command.stamp(config, INITIAL_REVISION)
         before = current_revision(connection)
         command.upgrade(config, revision)
-        moved = (before or "") < BYTES_LEFT_REVISION <= (current_revision(connection) or "")
+        after = current_revision(connection) or ""
+        moved = before is not None and before < BYTES_LEFT_REVISION <= after
     if moved and engine.dialect.name == "sqlite":
         _give_back_space(engine)
 

@@ -71,6 +71,8 @@ def test_0008_moves_every_image_into_s3_intact(empty_url, s3_server, s3_config):
     try:
         with db.engine.connect() as connection:
             assert current_revision(connection) == head_revision()
+            if connection.dialect.name == "sqlite":  # compacted: the bytes' pages given back
+                assert connection.exec_driver_sql("PRAGMA freelist_count").scalar() == 0
         for (image_id, owner), data in GALLERY.items():
             assert ImageStore(db, owner).get_image(image_id).data == data
             assert ImageStore(db, "someone-else").get_image(image_id) is None
