@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select, update
 
-from services.errors import ChatCanvasError, ErrorKind, scrub
+from services.errors import ChatCanvasError, scrub
 from services.images.base import ImageRequest, LaneOutcome
 from services.storage.blobs import forget_blobs, put_blobs, read_blob
 from services.storage.db import Database, utcnow
@@ -98,48 +98,31 @@ class ImageStore:
     ) -> None:
         """Store one lane's result or error, images with thumbnails, in its own transaction
         (safe from the lane's worker thread: an interrupted page loses nothing paid for).
-        The bytes go to the blob store first; if the rows cannot be stored, they are removed.
-        If the blob store fails, the lane is kept as a ``BLOB_STORE`` error with its cost
-        (the call was made and paid for) and the images are not kept."""
-        try:
-            self._save_lane(run_id, index, request, outcome)
-        except ChatCanvasError as err:
-            if err.kind is not ErrorKind.BLOB_STORE or isinstance(outcome, ChatCanvasError):
-                raise
-            self._save_lane(run_id, index, request, outcome, unkept=err)
-
-    def _save_lane(
-        self,
-        run_id: str,
-        index: int,
-        request: ImageRequest,
-        outcome: LaneOutcome,
-        unkept: ChatCanvasError | None = None,
-    ) -> None:
+        The bytes go to the blob store first; if the rows cannot be stored, they are removed,
+        and a blob store that fails raises ``ChatCanvasError(BLOB_STORE)`` with nothing kept
+        (the lane keeper then holds the images for the page, as for a database failure)."""
         with self.db.session() as s, s.begin():
             run = s.get(CompareRunRow, run_id)
             if run is None or run.owner_id != self.owner_id:
                 raise KeyError(run_id)
-            error = outcome if isinstance(outcome, ChatCanvasError) else unkept
             if isinstance(outcome, ChatCanvasError):
-                lane = CompareLaneRow(
-                    run_id=run.id,
-                    owner_id=self.owner_id,
-                    lane_index=index,
-                    provider=outcome.provider,
-                    model=request.model,
-                    created_at=run.created_at,
+                s.add(
+                    CompareLaneRow(
+                        run_id=run.id,
+                        owner_id=self.owner_id,
+                        lane_index=index,
+                        provider=outcome.provider,
+                        model=request.model,
+                        error_kind=str(outcome.kind),
+                        error_detail=scrub(outcome.detail),  # whoever built it
+                        created_at=run.created_at,
+                    )
                 )
-            else:
-                lane = lane_row(run, index, outcome)
-            if error is not None:
-                lane.error_kind, lane.error_detail = str(error.kind), scrub(error.detail)
-                s.add(lane)
                 return
             rows = image_rows(run, index, request, outcome)
             puts = [(r.blob_key, i.data, r.mime) for r, i in zip(rows, outcome.images, strict=True)]
             with put_blobs(self.blobs, puts):
-                s.add(lane)
+                s.add(lane_row(run, index, outcome))
                 s.add_all(rows)
                 s.flush()
 

@@ -15,6 +15,7 @@ from services.storage.blobs import BlobConfig, BlobMissing, FolderBlobStore
 from services.storage.conversations import ConversationStore
 from services.storage.db import open_database
 from services.storage.images import ImageStore
+from services.storage.lane_keeper import LaneKeeper
 from tests.fakes.karlo_server import render_image
 
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "webp": b"WEBP"}
@@ -128,17 +129,21 @@ class FailingOnSecondPut(FolderBlobStore):
         super().put(key, data, content_type)
 
 
-def test_a_store_that_fails_keeps_the_paid_call_and_no_half_written_image(database, tmp_path):
-    """The second image cannot be written: the first one's file is removed, no image row is
-    kept, and the lane records the call with its cost and why (the ledger stays true)."""
+def test_a_store_that_fails_holds_the_paid_images_and_writes_no_half_image(database, tmp_path):
+    """The second image cannot be written: the first one's file is removed, nothing is
+    stored, and the lane keeper holds the images for the page to offer as downloads."""
     store = ImageStore(database, "local")
     store.blobs = failing = FailingOnSecondPut(tmp_path / "failing")
     run_id = store.start_run("a fox")
-    store.save_lane(run_id, 0, ImageRequest("a fox", "gpt-image-2"), lane("png", "png"))
-    (kept,) = store.get_run(run_id).lanes
-    assert kept.error_kind == ErrorKind.BLOB_STORE and "disk full" in kept.error_detail
-    assert kept.cost_usd == pytest.approx(0.04) and kept.image_ids == ()
-    assert store.count() == 0
+    request, outcome = ImageRequest("a fox", "gpt-image-2"), lane("png", "png")
+    with pytest.raises(ChatCanvasError) as caught:
+        store.save_lane(run_id, 0, request, outcome)
+    assert caught.value.kind is ErrorKind.BLOB_STORE
+    failing.puts = 0  # the same failure again, met by the keeper
+    keeper = LaneKeeper(store, run_id, [request])
+    keeper(0, outcome)
+    assert keeper.unsaved[0].outcome is outcome and keeper.unsaved[0].reason == "blob_store"
+    assert store.get_run(run_id).lanes == () and store.count() == 0
     assert [p for p in failing.root.rglob("*") if p.is_file()] == []
 
 
