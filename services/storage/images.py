@@ -101,7 +101,7 @@ class ImageStore:
         The bytes go to the blob store first; if the rows cannot be stored, they are removed,
         and a blob store that fails raises ``ChatCanvasError(BLOB_STORE)`` with nothing kept
         (the lane keeper then holds the images for the page, as for a database failure)."""
-        with self.db.session() as s, s.begin():
+        with self.db.session() as s:  # committed below; rolled back if anything raises
             run = s.get(CompareRunRow, run_id)
             if run is None or run.owner_id != self.owner_id:
                 raise KeyError(run_id)
@@ -118,13 +118,14 @@ class ImageStore:
                         created_at=run.created_at,
                     )
                 )
+                s.commit()
                 return
             rows = image_rows(run, index, request, outcome)
             puts = [(r.blob_key, i.data, r.mime) for r, i in zip(rows, outcome.images, strict=True)]
-            with put_blobs(self.blobs, puts):
+            with put_blobs(self.blobs, puts):  # a failed commit removes the blobs too
                 s.add(lane_row(run, index, outcome))
                 s.add_all(rows)
-                s.flush()
+                s.commit()
 
     def save_run(
         self,
