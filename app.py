@@ -19,7 +19,7 @@ from components.sidebar import connection_panel, language_switch
 from demo.mode import DemoProviders, demo_settings, demo_wanted, start_demo_providers
 from services.app_services import build_services
 from services.catalog import load_catalog
-from services.config_sources import SETTING_NAMES, read_environment
+from services.config_sources import SETTING_NAMES, SETTING_SECTIONS, read_environment
 from services.errors import ChatCanvasError, ErrorKind, scrub
 from services.identity import SignedInUser, is_admin, may_use, user_from_claims
 from services.settings import LOCAL_OWNER, Mode, resolve_settings
@@ -85,7 +85,10 @@ st.set_page_config(page_title="ChatCanvas", page_icon="🎨", layout="wide")
 def read_secrets() -> dict[str, object]:
     """st.secrets when a secrets.toml exists (Community Cloud), else nothing."""
     try:
-        return {name: st.secrets[name] for name in SETTING_NAMES if name in st.secrets}
+        values = {name: st.secrets[name] for name in SETTING_NAMES if name in st.secrets}
+        # a section ([s3]) as a plain dict: Streamlit's AttrDict is no Mapping to resolve_settings
+        values |= {name: dict(st.secrets[name]) for name in SETTING_SECTIONS if name in st.secrets}
+        return values
     except Exception:  # no secrets file: Streamlit raises on first access
         return {}
 

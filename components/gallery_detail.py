@@ -8,6 +8,7 @@ import streamlit as st
 from components import state as K
 from components.context import AppContext
 from components.conversation_list import open_conversation
+from components.errors import show_error
 from components.flagged_image import guarded_image
 from components.gallery_labels import plain, provider_label, shorten, vote_label
 from components.image_card import quota_free
@@ -15,6 +16,7 @@ from components.image_edit import edit_panel, lineage_lines
 from components.prompt_diff_view import revised_prompt_diff
 from components.revised_prompt_send import send_from_gallery
 from components.times import shown_time
+from services.errors import ChatCanvasError
 from services.gallery_export import png_with_lineage
 from services.storage.images import ImageStore, StoredImage
 from services.studio import label
@@ -41,7 +43,11 @@ def image_detail(ctx: AppContext, store: ImageStore, image_id: str) -> None:
 
 def _detail(ctx: AppContext, store: ImageStore, image_id: str) -> None:
     t = ctx.t
-    image = store.get_image(image_id)  # the one place full bytes are read for the screen
+    try:
+        image = store.get_image(image_id)  # the one place full bytes are read for the screen
+    except ChatCanvasError as err:  # the image folder or S3 storage failed
+        show_error(err, t)
+        return
     if image is None:
         st.info(t("gallery.detail.not_found"))
         return

@@ -25,6 +25,7 @@ from demo.providers.openai_server import FAKE_KEY, FakeOpenAI
 from demo.replies import demo_reply
 from services.images.servers import ImageServer, parse_image_servers
 from services.settings import Mode, Secret, Settings
+from services.storage.blobs import BlobConfig, data_dir
 
 DEMO_DATABASE_URL = f"sqlite:///{Path(__file__).resolve().parent.parent / 'data' / 'demo.db'}"
 SQLITE_PREFIX = "sqlite:///"
@@ -74,13 +75,16 @@ def demo_settings(settings: Settings, providers: DemoProviders) -> Settings:
     Refuses a shared deployment: a deployer must never serve fakes by accident."""
     if settings.mode is not Mode.LOCAL:
         raise ValueError("demo mode is for local mode only")
+    database_url = demo_database_url(settings.database_url)
     return dataclasses.replace(
         settings,
         openai_api_key=Secret(FAKE_KEY),
         openai_base_url=providers.openai_base_url,
         kakao_rest_api_key=Secret(FAKE_KAKAO_KEY),
         karlo_base_url=providers.karlo_base_url,
-        database_url=demo_database_url(settings.database_url),
+        database_url=database_url,
+        # the demo's images in a folder of their own (data/demo/images/...), never S3
+        blobs=BlobConfig(folder=str(data_dir(database_url) / "demo")),
         image_servers=providers.image_servers,
         image_servers_problem=None,
         sources={

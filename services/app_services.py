@@ -83,7 +83,7 @@ def build_services(settings: Settings, owner: str, *, catalog: Catalog) -> Servi
     """Every store and service of this run, scoped to ``owner`` (which also becomes
     ``settings.owner_id``)."""
     settings = replace(settings, owner_id=owner)
-    db = open_database(settings.database_url)
+    db = open_database(settings.database_url, settings.blobs)
     conversations = ConversationStore(db, owner)
     images = ImageStore(db, owner)
     usage = UsageStore(db, owner)  # every paid call: the budget writes it, the ledger reads it

@@ -37,7 +37,16 @@ SETTING_NAMES = (
     "MODERATION_CHECK",  # on/off: the safety check before paying (default on when shared)
     "GRID_CONCURRENCY",  # a grid's cells running at once (default 2)
     "GRID_CONFIRM_USD",  # a grid estimated above this asks before it runs (default 0.50)
+    "BLOB_DIR",  # the folder for image files (default: the data directory)
+    "S3_ENDPOINT_URL",  # S3-compatible storage for image files (or an [s3] secrets section)
+    "S3_BUCKET",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "S3_PREFIX",
 )
+# secrets sections that settings read (``[auth]`` is Streamlit's own)
+SETTING_SECTIONS = ("s3",)
 # Tests and benchmarks set these so the host's own .env and secrets never leak into a run.
 SKIP_DOTENV = "CHATCANVAS_SKIP_DOTENV"
 SECRETS_FILE_OVERRIDE = "CHATCANVAS_SECRETS_FILE"
@@ -62,7 +71,8 @@ def secrets_files(environ: Mapping[str, str] | None = None) -> list[Path]:
 
 
 def read_secrets_files(environ: Mapping[str, str] | None = None) -> dict[str, object]:
-    """The known settings of the secrets files (sections such as ``[auth]`` left out). A file
+    """The known settings and sections (``[s3]``) of the secrets files (others such as
+    ``[auth]`` left out). A file
     that is missing or not TOML gives nothing, as Streamlit's own reading would not start."""
     values: dict[str, object] = {}
     for path in secrets_files(environ):
@@ -70,5 +80,13 @@ def read_secrets_files(environ: Mapping[str, str] | None = None) -> dict[str, ob
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
-        values.update({k: v for k, v in data.items() if k in SETTING_NAMES})
+        values.update({k: v for k, v in data.items() if k in SETTING_NAMES + SETTING_SECTIONS})
     return values
+
+
+def configured_blobs():
+    """Where image bytes go according to the environment, ``.env`` and the secrets files:
+    what a command-line tool that opens the database passes on (see ``services.storage.blobs``)."""
+    from services.settings import resolve_settings
+
+    return resolve_settings(secrets=read_secrets_files(), environ=read_environment()).blobs

@@ -50,6 +50,7 @@ class ErrorKind(StrEnum):
     BAD_CONFIG = "bad_config"  # the deployer's configuration cannot be used (IMAGE_SERVERS)
     INVALID_TEMPLATE = "invalid_template"
     DATABASE = "database"
+    BLOB_STORE = "blob_store"  # the image folder or S3-compatible storage failed
     EMPTY_TRANSCRIPT = "empty_transcript"  # our check: the recording held no words
     AUDIO_UNREADABLE = "audio_unreadable"  # the provider could not read the recording
     AUDIO_TOO_LARGE = "audio_too_large"  # over the provider's size limit (413, or ours)

@@ -13,13 +13,13 @@ from typing import IO
 
 from PIL import Image, PngImagePlugin
 
+from services.storage.blobs import EXTENSIONS
 from services.storage.db import utcnow
 from services.storage.images import ImageStore, StoredImage
 
 LINEAGE_FORMAT = "chatcanvas.image.v1"
 EXPORT_FORMAT = "chatcanvas.images.v1"
 LINEAGE_PNG_KEY = "chatcanvas:lineage"
-_EXTENSIONS = {"image/png": "png", "image/webp": "webp", "image/jpeg": "jpg", "image/gif": "gif"}
 
 
 def lineage(image: StoredImage) -> dict:
@@ -101,7 +101,7 @@ def write_zip(
             image = store.get_image(image_id)
             if image is None:
                 continue
-            ext = _EXTENSIONS.get(image.mime, "bin")
+            ext = EXTENSIONS.get(image.mime, "bin")
             name = f"{n:03d}_{_safe(image.provider)}_{_safe(image.model)}_{image.id[:8]}.{ext}"
             # images are compressed already: store them as they are
             archive.writestr(name, image.data, compress_type=zipfile.ZIP_STORED)

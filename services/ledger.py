@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from services.images.registry import PROVIDERS, is_free
 from services.storage.conversations import ConversationCost, ConversationStore
+from services.storage.db import within_days
 from services.storage.images import CompareLaneRow, CompareRunRow, ImageStore
 from services.storage.usage import UsageStore
 from services.votes import VoteOutcome
@@ -195,12 +196,7 @@ class CostLedger:
             .join(per_run, per_run.c.run_id == run.id)
             .where(run.owner_id == self.images.owner_id)
         )
-        if since is not None:
-            stmt = stmt.where(run.created_at >= datetime.combine(since, time.min))
-        if until is not None:
-            stmt = stmt.where(
-                run.created_at < datetime.combine(until + timedelta(days=1), time.min)
-            )
+        stmt = within_days(stmt, run.created_at, since, until)
         stmt = stmt.order_by(
             per_run.c.cost.desc(), per_run.c.unpriced.desc(), run.created_at.desc()
         ).limit(limit)

@@ -17,6 +17,7 @@ from services.errors import MIN_SECRET_CHARS, ChatCanvasError, mask_url_password
 
 if TYPE_CHECKING:
     from services.images.servers import ImageServer
+    from services.storage.blobs import BlobConfig
 
 DEFAULT_DATABASE_URL = (
     f"sqlite:///{Path(__file__).resolve().parent.parent / 'data' / 'chatcanvas.db'}"
@@ -137,12 +138,15 @@ class Settings:
     # a grid asks before it runs (GRID_CONFIRM_USD)
     grid_concurrency: int = 2
     grid_confirm_usd: float = 0.50
+    # where image bytes go (BLOB_DIR, or an [s3] section / S3_* values); None: data/images
+    blobs: BlobConfig | None = field(default=None, repr=False)
 
     def secrets(self) -> list[str]:
         """The raw secret strings, so error texts can be scrubbed of them."""
         servers = (*self.image_servers, *filter(None, [self.custom_image_server]))
         keys = [s.reveal() for s in (self.openai_api_key, self.kakao_rest_api_key) if s]
         keys += [s.api_key.reveal() for s in servers if s.api_key]
+        keys += self.blobs.secrets() if self.blobs else []
         return keys + url_passwords(self.database_url)
 
     @property
@@ -254,7 +258,11 @@ def resolve_settings(
         k: v for k, v in (sidebar or {}).items() if k not in KEY_NAMES or not key_too_short(v)
     }
     layers = _Layers(
-        [("sidebar", sidebar), ("secrets", secrets or {}), ("environment", environ or {})]
+        [
+            ("sidebar", sidebar),
+            ("secrets", _flat_s3_section(secrets or {})),
+            ("environment", environ or {}),
+        ]
     )
     openai_key = layers.pick("OPENAI_API_KEY")
     kakao_key = layers.pick("KAKAO_REST_API_KEY")
@@ -288,6 +296,48 @@ def resolve_settings(
         moderation_check=_flag(layers.deployer("MODERATION_CHECK"), mode is Mode.SHARED),
         grid_concurrency=int(_number(layers.deployer("GRID_CONCURRENCY"), 2, minimum=1)),
         grid_confirm_usd=_number(layers.deployer("GRID_CONFIRM_USD"), 0.50),
+        blobs=_blobs(layers),
+    )
+
+
+# the [s3] secrets section's keys, and the environment names they stand for
+S3_SECTION = {
+    "endpoint_url": "S3_ENDPOINT_URL",
+    "bucket": "S3_BUCKET",
+    "region": "S3_REGION",
+    "access_key_id": "S3_ACCESS_KEY_ID",
+    "secret_access_key": "S3_SECRET_ACCESS_KEY",
+    "prefix": "S3_PREFIX",
+}
+
+
+def _flat_s3_section(secrets: Mapping[str, object]) -> Mapping[str, object]:
+    """The secrets with an ``[s3]`` section read as the ``S3_*`` values it stands for."""
+    section = secrets.get("s3")
+    if not isinstance(section, Mapping):
+        return secrets
+    return {**secrets, **{S3_SECTION[k]: v for k, v in section.items() if k in S3_SECTION}}
+
+
+def _blobs(layers: _Layers) -> BlobConfig | None:
+    """The deployer's blob store: S3 when a bucket is named (an ``[s3]`` section in the
+    secrets, or ``S3_*`` values), else the folder ``BLOB_DIR``; None: the data directory."""
+    from services.storage.blobs import BlobConfig, S3Config
+
+    value = layers.deployer
+    bucket, folder = value("S3_BUCKET"), value("BLOB_DIR")
+    if bucket is None:
+        return BlobConfig(folder=folder) if folder else None
+    key_id, secret = value("S3_ACCESS_KEY_ID"), value("S3_SECRET_ACCESS_KEY")
+    return BlobConfig(
+        s3=S3Config(
+            bucket=bucket,
+            endpoint_url=value("S3_ENDPOINT_URL"),
+            region=value("S3_REGION"),
+            access_key_id=Secret(key_id) if key_id else None,
+            secret_access_key=Secret(secret) if secret else None,
+            prefix=value("S3_PREFIX") or "",
+        )
     )
 
 

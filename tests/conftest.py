@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -24,6 +25,7 @@ from tests.pg import (  # noqa: F401 - fixtures: a test asks for them by name
     postgres_server,
     postgres_storage_url,
 )
+from tests.s3 import s3_config, s3_server  # noqa: F401 - fixtures, as above
 
 OWNER = "owner-a"
 # Short enough that a hung server fails a test quickly, long enough for a loaded machine.
@@ -53,6 +55,18 @@ def _reset(server: FakeOpenAI) -> None:
     server.models[:] = [replace(m) for m in defaults.models]  # tests may edit a model
     server.clear_faults()
     server.requests.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def server_data_dir(tmp_path_factory) -> Iterator[Path]:
+    """Image files of a server database (PostgreSQL) without a configured store go to a
+    temporary data directory, never the checkout's data/."""
+    from services.storage import blobs
+
+    before = blobs.SERVER_DATA_DIR
+    blobs.SERVER_DATA_DIR = tmp_path_factory.mktemp("server-data")
+    yield blobs.SERVER_DATA_DIR
+    blobs.SERVER_DATA_DIR = before
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.storage.db import Base, Database, utcnow
+from services.storage.db import Base, Database, utcnow, within_days
 from services.storage.hidden_replies import HIDDEN
 from services.storage.message_images import MessageImageStore
 
@@ -223,13 +223,9 @@ class ConversationStore:
             )
 
     def delete(self, conversation_id: str) -> None:
-        with self.db.session() as s, s.begin():
-            s.execute(
-                delete(MessageRow).where(
-                    MessageRow.conversation_id == conversation_id,
-                    MessageRow.owner_id == self.owner_id,
-                )
-            )
+        doomed = MessageRow.conversation_id == conversation_id
+        with self.attachments.deleting(doomed), self.db.session() as s, s.begin():
+            s.execute(delete(MessageRow).where(doomed, MessageRow.owner_id == self.owner_id))
             s.execute(
                 delete(ConversationRow).where(
                     ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
@@ -289,14 +285,9 @@ class ConversationStore:
 
     def delete_messages_from(self, conversation_id: str, message_id: int) -> None:
         """Delete ``message_id`` and everything after it (regenerate, edit and resend)."""
-        with self.db.session() as s, s.begin():
-            s.execute(
-                delete(MessageRow).where(
-                    MessageRow.conversation_id == conversation_id,
-                    MessageRow.owner_id == self.owner_id,
-                    MessageRow.id >= message_id,
-                )
-            )
+        doomed = (MessageRow.conversation_id == conversation_id, MessageRow.id >= message_id)
+        with self.attachments.deleting(*doomed), self.db.session() as s, s.begin():
+            s.execute(delete(MessageRow).where(*doomed, MessageRow.owner_id == self.owner_id))
 
     def messages(self, conversation_id: str, *, last: int | None = None) -> list[StoredMessage]:
         """Messages in order (earlier versions of a reply left out); with ``last``, only the
@@ -391,9 +382,4 @@ class ConversationStore:
 
     def _in_period(self, stmt, since: date | None, until: date | None):
         stmt = stmt.where(MessageRow.owner_id == self.owner_id)
-        if since is not None:
-            stmt = stmt.where(MessageRow.created_at >= datetime.combine(since, time.min))
-        if until is not None:
-            end = datetime.combine(until + timedelta(days=1), time.min)
-            stmt = stmt.where(MessageRow.created_at < end)
-        return stmt
+        return within_days(stmt, MessageRow.created_at, since, until)

@@ -6,13 +6,17 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from services.storage.blobs import BlobConfig, BlobStore
 
 
 class Base(DeclarativeBase):
@@ -21,6 +25,20 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def within_days(stmt, column, since: date | datetime | None, until: date | datetime | None):
+    """``stmt`` limited to rows whose ``column`` falls from ``since`` (a day's start) to
+    ``until``: a date includes that whole day, a datetime is an exclusive bound."""
+    if since is not None:
+        if not isinstance(since, datetime):
+            since = datetime.combine(since, time.min)
+        stmt = stmt.where(column >= since)
+    if until is not None:
+        if not isinstance(until, datetime):
+            until = datetime.combine(until + timedelta(days=1), time.min)
+        stmt = stmt.where(column < until)
+    return stmt
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -82,31 +100,36 @@ def create_database_engine(url: str) -> Engine:
 
 
 class Database:
-    """An engine plus a session factory; the schema is migrated to the newest revision on
-    first open (``migrate=False`` leaves it as it is, for tools that manage it themselves)."""
+    """An engine, a session factory and the blob store that holds its image bytes (``blobs``:
+    the data directory's folder unless configured); the schema is migrated to the newest
+    revision on first open (``migrate=False`` leaves it as it is, for tools that manage it
+    themselves)."""
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, blobs: BlobConfig | None = None, migrate: bool = True) -> None:
+        from services.storage.blobs import make_blob_store
         from services.storage.migrate import upgrade
 
         self.engine: Engine = create_database_engine(url)
+        self.blobs: BlobStore = make_blob_store(blobs, url)
         _register_tables()
         if migrate:
-            upgrade(self.engine)
+            upgrade(self.engine, blobs=self.blobs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def session(self) -> Session:
         return self._sessions()
 
 
-# cache: one engine (and its connection pool) per database URL for the whole process
-_databases: dict[str, Database] = {}
+# cache: one engine (and its connection pool) per database URL and blob store for the process
+_databases: dict[tuple[str, BlobConfig | None], Database] = {}
 _lock = threading.Lock()
 
 
-def open_database(url: str) -> Database:
-    """The process-wide Database for ``url`` (its schema upgraded on first use)."""
+def open_database(url: str, blobs: BlobConfig | None = None) -> Database:
+    """The process-wide Database for ``url`` with image bytes in ``blobs`` (default: the data
+    directory's folder), its schema upgraded on first use."""
     with _lock:
-        db = _databases.get(url)
+        db = _databases.get((url, blobs))
         if db is None:
-            db = _databases[url] = Database(url)
+            db = _databases[(url, blobs)] = Database(url, blobs=blobs)
         return db

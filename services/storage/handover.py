@@ -19,6 +19,7 @@ import sys
 
 from sqlalchemy import Table, func, select, update
 
+from services.config_sources import configured_blobs
 from services.identity import owner_id_for
 from services.settings import DEFAULT_DATABASE_URL, LOCAL_OWNER
 from services.storage.db import Base, Database, open_database
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--merge", action="store_true", help="even when the user owns data")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     args = parser.parse_args(argv)
-    db = open_database(args.database_url or DEFAULT_DATABASE_URL)
+    db = open_database(args.database_url or DEFAULT_DATABASE_URL, configured_blobs())
     try:
         target = _target(parser, args, db)
         moved = hand_over(db, target, source=args.source, merge=args.merge)

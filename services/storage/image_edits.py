@@ -15,8 +15,6 @@ from services.storage.image_tables import (
     CompareRunRow,
     ImageRow,
     ImageThumb,
-    image_rows,
-    lane_row,
 )
 from services.storage.images import ImageStore
 
@@ -39,15 +37,10 @@ class ImageEdits:
         the gallery count it like any image call)."""
         store = self.store
         run_id = store.start_run(request.prompt)
-        with store.db.session() as s, s.begin():
+        with store.db.session() as s:
             run = s.get(CompareRunRow, run_id)
             assert run is not None
-            s.add(lane_row(run, 0, result))
-            rows = image_rows(run, 0, request, result)
-            for row in rows:
-                row.parent_image_id = parent_id
-            s.add_all(rows)
-            ids = tuple(row.id for row in rows)
+            ids = store.keep_lane(s, run, 0, request, result, parent_image_id=parent_id)
         return SavedEdit(run_id, ids)
 
     def parent_of(self, image_id: str) -> str | None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.images.base import ImageRequest, ImageResult
 from services.images.thumbnails import make_thumbnail
+from services.storage.blobs import GALLERY, blob_key
 from services.storage.db import Base, utcnow
 from services.votes import VoteOutcome
 
@@ -111,7 +112,8 @@ class ImageRow(Base):
     mime: Mapped[str] = mapped_column(String(32))
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # where the image's bytes are in the blob store (services/storage/blobs.py)
+    blob_key: Mapped[str] = mapped_column(Text)
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     thumb_mime: Mapped[str | None] = mapped_column(String(32), nullable=True)
     latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -249,7 +251,8 @@ THUMB_COLUMNS = (
 )
 
 
-def stored_image(row: ImageRow) -> StoredImage:
+def stored_image(row: ImageRow, data: bytes) -> StoredImage:
+    """The record of ``row`` with its bytes, read from the blob store."""
     return StoredImage(
         id=row.id,
         run_id=row.run_id,
@@ -264,7 +267,7 @@ def stored_image(row: ImageRow) -> StoredImage:
         mime=row.mime,
         width=row.width,
         height=row.height,
-        data=row.data,
+        data=data,
         latency_ms=row.latency_ms,
         cost_usd=row.cost_usd,
         cost_is_estimate=row.cost_is_estimate,
@@ -314,7 +317,8 @@ def lane_row(run: CompareRunRow, index: int, result: ImageResult) -> CompareLane
 def image_rows(
     run: CompareRunRow, index: int, request: ImageRequest, result: ImageResult
 ) -> list[ImageRow]:
-    """One row per image of a lane, each with its thumbnail and its share of the cost."""
+    """One row per image of a lane, in the lane's order, each with its thumbnail, its share
+    of the cost and the key its bytes are to be stored under (the caller puts them)."""
     share = (
         result.cost_usd / len(result.images)
         if result.cost_usd is not None and result.images
@@ -323,9 +327,10 @@ def image_rows(
     rows = []
     for position, image in enumerate(result.images):
         thumb, width, height = make_thumbnail(image.data)
+        image_id = uuid.uuid4().hex
         rows.append(
             ImageRow(
-                id=uuid.uuid4().hex,
+                id=image_id,
                 owner_id=run.owner_id,
                 run_id=run.id,
                 lane_index=index,
@@ -340,7 +345,7 @@ def image_rows(
                 mime=image.mime_type,
                 width=width,
                 height=height,
-                data=image.data,
+                blob_key=blob_key(GALLERY, run.owner_id, image_id, image.mime_type),
                 thumbnail=thumb,
                 thumb_mime="image/webp" if thumb else None,
                 latency_ms=result.latency_ms,

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from services.errors import ChatCanvasError, scrub
-from services.images.base import ImageRequest, LaneOutcome
-from services.storage.db import Database, utcnow
+from services.images.base import ImageRequest, ImageResult, LaneOutcome
+from services.storage.blobs import forget_blobs, put_blobs, read_blob
+from services.storage.db import Database, utcnow, within_days
 from services.storage.image_search import text_matches
 from services.storage.image_tables import (
     THUMB_COLUMNS,
@@ -49,25 +51,13 @@ __all__ = [
 ]
 
 
-def _day_start(value: date | datetime) -> datetime:
-    return value if isinstance(value, datetime) else datetime.combine(value, time.min)
-
-
-def _day_end(value: date | datetime) -> datetime:
-    """A date ``until`` includes that whole day; a datetime is an exclusive bound."""
-    return (
-        value
-        if isinstance(value, datetime)
-        else datetime.combine(value + timedelta(days=1), time.min)
-    )
-
-
 class ImageStore:
     """All reads and writes of images, runs and votes for one owner go through here."""
 
     def __init__(self, db: Database, owner_id: str) -> None:
         self.db = db
         self.owner_id = owner_id
+        self.blobs = db.blobs  # where the bytes are: the database keeps keys and thumbnails
 
     # -- writing ---------------------------------------------------------------------------
     def start_run(
@@ -96,8 +86,11 @@ class ImageStore:
         self, run_id: str, index: int, request: ImageRequest, outcome: LaneOutcome
     ) -> None:
         """Store one lane's result or error, images with thumbnails, in its own transaction
-        (safe from the lane's worker thread: an interrupted page loses nothing paid for)."""
-        with self.db.session() as s, s.begin():
+        (safe from the lane's worker thread: an interrupted page loses nothing paid for).
+        The bytes go to the blob store first; if the rows cannot be stored, they are removed,
+        and a blob store that fails raises ``ChatCanvasError(BLOB_STORE)`` with nothing kept
+        (the lane keeper then holds the images for the page, as for a database failure)."""
+        with self.db.session() as s:  # committed below; rolled back if anything raises
             run = s.get(CompareRunRow, run_id)
             if run is None or run.owner_id != self.owner_id:
                 raise KeyError(run_id)
@@ -114,9 +107,31 @@ class ImageStore:
                         created_at=run.created_at,
                     )
                 )
+                s.commit()
                 return
-            s.add(lane_row(run, index, outcome))
-            s.add_all(image_rows(run, index, request, outcome))
+            self.keep_lane(s, run, index, request, outcome)
+
+    def keep_lane(
+        self,
+        s: Session,
+        run: CompareRunRow,
+        index: int,
+        request: ImageRequest,
+        result: ImageResult,
+        *,
+        parent_image_id: str | None = None,
+    ) -> tuple[str, ...]:
+        """Commit a lane that made images: its bytes into the blob store first, then its rows
+        (``parent_image_id``: an edit's source). A failed commit removes the blobs too."""
+        rows = image_rows(run, index, request, result)
+        for row in rows:
+            row.parent_image_id = parent_image_id
+        puts = [(r.blob_key, i.data, r.mime) for r, i in zip(rows, result.images, strict=True)]
+        with put_blobs(self.blobs, puts):
+            s.add(lane_row(run, index, result))
+            s.add_all(rows)
+            s.commit()
+        return tuple(row.id for row in rows)
 
     def save_run(
         self,
@@ -170,11 +185,12 @@ class ImageStore:
         ids = list(image_ids)
         if not ids:
             return 0
+        mine = (ImageRow.id.in_(ids), ImageRow.owner_id == self.owner_id)
         with self.db.session() as s, s.begin():
-            result = s.execute(
-                delete(ImageRow).where(ImageRow.id.in_(ids), ImageRow.owner_id == self.owner_id)
-            )
-            return int(result.rowcount or 0)
+            keys = list(s.scalars(select(ImageRow.blob_key).where(*mine)))
+            result = s.execute(delete(ImageRow).where(*mine))
+        forget_blobs(self.blobs, keys)
+        return int(result.rowcount or 0)
 
     # -- reading ---------------------------------------------------------------------------
     def get_run(self, run_id: str) -> CompareRun | None:
@@ -225,11 +241,7 @@ class ImageStore:
         if text and text.strip():
             dialect = self.db.engine.dialect.name
             stmt = stmt.where(text_matches(dialect, self.owner_id, text))
-        if since is not None:
-            stmt = stmt.where(ImageRow.created_at >= _day_start(since))
-        if until is not None:
-            stmt = stmt.where(ImageRow.created_at < _day_end(until))
-        return stmt
+        return within_days(stmt, ImageRow.created_at, since, until)
 
     def list_thumbnails(
         self,
@@ -287,10 +299,14 @@ class ImageStore:
             return list(s.scalars(stmt))
 
     def get_image(self, image_id: str) -> StoredImage | None:
-        """One image with its bytes and lineage, or None (also for another owner's id)."""
+        """One image with its bytes (from the blob store) and lineage, or None (also for
+        another owner's id, and for an image whose file is gone)."""
         with self.db.session() as s:
             row = s.get(ImageRow, image_id)
-            return stored_image(row) if row and row.owner_id == self.owner_id else None
+        if row is None or row.owner_id != self.owner_id:
+            return None
+        data = read_blob(self.blobs, row.blob_key)
+        return None if data is None else stored_image(row, data)
 
     # -- summaries -------------------------------------------------------------------------
     def votes(self) -> list[VoteRecord]:
@@ -339,10 +355,7 @@ class ImageStore:
             .group_by(day)
             .order_by(day)
         )
-        if since is not None:
-            stmt = stmt.where(CompareLaneRow.created_at >= _day_start(since))
-        if until is not None:
-            stmt = stmt.where(CompareLaneRow.created_at < _day_end(until))
+        stmt = within_days(stmt, CompareLaneRow.created_at, since, until)
         with self.db.session() as s:
             rows = s.execute(stmt).all()
         return [

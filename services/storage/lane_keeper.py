@@ -1,7 +1,8 @@
 """Keeping each lane of a comparison as it ends, and the paid images when the store cannot.
 
 A lane's images are paid for the moment the provider answers. If the database then refuses
-the write (disk full, a locked or read-only file, a dropped PostgreSQL connection), losing the
+the write (disk full, a locked or read-only file, a dropped PostgreSQL connection), or the
+blob store does (the image folder, S3: ``ChatCanvasError(BLOB_STORE)``), losing the
 images as well would make the user pay twice for nothing; the keeper holds them for the page
 to offer as downloads, with the reason they were not stored.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.errors import ChatCanvasError, ErrorKind
 from services.images.base import ImageRequest, LaneOutcome
 from services.storage.images import ImageStore
 
@@ -44,8 +46,14 @@ class LaneKeeper:
         request = self._requests[index]
         try:
             self._store.save_lane(self._run_id, index, request, outcome)
+        except ChatCanvasError as exc:
+            if exc.kind is not ErrorKind.BLOB_STORE:
+                raise
+            self._hold(UnsavedLane(index, request.model, outcome, str(exc.kind)))
         except (SQLAlchemyError, OSError, KeyError) as exc:
             # the class name only: a database message may quote the URL or the row's values
-            lane = UnsavedLane(index, request.model, outcome, type(exc).__name__)
-            with self._lock:
-                self.unsaved[index] = lane
+            self._hold(UnsavedLane(index, request.model, outcome, type(exc).__name__))
+
+    def _hold(self, lane: UnsavedLane) -> None:
+        with self._lock:
+            self.unsaved[lane.index] = lane

@@ -1,13 +1,17 @@
 """Images attached to a user's chat message, stored with it.
 
-One row per image, in the order attached, with a small WebP thumbnail for the transcript (the
-full image is read only to send it or export it). Every read and write is scoped to the owner;
-deleting the message (edit and resend, deleting the conversation) deletes its images.
+One row per image, in the order attached, with a small WebP thumbnail for the transcript; the
+full image is in the blob store (services/storage/blobs.py), read only to send it or export
+it. Every read and write is scoped to the owner; deleting the message (edit and resend,
+deleting the conversation) deletes its images: the rows by cascade, the blobs through
+:meth:`MessageImageStore.deleting`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.chat_images import ChatImage
 from services.images.thumbnails import make_thumbnail
+from services.storage.blobs import CHAT, blob_key, forget_blobs, put_blobs, read_blob
 from services.storage.db import Base, Database, utcnow
 
 
@@ -31,7 +36,7 @@ class MessageImageRow(Base):
     mime: Mapped[str] = mapped_column(Text())
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    blob_key: Mapped[str] = mapped_column(Text())  # the bytes, in the blob store
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -53,6 +58,7 @@ class MessageImageStore:
     def __init__(self, db: Database, owner_id: str) -> None:
         self.db = db
         self.owner_id = owner_id
+        self.blobs = db.blobs
 
     def add(self, message_id: int, images: Sequence[ChatImage]) -> None:
         """Keep ``images`` (already checked) with the message, in this order."""
@@ -67,21 +73,46 @@ class MessageImageStore:
                     mime=image.mime,
                     width=image.width,
                     height=image.height,
-                    data=image.data,
+                    blob_key=blob_key(CHAT, self.owner_id, uuid.uuid4().hex, image.mime),
                     thumbnail=thumb,
                 )
             )
-        with self.db.session() as s, s.begin():
+        puts = [(r.blob_key, i.data, i.mime) for r, i in zip(rows, images, strict=True)]
+        with put_blobs(self.blobs, puts), self.db.session() as s, s.begin():
             s.add_all(rows)
 
     def images(self, message_ids: Iterable[int]) -> dict[int, list[ChatImage]]:
-        """The full images of these messages (only the owner's), by message id, in order."""
+        """The full images of these messages (only the owner's), by message id, in order,
+        read from the blob store (an image whose file is gone is left out)."""
         row = MessageImageRow
-        return self._by_message(
+        found = self._by_message(
             message_ids,
-            (row.mime, row.data, row.width, row.height),
-            lambda _message_id, mime, data, width, height: ChatImage(mime, data, width, height),
+            (row.mime, row.blob_key, row.width, row.height),
+            lambda _id, mime, key, width, height: (mime, read_blob(self.blobs, key), width, height),
         )
+        return {
+            message_id: [ChatImage(*image) for image in images if image[1] is not None]
+            for message_id, images in found.items()
+        }
+
+    @contextmanager
+    def deleting(self, *where) -> Iterator[None]:
+        """Around a transaction that deletes the messages ``where`` selects (conditions on
+        ``messages``): the blobs of their images are deleted once it has committed."""
+        from services.storage.conversations import MessageRow
+
+        doomed = select(MessageRow.id).where(MessageRow.owner_id == self.owner_id, *where)
+        with self.db.session() as s:
+            keys = list(
+                s.scalars(
+                    select(MessageImageRow.blob_key).where(
+                        MessageImageRow.owner_id == self.owner_id,
+                        MessageImageRow.message_id.in_(doomed),
+                    )
+                )
+            )
+        yield
+        forget_blobs(self.blobs, keys)
 
     def thumbnails(self, message_ids: Iterable[int]) -> dict[int, list[MessageThumbnail]]:
         """The thumbnails of these messages (only the owner's), by message id, in order;

@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -27,11 +28,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import String, inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+if TYPE_CHECKING:
+    from services.storage.blobs import BlobStore
 
 from services.storage.image_search import SEARCH_INDEXES, SEARCH_TABLE_PREFIXES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 INITIAL_REVISION = "0001"
+BYTES_LEFT_REVISION = "0008"  # image bytes moved from the database to the blob store
 # Any constant bigint, the same in every ChatCanvas process: the key of the upgrade's lock.
 PG_LOCK_KEY = 0x43686174_43616E76  # b"ChatCanv"
 # How long a starting SQLite process waits for another one's upgrade to finish.
@@ -113,15 +119,36 @@ def head_revision() -> str:
     return head
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", *, blobs: BlobStore | None = None) -> None:
     """Bring the database to ``revision`` (the newest by default), under a lock that makes
     concurrent starts wait for each other: PostgreSQL's advisory lock, SQLite's exclusive
-    transaction. A database from before migrations is stamped as the first revision first."""
+    transaction. A database from before migrations is stamped as the first revision first.
+    ``blobs`` is where a revision that moves image bytes out of the database puts them
+    (0008); default: the folder under the data directory of ``engine``'s database."""
+    from services.storage.blobs import make_blob_store
+
+    url = engine.url.render_as_string(hide_password=False)
     with migration_connection(engine) as connection:
         config = alembic_config(connection)
+        config.attributes["blobs"] = blobs or make_blob_store(None, url)
         if _made_before_migrations(connection):
             command.stamp(config, INITIAL_REVISION)
+        before = current_revision(connection)
         command.upgrade(config, revision)
+        after = current_revision(connection) or ""
+        moved = before is not None and before < BYTES_LEFT_REVISION <= after
+    if moved and engine.dialect.name == "sqlite":
+        _give_back_space(engine)
+
+
+def _give_back_space(engine: Engine) -> None:
+    """Shrink a SQLite file whose image bytes just left it (VACUUM runs outside a
+    transaction; another process holding the file only means it shrinks another time)."""
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM")
+    except OperationalError:
+        pass
 
 
 def _next_revision_id() -> str:
@@ -151,7 +178,9 @@ def make_revision(message: str, database_url: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from services.config_sources import configured_blobs
     from services.settings import DEFAULT_DATABASE_URL
+    from services.storage.blobs import make_blob_store
     from services.storage.db import create_database_engine
 
     parser = argparse.ArgumentParser(prog="python -m services.storage.migrate")
@@ -166,10 +195,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "revision":
         make_revision(args.message, args.database_url)
         return
-    engine = create_database_engine(args.database_url or DEFAULT_DATABASE_URL)
+    url = args.database_url or DEFAULT_DATABASE_URL
+    engine = create_database_engine(url)
     try:
         if args.command == "upgrade":
-            upgrade(engine)
+            upgrade(engine, blobs=make_blob_store(configured_blobs(), url))
         with engine.connect() as connection:
             print(current_revision(connection) or "(empty)")
     finally:

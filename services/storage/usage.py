@@ -12,12 +12,12 @@ highest price), not the provider's figure.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.storage.db import Base, Database, utcnow
+from services.storage.db import Base, Database, utcnow, within_days
 
 
 class UsageEventRow(Base):
@@ -139,12 +139,7 @@ class UsageStore:
             func.count(row.id).filter(row.estimated.is_(True)),
             func.coalesce(func.sum(row.images), 0),
         ).where(row.owner_id == self.owner_id)
-        if since is not None:
-            stmt = stmt.where(row.created_at >= datetime.combine(since, time.min))
-        if until is not None:
-            stmt = stmt.where(
-                row.created_at < datetime.combine(until + timedelta(days=1), time.min)
-            )
+        stmt = within_days(stmt, row.created_at, since, until)
         with self.db.session() as s:
             rows = s.execute(stmt.group_by(day, row.kind).order_by(day, row.kind)).all()
         return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -410,3 +411,24 @@ def test_the_vote_column_of_the_costs_table_has_room(seed):
     at = open_tab(gallery(), "costs")
     config = json.loads(at.dataframe[-1].proto.columns)
     assert config["Vote"]["width"] == "medium"
+
+
+def test_an_image_whose_file_is_gone_or_unreadable_is_said_plainly(seed, app_env):
+    """Image bytes live in files (the blob store): a file deleted by hand reads as a missing
+    image, a file that cannot be read as the storage error; the page stays up."""
+    gone, broken = (
+        seed.images.get_run(seed.run(prompt, lane())).lanes[0].image_ids[0]
+        for prompt in ("gone", "broken")
+    )
+    next(Path(app_env).rglob(f"{gone}.png")).unlink()
+    unreadable = next(Path(app_env).rglob(f"{broken}.png"))
+    unreadable.unlink()
+    unreadable.mkdir()  # reading it fails, for root too
+    at = gallery()
+    at.button(key=f"gallery_open_{gone}").click()
+    rerun(at)
+    assert "This image no longer exists." in texts(at)
+    at = gallery()
+    at.button(key=f"gallery_open_{broken}").click()
+    rerun(at)
+    assert "cannot read or write its stored images" in texts(at)

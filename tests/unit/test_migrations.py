@@ -13,10 +13,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import LargeBinary, column, inspect, select, text
+from sqlalchemy import table as sa_table
 
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
 from services.ledger import CostLedger
+from services.storage.blobs import BlobConfig
 from services.storage.chains import ChainStore
 from services.storage.conversations import ConversationStore
 from services.storage.db import Base, Database, create_database_engine, open_database
@@ -102,6 +104,12 @@ def column_names(engine) -> dict[str, list[str]]:
     }
 
 
+def _columns(table, names: list[str]) -> list:
+    """``names`` of ``table``; a column today's models no longer have (the image bytes an
+    older schema kept in ``data``) as a binary column of that name."""
+    return [table.c[c] if c in table.c else column(c, LargeBinary()) for c in names]
+
+
 def every_row(engine, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
     """Every row of every table the database has (an old one lacks the newer tables and
     columns), in the columns ``columns`` names (default: those it has)."""
@@ -111,9 +119,9 @@ def every_row(engine, columns: dict[str, list[str]] | None = None) -> dict[str, 
             table.name: [
                 tuple(row)
                 for row in connection.execute(
-                    select(*(table.c[c] for c in columns[table.name])).order_by(
-                        *table.primary_key.columns
-                    )
+                    select(*_columns(table, columns[table.name]))
+                    .select_from(table)
+                    .order_by(*table.primary_key.columns)
                 )
             ]
             for table in Base.metadata.sorted_tables
@@ -121,39 +129,61 @@ def every_row(engine, columns: dict[str, list[str]] | None = None) -> dict[str, 
         }
 
 
-def copy_rows(source, target) -> None:
+def copy_rows(source: Database, target) -> None:
     """Every row of ``source`` (a database at head) into ``target`` (an older schema), in the
     tables and columns the older schema has: the data the release before migrations would
-    have written, without writing through today's models (they name columns it lacks)."""
+    have written, without writing through today's models (they name columns it lacks). An
+    image's bytes, which today's schema keeps in the blob store, go back into its ``data``."""
     columns = column_names(target)
-    rows = every_row(source, columns)
+    have = column_names(source.engine)
+    wanted = {
+        name: [c for c in names if c in have[name]] + (["blob_key"] if "data" in names else [])
+        for name, names in columns.items()
+        if name in have
+    }
+    rows = every_row(source.engine, wanted)
     with target.begin() as connection:
         for table in Base.metadata.sorted_tables:
-            if rows.get(table.name):
-                names = columns[table.name]
-                connection.execute(
-                    table.insert(), [dict(zip(names, row, strict=True)) for row in rows[table.name]]
-                )
+            if not rows.get(table.name):
+                continue
+            values = [dict(zip(wanted[table.name], row, strict=True)) for row in rows[table.name]]
+            for value in values:
+                if "data" in columns[table.name]:
+                    value["data"] = source.blobs.get(value.pop("blob_key"))
+            old_table = sa_table(
+                table.name,
+                *(column(c.name, c.type) for c in _columns(table, columns[table.name])),
+            )
+            connection.execute(old_table.insert(), values)
 
 
 def test_a_database_from_before_migrations_upgrades_with_every_row_intact(
     empty_url, engine, tmp_path
 ):
-    source = Database(f"sqlite:///{tmp_path / 'today.db'}")
+    source = Database(f"sqlite:///{tmp_path / 'today' / 'today.db'}")
     ids = fill(source, engine)
     build_pre_migration_database(empty_url)
     old = Database(empty_url, migrate=False)
-    copy_rows(source.engine, old.engine)
+    copy_rows(source, old.engine)
     source.engine.dispose()
     old_columns = column_names(old.engine)
+    assert "data" in old_columns["images"]
     before = every_row(old.engine)
+    old_bytes = image_bytes(old.engine)
+    assert len(old_bytes) == 6 and all(b.startswith(b"\x89PNG") for b in old_bytes.values())
     assert "alembic_version" not in inspect(old.engine).get_table_names()
     assert all(before[name] for name in before), "every table has rows to lose"
     old.engine.dispose()
 
-    db = open_database(empty_url)  # what the app does on start
+    moved_to = tmp_path / "moved"
+    db = open_database(empty_url, BlobConfig(folder=str(moved_to)))  # what the app does on start
     assert revision_of(db.engine) == head_revision()
-    assert every_row(db.engine, old_columns) == before
+    assert "data" not in column_names(db.engine)["images"]  # the bytes left the database
+    kept = {name: [c for c in names if c != "data"] for name, names in old_columns.items()}
+    assert every_row(db.engine, kept) == without_bytes(before, old_columns)
+    for (image_id, owner), data in old_bytes.items():  # each image's bytes, intact, in a file
+        assert ImageStore(db, owner).get_image(image_id).data == data
+        assert (moved_to / "images" / owner / f"{image_id}.png").read_bytes() == data
     after = every_row(db.engine)
     new_tables = [name for name in after if name not in before]
     assert all(not after[name] for name in new_tables if name != "usage_events")
@@ -170,6 +200,24 @@ def test_a_database_from_before_migrations_upgrades_with_every_row_intact(
     assert ChainStore(db, "local").get_run(run).idea == "a fox"
     assert str(ImageStore(db, "local").get_run(compare).outcome) == "lane:1"
     db.engine.dispose()
+
+
+def image_bytes(engine) -> dict[tuple[str, str], bytes]:
+    """(image id, owner) -> the bytes an old schema keeps in ``images.data``."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, owner_id, data FROM images")).all()
+    return {(image_id, owner): bytes(data) for image_id, owner, data in rows}
+
+
+def without_bytes(rows: dict[str, list[tuple]], columns: dict[str, list[str]]) -> dict:
+    """``rows`` (in ``columns``) without the ``data`` column of image tables."""
+    return {
+        name: [
+            tuple(v for c, v in zip(columns[name], row, strict=True) if c != "data")
+            for row in table_rows
+        ]
+        for name, table_rows in rows.items()
+    }
 
 
 def ledger_of(db: Database, owner: str) -> CostLedger:

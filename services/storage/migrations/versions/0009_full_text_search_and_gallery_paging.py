@@ -6,7 +6,7 @@ lane and position, the id and the studio run), which holds all a gallery page's 
 of a row, in place of ix_images_owner_created (its first two columns)
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-26 08:50:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
