@@ -76,7 +76,7 @@ def read_png_lineage(png: bytes) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-def _safe(text: str) -> str:
+def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "image"
 
 
@@ -102,7 +102,9 @@ def write_zip(
             if image is None:
                 continue
             ext = EXTENSIONS.get(image.mime, "bin")
-            name = f"{n:03d}_{_safe(image.provider)}_{_safe(image.model)}_{image.id[:8]}.{ext}"
+            name = (
+                f"{n:03d}_{safe_name(image.provider)}_{safe_name(image.model)}_{image.id[:8]}.{ext}"
+            )
             # images are compressed already: store them as they are
             archive.writestr(name, image.data, compress_type=zipfile.ZIP_STORED)
             entries.append({"file": name, **lineage(image)})
@@ -122,7 +124,7 @@ def write_pngs(store: ImageStore, image_ids: Iterable[str], directory: str | Pat
         image = store.get_image(image_id)
         if image is None:
             continue
-        path = folder / f"{_safe(image.provider)}_{_safe(image.model)}_{image.id[:8]}.png"
+        path = folder / f"{safe_name(image.provider)}_{safe_name(image.model)}_{image.id[:8]}.png"
         path.write_bytes(png_with_lineage(store, image_id))
         written.append(path)
     return written

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from services.gallery_export import _EXTENSIONS, _safe, lineage
+from services.gallery_export import lineage, safe_name
 from services.i18n import Translator
+from services.storage.blobs import EXTENSIONS
 from services.storage.db import utcnow
 from services.storage.grids import StoredGrid
 from services.storage.images import ImageStore, StoredLane
@@ -121,8 +122,8 @@ def _entries(store: ImageStore, grid: StoredGrid, archive: zipfile.ZipFile) -> l
                 image = store.get_image(image_id)
                 if image is None:
                     continue  # deleted since
-                ext = _EXTENSIONS.get(image.mime, "bin")
-                name = f"r{r + 1}_c{c + 1}_{n}_{_safe(image.provider)}_{_safe(image.model)}.{ext}"
+                ext = EXTENSIONS.get(image.mime, "bin")
+                name = f"r{r + 1}_c{c + 1}_{n}_{safe_name(image.provider)}_{safe_name(image.model)}.{ext}"
                 archive.writestr(name, image.data, compress_type=zipfile.ZIP_STORED)
                 entries.append(
                     {

@@ -152,9 +152,9 @@ def test_the_index_follows_inserts_deletes_and_edits(db):
 
 def test_revision_0009_indexes_the_rows_a_database_already_has(empty_url):
     engine = create_database_engine(empty_url)
-    upgrade(engine, "0007")
+    upgrade(engine, "0008")
     engine.dispose()
-    old = Database(empty_url, migrate=False)  # 0007's tables are today's, without search
+    old = Database(empty_url, migrate=False)  # 0008's tables are today's, without search
     run_id = studio_run(ChainStore(old, OWNER))
     image = save(ImageStore(old, OWNER), PROMPT, run_id=run_id)
     plain = save(ImageStore(old, OWNER), "a lighthouse")
