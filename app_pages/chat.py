@@ -295,8 +295,10 @@ def _typed(value: object) -> str | None:
 def send_in_place() -> None:
     """chat_input's on_submit. A typed message in a conversation that has its title and leads
     the sidebar's list reruns only the conversation part: the sidebar, the settings and the
-    header would be sent again unchanged. Anything else (files, a recording, a new or older
-    conversation, a held message...) runs the whole page."""
+    header would be sent again unchanged. So does the first message of a new conversation:
+    its reply streams under the page as it stands, and the page runs again when the reply is
+    stored (the conversation's title and its place in the sidebar). Anything else (files, a
+    recording, an older conversation, a held message...) runs the whole page."""
     ctx = app_context()
     text = _typed(st.session_state.get("chat_input"))
     waiting = (K.CHAT_HELD, K.CHAT_EDITING, K.CHAT_ACTION, K.CHAT_ERROR, K.CHAT_SEARCH)
@@ -309,10 +311,11 @@ def send_in_place() -> None:
     except ChatCanvasError:
         return  # refused: the whole page keeps the text
     open_id = st.query_params.get("c") or st.session_state.get(K.CHAT_OPEN)
-    conversation = ctx.conversations.get(open_id) if open_id else None
-    first = ctx.conversations.list("", limit=1)
-    if conversation is None or not conversation.title or not first or first[0].id != open_id:
-        return  # the sidebar's list would change (its order, a title): whole page
+    if open_id:
+        conversation = ctx.conversations.get(open_id)
+        first = ctx.conversations.list("", limit=1)
+        if conversation is None or not conversation.title or not first or first[0].id != open_id:
+            return  # the sidebar's list would change (its order, a title): whole page
     st.session_state.pop(K.CHAT_PART, None)
     st.session_state[K.CHAT_ACTION] = ("send", text)
     st.rerun(PART)
