@@ -26,6 +26,13 @@ per-session cost. Memory the allocator freed earlier is reused first, so a figur
 Targets: ChatCanvas p95 under load at most 1.1x the minimal app's p95; at most 20 MB of
 server memory per open session.
 
+Measured 2026-11-26 on the 2-core machine (10 sessions, 3 rounds; other work shared the
+machine, so the ratios move by a factor of two from run to run):
+  with the source watcher on and a first message running the whole page: single 695 ms
+    (minimal 391), p95 9982 ms (2298): 4.34;
+  without the watcher, the first message in place (load average about 5): single 408 ms
+    (minimal 375), p50 2671 ms (1613), p95 6720 ms (2404): 2.80. Memory 0.2 MB per session.
+
 Run: .venv/bin/python -m bench.bench_sessions [--sessions 10] [--rounds 3]
 """
 
