@@ -15,7 +15,22 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import ColumnElement, false, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    Subquery,
+    false,
+    func,
+    intersect,
+    literal_column,
+    select,
+    table,
+    union,
+    union_all,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy.orm import aliased
 
@@ -44,9 +59,22 @@ STUDIO_VECTOR = (
     " jsonb_path_query_array(({t}.steps)::jsonb, '$[*].output'), '[\"string\"]'))"
 )
 
-_image_keys = table("image_search_keys", sql_column("id"), sql_column("image_id"))
+# SQLite: the images' key table holds each image's owner, page order and studio run (revision
+# 0009), so a filtered page is found from the matches alone
+SEARCH_KEYS = table(
+    "image_search_keys",
+    sql_column("id", Integer()),
+    sql_column("image_id", String()),
+    sql_column("owner_id", String()),
+    sql_column("created_at", DateTime()),
+    sql_column("lane_index", Integer()),
+    sql_column("position", Integer()),
+    sql_column("studio_run_id", String()),
+)
 _image_text = table("image_search", sql_column("rowid"))
-_run_keys = table("studio_run_search_keys", sql_column("id"), sql_column("run_id"))
+_run_keys = table(
+    "studio_run_search_keys", sql_column("id"), sql_column("run_id"), sql_column("owner_id")
+)
 _run_text = table("studio_run_search", sql_column("rowid"))
 
 
@@ -57,30 +85,25 @@ def search_words(text: str | None) -> list[str]:
 
 
 def _sqlite_matches(owner_id: str, word: str) -> ColumnElement[bool]:
+    """The condition on SEARCH_KEYS rows: the image's texts or its studio run's match."""
     phrase = f'"{word}"*'  # a word holds no quote; the quotes make FTS5 read it as text only
-    images = select(_image_keys.c.image_id).where(
-        _image_keys.c.id.in_(
-            select(_image_text.c.rowid).where(literal_column("image_search").op("MATCH")(phrase))
-        )
-    )
-    runs = select(_run_keys.c.run_id).where(
+    in_text = select(_image_text.c.rowid).where(literal_column("image_search").op("MATCH")(phrase))
+    owned_runs = select(_run_keys.c.run_id).where(
         _run_keys.c.id.in_(
             select(_run_text.c.rowid).where(literal_column("studio_run_search").op("MATCH")(phrase))
-        )
+        ),
+        _run_keys.c.owner_id == owner_id,
     )
-    owned_runs = select(StudioRunRow.id).where(
-        StudioRunRow.owner_id == owner_id, StudioRunRow.id.in_(runs)
-    )
-    # "+": no index for these two terms, so SQLite walks ix_images_owner_page (which holds
-    # both columns) instead of reading the row of every match (thousands for a common word)
-    image_id, run_id = literal_column("+images.id"), literal_column("+images.studio_run_id")
-    return or_(image_id.in_(images), run_id.in_(owned_runs))
+    in_runs = select(SEARCH_KEYS.c.id).where(SEARCH_KEYS.c.studio_run_id.in_(owned_runs))
+    # the FTS rowids are the key table's ids: integers, each looked up by primary key
+    return SEARCH_KEYS.c.id.in_(union_all(in_text, in_runs))
 
 
-def _postgres_matches(owner_id: str, word: str) -> ColumnElement[bool]:
+def _postgres_matches(owner_id: str, word: str) -> Select:
+    """The ids of the owner's images whose texts or studio run match ``word``."""
     query = func.to_tsquery(literal_column("'simple'"), f"'{word}':*")  # a bound parameter
-    found = aliased(ImageRow, name="found")
-    images = select(found.id).where(
+    found, of_run = aliased(ImageRow, name="found"), aliased(ImageRow, name="of_run")
+    in_text = select(found.id).where(
         found.owner_id == owner_id,
         literal_column(IMAGE_VECTOR.format(t="found")).op("@@")(query),
     )
@@ -88,18 +111,29 @@ def _postgres_matches(owner_id: str, word: str) -> ColumnElement[bool]:
         StudioRunRow.owner_id == owner_id,
         literal_column(STUDIO_VECTOR.format(t="studio_runs")).op("@@")(query),
     )
-    return or_(ImageRow.id.in_(images), ImageRow.studio_run_id.in_(runs))
+    in_runs = select(of_run.id).where(of_run.owner_id == owner_id, of_run.studio_run_id.in_(runs))
+    return union(in_text, in_runs)
 
 
-def text_matches(dialect: str, owner_id: str, text: str) -> ColumnElement[bool]:
-    """The condition on ``images`` rows that their texts match ``text`` (every word, as a
-    prefix, in the image's prompts or its studio run of the same owner). Text without a
-    word matches nothing."""
+def postgres_matched_ids(owner_id: str, text: str) -> Subquery:
+    """PostgreSQL: the ids (column ``id``) of the owner's images matching ``text`` (see
+    :func:`text_matches`), found from the matches alone (both GIN indexes, then
+    images.studio_run_id), so a page and its count never test every image of the owner."""
+    words = search_words(text)
+    if not words:
+        return select(ImageRow.id).where(false()).subquery("matched")
+    sets = [_postgres_matches(owner_id, word) for word in words]
+    return (intersect(*sets) if len(sets) > 1 else sets[0]).subquery("matched")
+
+
+def text_matches(owner_id: str, text: str) -> ColumnElement[bool]:
+    """SQLite: the condition on SEARCH_KEYS rows that an image's texts match ``text`` (every
+    word, as a prefix, in the image's prompts or its studio run of the same owner). Text
+    without a word matches nothing."""
     words = search_words(text)
     if not words:
         return false()
-    matches = _postgres_matches if dialect == "postgresql" else _sqlite_matches
-    condition = matches(owner_id, words[0])
+    condition = _sqlite_matches(owner_id, words[0])
     for word in words[1:]:
-        condition = condition & matches(owner_id, word)
+        condition = condition & _sqlite_matches(owner_id, word)
     return condition
