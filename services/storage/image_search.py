@@ -100,29 +100,35 @@ def _sqlite_matches(owner_id: str, word: str) -> ColumnElement[bool]:
 
 
 def _postgres_matches(owner_id: str, word: str) -> Select:
-    """The ids of the owner's images whose texts or studio run match ``word``."""
+    """The owner's images whose texts or studio run match ``word``: each one's id (as
+    ``image_id``), owner and page order, read with the match (no second visit to the row)."""
     query = func.to_tsquery(literal_column("'simple'"), f"'{word}':*")  # a bound parameter
     found, of_run = aliased(ImageRow, name="found"), aliased(ImageRow, name="of_run")
-    in_text = select(found.id).where(
-        found.owner_id == owner_id,
-        literal_column(IMAGE_VECTOR.format(t="found")).op("@@")(query),
-    )
     runs = select(StudioRunRow.id).where(
         StudioRunRow.owner_id == owner_id,
         literal_column(STUDIO_VECTOR.format(t="studio_runs")).op("@@")(query),
     )
-    in_runs = select(of_run.id).where(of_run.owner_id == owner_id, of_run.studio_run_id.in_(runs))
+    in_text, in_runs = (
+        select(row.id.label("image_id"), row.owner_id, row.created_at, row.lane_index, row.position)
+        for row in (found, of_run)
+    )
+    in_text = in_text.where(
+        found.owner_id == owner_id,
+        literal_column(IMAGE_VECTOR.format(t="found")).op("@@")(query),
+    )
+    in_runs = in_runs.where(of_run.owner_id == owner_id, of_run.studio_run_id.in_(runs))
     return union(in_text, in_runs)
 
 
-def postgres_matched_ids(owner_id: str, text: str) -> Subquery:
-    """PostgreSQL: the ids (column ``id``) of the owner's images matching ``text`` (see
-    :func:`text_matches`), found from the matches alone (both GIN indexes, then
-    images.studio_run_id), so a page and its count never test every image of the owner."""
-    words = search_words(text)
-    if not words:
-        return select(ImageRow.id).where(false()).subquery("matched")
-    sets = [_postgres_matches(owner_id, word) for word in words]
+def postgres_matches(owner_id: str, text: str) -> Subquery:
+    """PostgreSQL: the owner's images matching ``text`` (as :func:`text_matches` says), with
+    their page order, found from the matches alone (both GIN indexes, then
+    images.studio_run_id): a page and its count never test every image of the owner."""
+    sets = [_postgres_matches(owner_id, word) for word in search_words(text)]
+    if not sets:  # text without a word matches nothing
+        i = ImageRow
+        nothing = select(i.id.label("image_id"), i.owner_id, i.created_at, i.lane_index, i.position)
+        return nothing.where(false()).subquery("matched")
     return (intersect(*sets) if len(sets) > 1 else sets[0]).subquery("matched")
 
 

@@ -20,7 +20,7 @@ from services.errors import ChatCanvasError, scrub
 from services.images.base import ImageRequest, ImageResult, LaneOutcome
 from services.storage.blobs import forget_blobs, put_blobs, read_blob
 from services.storage.db import Database, utcnow, within_days
-from services.storage.image_search import SEARCH_KEYS, postgres_matched_ids, text_matches
+from services.storage.image_search import SEARCH_KEYS, postgres_matches, text_matches
 from services.storage.image_tables import (
     THUMB_COLUMNS,
     CompareLaneRow,
@@ -235,25 +235,22 @@ class ImageStore:
     ) -> tuple[Select, tuple]:
         """The statement selecting the matching images' ids (``what``: "id", "count", or
         "key": their search keys' integer ids where SQLite has them, cheaper to sort), and
-        what orders them (time, lane, position). Searched text on SQLite reads the search
-        keys, which hold the page order: a page and the count come from the matches alone."""
+        what orders them (time, lane, position). Searched text reads the matches alone (on
+        SQLite the search keys, which hold the page order; on PostgreSQL the matched rows
+        with their page order), never every image of the owner."""
         searched = bool(text and text.strip())
         postgres = self.db.engine.dialect.name == "postgresql"
-        source = SEARCH_KEYS if searched and not postgres else ImageRow.__table__
-        image_id = source.c.image_id if source is SEARCH_KEYS else source.c.id
+        source = ImageRow.__table__
+        if searched:
+            source = postgres_matches(self.owner_id, text or "") if postgres else SEARCH_KEYS
+        image_id = source.c.id if source is ImageRow.__table__ else source.c.image_id
         # count(*), not count(id): without text, the narrow owner index alone answers it
-        picked = {"count": func.count(), "key": source.c.id}.get(what, image_id)
+        key = source.c.id if source is SEARCH_KEYS else image_id
+        picked = {"count": func.count(), "key": key}.get(what, image_id)
         stmt = select(picked).select_from(source).where(source.c.owner_id == self.owner_id)
-        if searched and postgres:
-            matched = postgres_matched_ids(self.owner_id, text or "")
-            if what == "count" and not (
-                provider or model or since is not None or until is not None
-            ):
-                return select(func.count()).select_from(matched), ()  # the matches alone
-            stmt = stmt.join(matched, matched.c.id == image_id)
-        elif searched:
+        if source is SEARCH_KEYS:
             stmt = stmt.where(text_matches(self.owner_id, text or ""))
-        if (provider or model) and source is SEARCH_KEYS:
+        if (provider or model) and source is not ImageRow.__table__:
             stmt = stmt.join(ImageRow, ImageRow.id == image_id)
         if provider:
             stmt = stmt.where(ImageRow.provider == provider)
