@@ -3,7 +3,11 @@ the studio run it came from (the idea, every step's output, the final prompt).
 
 - SQLite: FTS5 tables (``unicode61``) kept in step by triggers that revision 0009 made;
   their rowids are held in key tables, since the images' own rowids may change (VACUUM).
-- PostgreSQL: GIN indexes on ``to_tsvector('simple', ...)`` of the same texts, always in step.
+  The key tables also hold each row's owner and, for images, the page order and the studio
+  run, so a filtered page and its count read the matches alone: never the owner's whole
+  gallery (a middle page of 14,000 matches among 100,000 images sorts those 14,000 keys).
+- PostgreSQL: GIN indexes on ``to_tsvector('simple', ...)`` of the same texts, always in step;
+  the matched rows are read with their page order, and only the page's rows are read again.
 
 A query is split into words the way both index them (letters and digits; everything else
 separates), and each word matches as a prefix, so "화성" finds 화성에서 and 화성의 (Korean

@@ -1,9 +1,11 @@
 """full-text search of the gallery and an index for its pages: on SQLite, FTS5 tables over
 each image's prompts and each studio run's idea, step outputs and final prompt, kept in step
-by triggers and filled from the rows already there; on PostgreSQL, GIN indexes on the
-tsvector of the same texts. images gets ix_images_owner_page (owner, newest first, then
-lane and position, the id and the studio run), which holds all a gallery page's search needs
-of a row, in place of ix_images_owner_created (its first two columns)
+by triggers and filled from the rows already there, with key tables that also hold each
+row's owner and (images) its page order and studio run, so a filtered page is found from
+the matches alone; on PostgreSQL, GIN indexes on the tsvector of the same texts. images gets
+ix_images_owner_page (owner, newest first, then lane and position, the id and the studio
+run), from which an unfiltered page's ids are read, in place of ix_images_owner_created
+(its first two columns)
 
 Revision ID: 0009
 Revises: 0008
