@@ -276,8 +276,13 @@ class ImageStore:
         The page's ids are found first (from ``ix_images_owner_page`` alone, however deep the
         offset, or from the search's matches), then only those rows are read."""
         keys, (at, lane, position) = self._matching("key", provider, model, text, since, until)
-        page = keys.order_by(at.desc(), lane, position).limit(limit).offset(offset)
-        if at.table is SEARCH_KEYS:  # the page's key ids, sorted without their text ids
+        keys = keys.order_by(at.desc(), lane, position)
+        page = keys.limit(limit).offset(offset)
+        if at.table is SEARCH_KEYS:
+            # the matches' key ids sorted whole, then the page taken from them (SQLite's sort
+            # with a LIMIT and a deep OFFSET is slower), then their image ids
+            ordered = keys.cte("ordered").prefix_with("MATERIALIZED")
+            page = select(ordered.c.id).limit(limit).offset(offset)
             page = select(SEARCH_KEYS.c.image_id).where(SEARCH_KEYS.c.id.in_(page))
         page = page.subquery()
         order = (ImageRow.created_at.desc(), ImageRow.lane_index, ImageRow.position)
