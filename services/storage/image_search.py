@@ -103,6 +103,15 @@ def _sqlite_matches(owner_id: str, word: str) -> ColumnElement[bool]:
     return SEARCH_KEYS.c.id.in_(union_all(in_text, in_runs))
 
 
+def search_page(ordered_keys: Select, limit: int, offset: int) -> Select:
+    """SQLite: the image ids of one page of SEARCH_KEYS ids in page order. The matches' keys
+    are sorted whole, then the page taken from them (SQLite's sort under a LIMIT with a deep
+    OFFSET is slower), then only the page's image ids are read."""
+    ordered = ordered_keys.cte("ordered").prefix_with("MATERIALIZED")
+    page = select(ordered.c.id).limit(limit).offset(offset)
+    return select(SEARCH_KEYS.c.image_id).where(SEARCH_KEYS.c.id.in_(page))
+
+
 def _postgres_matches(owner_id: str, word: str) -> Select:
     """The owner's images whose texts or studio run match ``word``: each one's id (as
     ``image_id``), owner and page order, read with the match (no second visit to the row)."""

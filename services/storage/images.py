@@ -20,7 +20,7 @@ from services.errors import ChatCanvasError, scrub
 from services.images.base import ImageRequest, ImageResult, LaneOutcome
 from services.storage.blobs import forget_blobs, put_blobs, read_blob
 from services.storage.db import Database, utcnow, within_days
-from services.storage.image_search import SEARCH_KEYS, postgres_matches, text_matches
+from services.storage.image_search import SEARCH_KEYS, postgres_matches, search_page, text_matches
 from services.storage.image_tables import (
     THUMB_COLUMNS,
     CompareLaneRow,
@@ -233,11 +233,9 @@ class ImageStore:
         since: date | datetime | None,
         until: date | datetime | None,
     ) -> tuple[Select, tuple]:
-        """The statement selecting the matching images' ids (``what``: "id", "count", or
-        "key": their search keys' integer ids where SQLite has them, cheaper to sort), and
-        what orders them (time, lane, position). Searched text reads the matches alone (on
-        SQLite the search keys, which hold the page order; on PostgreSQL the matched rows
-        with their page order), never every image of the owner."""
+        """The matching images' ids (``what``: "id", "count", or "key": SQLite's search key
+        ids, cheaper to sort) and their order (time, lane, position). Searched text reads the
+        matches alone (SQLite's search keys; PostgreSQL's matched rows), with their order."""
         searched = bool(text and text.strip())
         postgres = self.db.engine.dialect.name == "postgresql"
         source = ImageRow.__table__
@@ -279,11 +277,7 @@ class ImageStore:
         keys = keys.order_by(at.desc(), lane, position)
         page = keys.limit(limit).offset(offset)
         if at.table is SEARCH_KEYS:
-            # the matches' key ids sorted whole, then the page taken from them (SQLite's sort
-            # with a LIMIT and a deep OFFSET is slower), then their image ids
-            ordered = keys.cte("ordered").prefix_with("MATERIALIZED")
-            page = select(ordered.c.id).limit(limit).offset(offset)
-            page = select(SEARCH_KEYS.c.image_id).where(SEARCH_KEYS.c.id.in_(page))
+            page = search_page(keys, limit, offset)
         page = page.subquery()
         order = (ImageRow.created_at.desc(), ImageRow.lane_index, ImageRow.position)
         stmt = select(*THUMB_COLUMNS).join(page, page.c[0] == ImageRow.id).order_by(*order)
