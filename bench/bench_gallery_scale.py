@@ -12,6 +12,23 @@ Both sizes are measured in the same run, interleaved. With a PostgreSQL server a
 plans of the page on both databases are printed with ``--plans``.
 
 Run: .venv/bin/python -m bench.bench_gallery_scale [--images 100000] [--rounds 15] [--plans]
+
+Figures (--images 100000 --rounds 15, a 2-core machine shared with other work: load 2.5 to
+7, so single figures move by 0.1 to 0.3 between runs; the ratio of the AppTest rerun is the
+target):
+
+- before (the search walked the owner's whole ix_images_owner_page, testing each entry
+  against the matches): AppTest rerun ratio first page 0.91, 'fox' 2.31, '화성' 1.99; SQLite
+  store count + middle page 'fox' 173 ms (20 images: 4.8 ms); PostgreSQL store 'fox'
+  518 ms, '화성' 274 ms (20 images: 38 and 28 ms).
+- after (the search's key tables hold each image's owner, page order and studio run, the
+  run keys their owner: a filtered count and page read the matches alone, the page sorts
+  the matches' integer keys whole; SQLite keeps 16 MB of pages; on PostgreSQL one set of
+  matched rows with their page order): three runs gave AppTest rerun ratios first page
+  1.16 / 1.22 / 1.48 (unchanged code; load), 'fox' 1.50 / 1.51 / 1.15 and '화성' 1.25 /
+  1.30 / 1.12 (the third run with the whole sort, the first two with a sort under LIMIT
+  and OFFSET); SQLite store 'fox' 49 to 63 ms, '화성' 25 to 32 ms (20 images: 5 to 7 ms);
+  PostgreSQL store 'fox' 126 ms, '화성' 90 ms (20 images: 30 and 38 ms).
 """
 
 from __future__ import annotations

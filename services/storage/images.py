@@ -13,14 +13,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.errors import ChatCanvasError, scrub
 from services.images.base import ImageRequest, ImageResult, LaneOutcome
 from services.storage.blobs import forget_blobs, put_blobs, read_blob
 from services.storage.db import Database, utcnow, within_days
-from services.storage.image_search import text_matches
+from services.storage.image_search import SEARCH_KEYS, postgres_matches, search_page, text_matches
 from services.storage.image_tables import (
     THUMB_COLUMNS,
     CompareLaneRow,
@@ -224,24 +224,38 @@ class ImageStore:
                 ),
             )
 
-    def _filtered(
+    def _matching(
         self,
-        stmt,
+        what: str,
         provider: str | None,
         model: str | None,
         text: str | None,
         since: date | datetime | None,
         until: date | datetime | None,
-    ):
-        stmt = stmt.where(ImageRow.owner_id == self.owner_id)
+    ) -> tuple[Select, tuple]:
+        """The matching images' ids (``what``: "id", "count", or "key": SQLite's search key
+        ids, cheaper to sort) and their order (time, lane, position). Searched text reads the
+        matches alone (SQLite's search keys; PostgreSQL's matched rows), with their order."""
+        searched = bool(text and text.strip())
+        postgres = self.db.engine.dialect.name == "postgresql"
+        source = ImageRow.__table__
+        if searched:
+            source = postgres_matches(self.owner_id, text or "") if postgres else SEARCH_KEYS
+        image_id = source.c.id if source is ImageRow.__table__ else source.c.image_id
+        # count(*), not count(id): without text, the narrow owner index alone answers it
+        key = source.c.id if source is SEARCH_KEYS else image_id
+        picked = {"count": func.count(), "key": key}.get(what, image_id)
+        stmt = select(picked).select_from(source).where(source.c.owner_id == self.owner_id)
+        if source is SEARCH_KEYS:
+            stmt = stmt.where(text_matches(self.owner_id, text or ""))
+        if (provider or model) and source is not ImageRow.__table__:
+            stmt = stmt.join(ImageRow, ImageRow.id == image_id)
         if provider:
             stmt = stmt.where(ImageRow.provider == provider)
         if model:
             stmt = stmt.where(ImageRow.model == model)
-        if text and text.strip():
-            dialect = self.db.engine.dialect.name
-            stmt = stmt.where(text_matches(dialect, self.owner_id, text))
-        return within_days(stmt, ImageRow.created_at, since, until)
+        stmt = within_days(stmt, source.c.created_at, since, until)
+        return stmt, (source.c.created_at, source.c.lane_index, source.c.position)
 
     def list_thumbnails(
         self,
@@ -258,11 +272,15 @@ class ImageStore:
         in the full-text index (:func:`~services.storage.image_search.text_matches`: the
         prompts and the studio run, each word as a prefix); a date ``until`` includes that day.
         The page's ids are found first (from ``ix_images_owner_page`` alone, however deep the
-        offset), then only those rows are read."""
+        offset, or from the search's matches), then only those rows are read."""
+        keys, (at, lane, position) = self._matching("key", provider, model, text, since, until)
+        keys = keys.order_by(at.desc(), lane, position)
+        page = keys.limit(limit).offset(offset)
+        if at.table is SEARCH_KEYS:
+            page = search_page(keys, limit, offset)
+        page = page.subquery()
         order = (ImageRow.created_at.desc(), ImageRow.lane_index, ImageRow.position)
-        ids = self._filtered(select(ImageRow.id), provider, model, text, since, until)
-        page = ids.order_by(*order).limit(limit).offset(offset).subquery()
-        stmt = select(*THUMB_COLUMNS).join(page, page.c.id == ImageRow.id).order_by(*order)
+        stmt = select(*THUMB_COLUMNS).join(page, page.c[0] == ImageRow.id).order_by(*order)
         with self.db.session() as s:
             return [ImageThumb(*row) for row in s.execute(stmt)]
 
@@ -276,9 +294,7 @@ class ImageStore:
         until: date | datetime | None = None,
     ) -> int:
         """How many images match the same filters as :meth:`list_thumbnails`."""
-        # count(*), not count(id): the narrow owner index alone answers it
-        rows = select(func.count()).select_from(ImageRow)
-        stmt = self._filtered(rows, provider, model, text, since, until)
+        stmt, _ = self._matching("count", provider, model, text, since, until)
         with self.db.session() as s:
             return int(s.execute(stmt).scalar_one())
 
@@ -293,10 +309,9 @@ class ImageStore:
     ) -> list[str]:
         """The ids of every image matching the filters of :meth:`list_thumbnails`, oldest
         first (what an export of the whole gallery reads, one image at a time)."""
-        stmt = self._filtered(select(ImageRow.id), provider, model, text, since, until)
-        stmt = stmt.order_by(ImageRow.created_at, ImageRow.lane_index, ImageRow.position)
+        stmt, order = self._matching("id", provider, model, text, since, until)
         with self.db.session() as s:
-            return list(s.scalars(stmt))
+            return list(s.scalars(stmt.order_by(*order)))
 
     def get_image(self, image_id: str) -> StoredImage | None:
         """One image with its bytes (from the blob store) and lineage, or None (also for

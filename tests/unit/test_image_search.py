@@ -5,12 +5,14 @@ a database already had."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import delete, update
 
 from services.images.base import GeneratedImage, ImageRequest, ImageResult
 from services.storage.chains import ChainStore, StudioRunRow
-from services.storage.db import Database, create_database_engine
+from services.storage.db import Database, create_database_engine, utcnow
 from services.storage.image_search import MAX_WORDS, search_words
 from services.storage.images import ImageRow, ImageStore
 from services.storage.migrate import head_revision, upgrade
@@ -148,6 +150,29 @@ def test_the_index_follows_inserts_deletes_and_edits(db):
     with db.session() as s, s.begin():
         s.execute(delete(StudioRunRow).where(StudioRunRow.id == run_id))
     assert found(store, "항구") == set() and found(store, "boat") == {third}
+
+
+def test_a_search_pages_in_gallery_order_with_the_other_filters(db):
+    store = ImageStore(db, OWNER)
+    first, second = save(store, "a fox in snow"), save(store, "a fox in rain")
+    save(store, "a lighthouse")
+    assert [t.id for t in store.list_thumbnails(text="fox")] == [second, first]  # newest first
+    # an image's time changed in place (no path does this today): the order follows it
+    later = utcnow() + timedelta(days=2)
+    with db.session() as s, s.begin():
+        s.execute(update(ImageRow).where(ImageRow.id == first).values(created_at=later))
+    assert [t.id for t in store.list_thumbnails(text="fox")] == [first, second]
+    assert [t.id for t in store.list_thumbnails(text="fox", limit=1, offset=1)] == [second]
+    assert store.image_ids(text="fox") == [second, first]  # oldest first
+    assert store.count(text="fox", since=later.date()) == 1
+    assert store.count(text="fox", until=utcnow().date()) == 1
+    assert store.count(text="fox", provider="openai") == 2
+    assert store.count(text="fox", provider="karlo") == 0
+    assert [t.id for t in store.list_thumbnails(text="fox", model="gpt-image-2")] == [
+        first,
+        second,
+    ]
+    assert store.list_thumbnails(text="fox", model="dall-e-3") == []
 
 
 def test_revision_0009_indexes_the_rows_a_database_already_has(empty_url):
