@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.fakes.karlo_server import FakeKarlo
+from tests.fakes.openai_images import FakeOpenAIImages
 from tests.fakes.openai_server import FAKE_KEY, FakeOpenAI
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
@@ -15,6 +17,25 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 @pytest.fixture
 def fake_openai():
     with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_images():
+    return FakeOpenAIImages()
+
+
+@pytest.fixture
+def images_openai(fake_images):
+    """The fake OpenAI API with images too: an image page's module makes it its
+    ``fake_openai`` (``def fake_openai(images_openai): return images_openai``)."""
+    with FakeOpenAI(image_handler=fake_images) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_karlo():
+    with FakeKarlo() as fake:
         yield fake
 
 

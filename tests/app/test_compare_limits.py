@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.app.conftest import person, shared_app
-from tests.app.test_compare_page import fake_images, fake_karlo, fake_openai, run
+from tests.app.test_compare_page import fake_openai, run
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 
-__all__ = ["fake_images", "fake_karlo", "fake_openai"]  # fixtures used by name below
+__all__ = ["fake_openai"]  # a fixture used by name below
 
 
 @pytest.fixture

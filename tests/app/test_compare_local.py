@@ -10,12 +10,7 @@ from tests.app.test_compare_page import lane_images, latest_run, run, texts
 from tests.conftest import use_hf_cache
 
 # the Compare page's fixtures: the fakes and the page with its default lanes
-fake_images, fake_openai, fake_karlo, compare = (
-    page.fake_images,
-    page.fake_openai,
-    page.fake_karlo,
-    page.compare,
-)
+fake_openai, compare = page.fake_openai, page.compare
 
 
 def use_local_lane(at, index: int, model: str, steps: int) -> None:

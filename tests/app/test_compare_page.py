@@ -5,26 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.app.conftest import new_app
-from tests.fakes.karlo_server import FAKE_KAKAO_KEY, FakeKarlo
-from tests.fakes.openai_images import FakeOpenAIImages
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 
 
 @pytest.fixture
-def fake_images():
-    return FakeOpenAIImages()
-
-
-@pytest.fixture
-def fake_openai(fake_images):  # overrides the chat-only fake of conftest
-    with FakeOpenAI(image_handler=fake_images) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_karlo():
-    with FakeKarlo() as fake:
-        yield fake
+def fake_openai(images_openai):  # in place of the chat-only fake of conftest
+    return images_openai
 
 
 @pytest.fixture

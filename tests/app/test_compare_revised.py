@@ -15,7 +15,7 @@ from tests.fakes.compatible_images import image_server_config
 from tests.fakes.prompt_rewriter import revised_prompt
 
 # the Compare page's fixtures: the fakes and the page with its default lanes (GPT, Karlo)
-fake_images, fake_openai, fake_karlo = page.fake_images, page.fake_openai, page.fake_karlo
+fake_openai = page.fake_openai
 compare = page.compare
 DALL_E_3 = "fake-sd/dall-e-3"
 

@@ -8,13 +8,8 @@ import re
 
 from tests.app import test_compare_page as page
 
-# the Compare page tests' fixtures: fake OpenAI images and fake Karlo, the page opened
-compare, fake_images, fake_openai, fake_karlo = (
-    page.compare,
-    page.fake_images,
-    page.fake_openai,
-    page.fake_karlo,
-)
+# the Compare page tests' fixtures: the fake OpenAI with images, the page opened
+compare, fake_openai = page.compare, page.fake_openai
 lane_images, latest_run, run, texts = page.lane_images, page.latest_run, page.run, page.texts
 
 
