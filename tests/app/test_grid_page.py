@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.conftest import new_app
+from tests.app.test_compare_page import texts
 from tests.fakes.karlo_server import FAKE_KAKAO_KEY
 
 
@@ -27,13 +28,6 @@ def grid_page(**query: str):
     at.switch_page("app_pages/grid.py").run()
     assert not at.exception, at.exception
     return at
-
-
-def texts(at) -> str:
-    parts = []
-    for kind in ("markdown", "caption", "error", "warning", "info", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
 
 
 def stored_grids(app_env, owner: str = "local"):
