@@ -4,13 +4,14 @@ stores anything, and a sent message's pair finished where it was streamed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
 from components import state as K
 from components.context import AppContext
 from components.message_images import message_thumbnails
-from components.transcript import render_transcript
+from components.transcript import message_tail, render_transcript
 from services.chat_turns import PendingReply
 from services.storage import Conversation
 from services.storage.conversations import ConversationTotals, StoredMessage
@@ -68,10 +69,10 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool):
     """The open conversation's totals and its newest messages (older ones on request).
     Returns the slot of the totals, so a turn that ends in place can update them."""
     t = ctx.t
-    if shown is None:
+    if shown is None:  # a new conversation: its totals come once its first reply is stored
         if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
             st.info(t("chat.welcome"))
-        return None
+        return st.empty() if busy else None
     totals_slot = st.empty()
     totals_caption(ctx, shown.totals, totals_slot)
     hidden = shown.totals.messages - shown.shown
@@ -96,18 +97,38 @@ def thumbnails_of(ctx: AppContext, messages: list[StoredMessage]):
     return lambda m: message_thumbnails(ctx, found[m]) if m in found else None
 
 
-def finish_turn_in_place(ctx: AppContext, pending: PendingReply, live_turn, totals_slot) -> bool:
-    """Replace the live drawing of a sent message and its reply by the stored pair with its
-    caption and actions, and update the totals, without another page run (the rest of the
-    page is already what a rerun would draw; the conversation part redraws the budget line
-    after it). False when the stored
-    conversation no longer ends with that pair (another tab wrote to it)."""
+@dataclass
+class LiveTurn:
+    """A sent message and its reply as they were drawn while it streamed: the whole turn, the
+    places left under the message and under the reply, and the reply's text as drawn."""
+
+    turn: Any  # st.empty holding the turn
+    user_tail: Any = None  # st.empty under the user's message (none for a regenerated reply)
+    reply_tail: Any = None  # st.empty under the reply
+    text: str = ""
+
+
+def finish_turn_in_place(
+    ctx: AppContext, pending: PendingReply, live: LiveTurn, totals_slot, done_key: str
+) -> bool:
+    """Finish the drawing of a sent message and its reply as a rerun would draw the stored
+    pair, without another page run: what was streamed stays, the caption and the actions are
+    added under it (the reply's in a container keyed ``done_key``), and the totals are
+    updated (the conversation part redraws the budget line after it). Only the elements
+    added travel to the browser. False when the stored conversation no longer ends with that
+    pair (another tab wrote to it)."""
     conversation_id = pending.row.conversation_id
     pair = ctx.conversations.messages(conversation_id, last=2)
     if [(m.role, m.id == pending.row.id) for m in pair] != [("user", False), ("assistant", True)]:
         return False
-    with live_turn.container():
-        # a new reply has one version: no pager
-        render_transcript(ctx, pair, busy=False, images=thumbnails_of(ctx, pair))
+    user, reply = pair
+    if live.user_tail is None or reply.content != live.text:  # not as drawn: draw the pair
+        with live.turn.container(key=done_key):
+            render_transcript(ctx, pair, busy=False, images=thumbnails_of(ctx, pair))
+    else:
+        with live.user_tail.container():
+            message_tail(ctx, user)
+        with live.reply_tail.container(key=done_key):
+            message_tail(ctx, reply)  # a new reply has one version: no pager
     totals_caption(ctx, ctx.conversations.totals(conversation_id), totals_slot)
     return True

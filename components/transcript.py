@@ -105,17 +105,31 @@ def render_transcript(
             st.markdown(without_remote_images(m.content))
             if images is not None and m.role == "user":
                 images(m.id)
-            if m.role == "assistant":
-                _caption(ctx, m)
-            if m.role == "user" and m.status == MessageStatus.ERROR:
-                _failed_user_message(ctx, m)
-            if busy:
-                continue
-            read_aloud(ctx, m)
-            if m.role == "assistant" and m.id == last_id:
-                _assistant_actions(ctx, m, versions or [])
-            elif m.role == "user" and m.id == last_user_id:
-                _edit_button(ctx, m)
+            message_tail(ctx, m, busy=busy, last=m.id in (last_user_id, last_id), versions=versions)
+
+
+def message_tail(
+    ctx: AppContext,
+    m: StoredMessage,
+    *,
+    busy: bool = False,
+    last: bool = True,
+    versions: list[int] | None = None,
+) -> None:
+    """What follows the text of message ``m``: the reply's caption or the failure of a
+    message never answered, then (unless ``busy``) Read aloud and, for the ``last`` user
+    and assistant messages, Edit or Regenerate and Copy."""
+    if m.role == "assistant":
+        _caption(ctx, m)
+    if m.role == "user" and m.status == MessageStatus.ERROR:
+        _failed_user_message(ctx, m)
+    if busy:
+        return
+    read_aloud(ctx, m)
+    if last and m.role == "assistant":
+        _assistant_actions(ctx, m, versions or [])
+    elif last:
+        _edit_button(ctx, m)
 
 
 def _edit_button(ctx: AppContext, m: StoredMessage) -> None:
@@ -131,15 +145,10 @@ def _assistant_actions(ctx: AppContext, m: StoredMessage, versions: list[int]) -
         err = remembered["error"]
         if not outdated(err, ctx.settings, remembered.get("connection")):
             show_error(err, t)
-    left, right, pager = st.columns([1, 1, 2, 2])[:3]
-    if len(versions) > 1 and m.id in versions:
-        with pager:
-            _version_pager(ctx, versions, versions.index(m.id))
-    with left:
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         if st.button(t("chat.regenerate"), key=f"regen_{m.id}", icon=":material/refresh:"):
             st.session_state[K.CHAT_ACTION] = ("regenerate",)
             st.rerun()
-    with right:
         copy_button(
             m.content,
             key=str(m.id),
@@ -147,6 +156,8 @@ def _assistant_actions(ctx: AppContext, m: StoredMessage, versions: list[int]) -
             copied=t("chat.copied"),
             help=t("chat.copy_help"),
         )
+        if len(versions) > 1 and m.id in versions:
+            _version_pager(ctx, versions, versions.index(m.id))
 
 
 def _version_pager(ctx: AppContext, versions: list[int], shown: int) -> None:

@@ -17,8 +17,23 @@ def texts(at) -> str:
 
 
 def send(at, text: str):
+    """Send ``text``; the tree is then the whole page, as the browser shows it."""
+    return whole_page(submit(at, text))
+
+
+def submit(at, text: str):
+    """Send ``text``; the tree is what that run drew (only its fragments, when it ran them)."""
     at.chat_input[0].set_value(text).run()
     assert not at.exception, at.exception
+    return at
+
+
+def whole_page(at):
+    """After a run of fragments alone (a message answered in place), AppTest's tree holds only
+    what they drew, where the browser keeps the rest of the page: run the page to have it."""
+    if not at.chat_input:
+        at.run()
+        assert not at.exception, at.exception
     return at
 
 
@@ -399,10 +414,23 @@ def test_the_copy_button_carries_a_hostile_reply_as_text(app, fake_openai):
 def test_a_message_in_the_open_conversation_reruns_only_the_conversation(app, fake_openai):
     """A typed message in a conversation that has its title and leads the sidebar's list runs
     only the conversation part (transcript and turn): the sidebar and the settings, which
-    would be sent again unchanged, are not drawn again. The reply still ends with its actions."""
-    send(app, "First message")
-    assert app.sidebar.button and app.selectbox  # a first message runs the whole page
-    send(app, "Second message")
+    would be sent again unchanged, are not drawn again. The reply still ends with its actions.
+    A new conversation's first message also redraws its title, the sidebar's list and the share
+    panel, after the reply: still not the settings, the navigation or the rest of the sidebar."""
+    submit(app, "First message")
+    assert [str(h.value) for h in app.subheader] == ["First message"]
+    assert [b.key for b in app.sidebar.button if b.key.startswith("conv_")] == [
+        f"conv_{app.query_params['c']}"
+    ]
+    assert app.sidebar.get("download_button")  # the new conversation's exports
+    assert app.button(key="share_create_conversation")
+    assert not app.selectbox and not app.sidebar.radio  # the settings, the language
+    assert "chat_search" not in [w.key for w in app.sidebar.text_input]
+    assert [name for name, _ in bubbles(app)] == ["user", "assistant"]
+    assert "1 message" not in texts(app) and "2 messages" in texts(app)  # its totals
+    assert [b for b in app.button if b.key.startswith("regen_")]
+    whole_page(app)
+    submit(app, "Second message")
     assert not app.sidebar.button and not app.selectbox  # nothing outside the part was re-run
     assert [name for name, _ in bubbles(app)] == ["user", "assistant"] * 2
     assert "reply #2: Second message" in bubbles(app)[-1][1]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.conftest import new_app, person, shared_app
-from tests.app.test_chat_page import bubbles, texts
+from tests.app.test_chat_page import bubbles, send, texts
 from tests.app.test_shared_page import shared_conversation
 from tests.fakes.openai_server import FAKE_KEY
 from tests.fakes.tutorial_model import PROMPT
@@ -81,7 +81,7 @@ def test_chat_box_closed_and_nothing_stored_without_a_key(no_keys, fake_openai, 
 
 
 def test_new_chat_on_the_chat_page(app):
-    app.chat_input[0].set_value("hello").run()
+    send(app, "hello")
     assert app.query_params.get("c")
     app.button(key="chat_new_on_page").click().run()
     assert "c" not in app.query_params
@@ -95,8 +95,7 @@ def test_demo_from_the_panel(no_keys, tmp_path):
     assert "Demo mode" in texts(at)
     assert "Welcome to ChatCanvas" not in texts(at)
     assert not at.chat_input[0].proto.disabled
-    at.chat_input[0].set_value("Imagine animals on Mars").run()
-    assert not at.exception, at.exception
+    send(at, "Imagine animals on Mars")
     reply = bubbles(at)[-1][1]
     assert "made up by ChatCanvas's demo model" in reply
     assert "Imagine animals on Mars" in reply
@@ -131,7 +130,7 @@ def test_a_key_taken_away_mid_conversation_stores_nothing_more(no_keys, fake_ope
     at = new_app().run()
     at.sidebar.text_input(key="sidebar_openai_key").input(FAKE_KEY)
     at.sidebar.text_input(key="sidebar_openai_base_url").input(fake_openai.base_url).run()
-    at.chat_input[0].set_value("first question").run()
+    send(at, "first question")
     assert [name for name, _ in bubbles(at)] == ["user", "assistant"]
     at.sidebar.text_input(key="sidebar_openai_key").input("").run()
     regen = next(b for b in at.button if b.key and b.key.startswith("regen_"))
