@@ -62,8 +62,10 @@ ASSISTANT = '[data-testid="stChatMessage"]:has([data-testid="stChatMessageAvatar
 # Records, inside the page, when Enter is pressed and when this round's reply first shows text.
 # The fake's reply names how many user messages it saw ("Fake <model> reply #3: ..."): the
 # reply of this round is the message that comes to hold that marker, and its time is when that
-# message first showed any reply text. (Redrawn copies of earlier replies do not count.)
-ARM = """([input, assistant, marker]) => {
+# message first showed text of a reply that was not an earlier round's (a page may draw the new
+# reply in an element that showed an earlier reply a moment before: that text does not count,
+# nor do redrawn copies of earlier replies).
+ARM = """([input, assistant, turn]) => {
   if (window.__watch) window.__watch.disconnect();  // the previous round's
   window.__t0 = null; window.__t1 = null;
   const firstText = new WeakMap();
@@ -76,8 +78,11 @@ ARM = """([input, assistant, marker]) => {
     for (const node of document.querySelectorAll(assistant)) {
       const text = node.innerText;
       if (!text.includes('Fake')) continue;
+      const marker = text.match(/ reply #(\\d+):/);
+      const round = marker ? Number(marker[1]) : turn;  // no marker yet: a reply's first words
+      if (round < turn) continue;  // an earlier round's reply
       if (!firstText.has(node)) firstText.set(node, now);
-      if (text.includes(marker)) window.__t1 = firstText.get(node);
+      if (round === turn) window.__t1 = firstText.get(node);
     }
   };
   window.__watch = new MutationObserver(seen);
@@ -152,7 +157,7 @@ def send_together(pages: list, text: str, turn: int) -> list[float]:
     page's milliseconds from its Enter to its first reply text. ``turn``: how many messages
     each page's conversation holds with this one."""
     for page in pages:
-        page.evaluate(ARM, [INPUT, ASSISTANT, f" reply #{turn}:"])
+        page.evaluate(ARM, [INPUT, ASSISTANT, turn])
         page.fill(INPUT, text)
     for page in pages:
         page.press(INPUT, "Enter")
