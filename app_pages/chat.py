@@ -11,6 +11,7 @@ from components.chat_settings import (
     conversation_settings,
     load_conversation_settings,
     settings_panel,
+    settings_read,
 )
 from components.chat_view import (
     LiveTurn,
@@ -201,7 +202,7 @@ def conversation_part() -> None:
     ctx = app_context()
     part = st.session_state.pop(K.CHAT_PART, None)
     if part is None:
-        spec, options = st.session_state[K.CHAT_PART_SETTINGS]
+        spec, options, _ = st.session_state[K.CHAT_PART_SETTINGS]
         action = st.session_state.pop(K.CHAT_ACTION, None)
         part = prepare(ctx, current_conversation(ctx), action, spec, options)
         # a message reaches the part's own run only from send_in_place, which checked that it
@@ -239,6 +240,8 @@ def send_in_place() -> None:
         return
     if any(st.session_state.get(key) for key in waiting):
         return
+    if settings_read() != st.session_state[K.CHAT_PART_SETTINGS][2]:
+        return  # a setting changed since the last page run read them (its run cut short)
     try:
         check_user_text(text)
     except ChatCanvasError:
@@ -289,7 +292,7 @@ load_conversation_settings(ctx, conversation)
 
 heading()
 spec, options = settings_panel(ctx, conversation)
-st.session_state[K.CHAT_PART_SETTINGS] = (spec, options)
+st.session_state[K.CHAT_PART_SETTINGS] = (spec, options, settings_read())
 # Stop is outside the conversation part so that its click runs the whole page, which
 # interrupts the part's run (a click inside a fragment waits for the fragment's run to end)
 with st.bottom:

@@ -14,6 +14,13 @@ from services.chat import ChatOptions
 from services.storage import Conversation
 
 PRESETS = ("assistant", "visual_describer", "image_prompt_writer", "translator", "custom")
+WIDGETS = (K.CHAT_MODEL, K.CHAT_TEMPERATURE, K.CHAT_MAX_TOKENS, K.CHAT_PRESET, K.CHAT_SYSTEM_PROMPT)
+
+
+def settings_read() -> tuple:
+    """The settings widgets' values now: a run of the conversation part alone may use the
+    settings the last page run read only while these are still what that run read."""
+    return tuple(st.session_state.get(key) for key in WIDGETS)
 
 
 def _within(value: object, default: float, low: float, high: float) -> float:

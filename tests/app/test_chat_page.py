@@ -451,3 +451,12 @@ def test_a_message_in_an_older_conversation_reruns_the_whole_page(app, fake_open
     listed = [b.key for b in app.sidebar.button if b.key.startswith("conv_")]
     assert listed[0] == f"conv_{whales}"
     assert "more about whales" in bubbles(app)[-1][1]
+
+
+def test_a_message_sent_before_the_page_took_in_a_new_model_goes_to_that_model(app, fake_openai):
+    """A message sent in place uses the settings the last page run read; when a setting has
+    changed since (its run interrupted by the message), the whole page runs and reads it."""
+    send(app, "First message")
+    app.session_state["chat_model"] = "gpt-4o-mini"  # changed, not yet read by a page run
+    send(app, "Second message")
+    assert fake_openai.chat_requests()[-1].body["model"] == "gpt-4o-mini"
