@@ -21,13 +21,7 @@ from components.chat_view import (
     transcript,
 )
 from components.context import AppContext, app_context, connection_fingerprint
-from components.conversation_list import (
-    LIST_PART,
-    conversation_list,
-    current_conversation,
-    open_conversation,
-    opened_conversation,
-)
+from components.conversation_list import conversation_list, current_conversation, open_conversation
 from components.errors import show_error
 from components.message_images import (
     attach_files,
@@ -52,15 +46,10 @@ from services.shares import ShareKind
 from services.storage import Conversation
 
 PART = "chat_turn"  # the fragment with the transcript and the turn
-HEAD, SHARE = "chat_head", "chat_share"  # the fragments with the title and the share panel
-# What a new conversation's first message, sent in place, redraws after its reply: the
-# transcript and turn, then the title, the sidebar's list and the share panel
-FIRST_MESSAGE = [PART, HEAD, LIST_PART, SHARE]
-LIVE = "chat_live"  # the turn while its reply is drawn; Stop shows only then...
-DONE = "chat_done"  # ...and not once the reply, finished in place, has its caption and actions
+LIVE = "chat_live"  # a mark (hidden) on the page while a reply is drawn; Stop shows only then
 STOP_STYLE = (
-    f"<style>body:not(:has(.st-key-{LIVE})) .st-key-chat_stop,"
-    f" body:has(.st-key-{DONE}) .st-key-chat_stop {{display: none;}}</style>"
+    f"<style>.st-key-{LIVE} {{display: none;}}"
+    f" body:not(:has(.st-key-{LIVE})) .st-key-chat_stop {{display: none;}}</style>"
 )
 
 
@@ -136,15 +125,17 @@ def show_turn(ctx: AppContext, turn: Turn, ends_in_place: bool, totals_slot) -> 
     it (Stop shows while it is drawn). Leaving the page only stops the drawing, not the reply.
     When the reply is stored, a new message in a conversation already on screen is finished
     where it stands (``ends_in_place``); anything else (a first message, regenerate, edit...)
-    reruns the page. So does a first message sent by the page as a whole (the title, the
-    sidebar's list... are drawn by the page's run, not the part's followers)."""
+    reruns the page."""
     if turn.refused is not None:
         show_error(turn.refused, ctx.t)
         return
     if turn.pending is None:
         return
-    live = LiveTurn(st.empty())
-    with live.turn.container(key=LIVE):
+    live = LiveTurn(st.empty(), images=bool(turn.images))
+    with live.turn.container():
+        live.mark = st.empty()
+        with live.mark.container(key=LIVE):  # a container is drawn only if it shows something
+            st.markdown("")
         if turn.action[0] == "send":
             with st.chat_message("user"):
                 st.markdown(without_remote_images(turn.action[1]))
@@ -154,7 +145,7 @@ def show_turn(ctx: AppContext, turn: Turn, ends_in_place: bool, totals_slot) -> 
             live.text = write_markdown_stream(turn.pending.follow())
             live.reply_tail = st.empty()
     remember_new_answer(turn.pending.row.id)  # autoplay reads it, in place or on the rerun
-    if not (ends_in_place and finish_turn_in_place(ctx, turn.pending, live, totals_slot, DONE)):
+    if not (ends_in_place and finish_turn_in_place(ctx, turn.pending, live, totals_slot)):
         st.rerun()
 
 
@@ -205,10 +196,6 @@ def conversation_part() -> None:
         spec, options, _ = st.session_state[K.CHAT_PART_SETTINGS]
         action = st.session_state.pop(K.CHAT_ACTION, None)
         part = prepare(ctx, current_conversation(ctx), action, spec, options)
-        # a message reaches the part's own run only from send_in_place, which checked that it
-        # may end in place (a titled conversation leading the list, or a new one whose title,
-        # list and share panel run after this part)
-        part.ends_in_place = part.turn is not None and part.turn.action[0] == "send"
     totals_slot = transcript(ctx, part.shown, busy=part.turn is not None)
     if part.turn is not None:
         show_turn(ctx, part.turn, part.ends_in_place, totals_slot)
@@ -229,9 +216,10 @@ def _typed(value: object) -> str | None:
 def send_in_place() -> None:
     """chat_input's on_submit. A typed message in a conversation that has its title and leads
     the sidebar's list reruns only the conversation part: the sidebar, the settings and the
-    header would be sent again unchanged. The first message of a new conversation reruns the
-    part, then the title, the sidebar's list and the share panel (the conversation is made
-    by the part's run): not the settings, the navigation or the rest of the sidebar. Anything
+    header would be sent again unchanged. So does the first message of a new conversation:
+    its reply streams under the page as it stands, and the page runs again when the reply is
+    stored (the conversation's title and its place in the sidebar: those stay outside every
+    fragment, as a click in a fragment would wait for a reply being drawn to end). Anything
     else (files, a recording, an older conversation, a held message...) runs the whole page."""
     ctx = app_context()
     text = _typed(st.session_state.get("chat_input"))
@@ -254,32 +242,7 @@ def send_in_place() -> None:
             return  # the sidebar's list would change (its order, a title): whole page
     st.session_state.pop(K.CHAT_PART, None)
     st.session_state[K.CHAT_ACTION] = ("send", text)
-    st.rerun(PART if open_id else FIRST_MESSAGE)
-
-
-@st.fragment(key=HEAD)
-def heading() -> None:
-    """The open conversation's title, and New chat (on a phone the sidebar's is out of sight)."""
-    ctx = app_context()
-    conversation = opened_conversation(ctx)
-    title, new_chat = st.columns([4, 1], vertical_alignment="center")
-    title.subheader(
-        escape_markdown(conversation.title)
-        if conversation and conversation.title
-        else ctx.t("chat.title")
-    )
-    if conversation is not None and new_chat.button(
-        ctx.t("chat.new"), key="chat_new_on_page", icon=":material/add:"
-    ):
-        open_conversation(None)
-        st.rerun()
-
-
-@st.fragment(key=SHARE)
-def share() -> None:
-    ctx = app_context()
-    conversation = opened_conversation(ctx)
-    share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
+    st.rerun(PART)
 
 
 ctx = app_context()
@@ -290,7 +253,18 @@ if conversation is not None and st.session_state.get("chat_stop"):
     settle(conversation.id, cancel=True)  # only Stop ends a reply; it is stored as "stopped"
 load_conversation_settings(ctx, conversation)
 
-heading()
+heading, new_chat = st.columns([4, 1], vertical_alignment="center")
+heading.subheader(
+    escape_markdown(conversation.title) if conversation and conversation.title else t("chat.title")
+)
+if conversation is not None:  # on a phone the sidebar's "New chat" is out of sight
+    new_chat.button(
+        t("chat.new"),
+        key="chat_new_on_page",
+        icon=":material/add:",
+        on_click=open_conversation,
+        args=(None,),
+    )
 spec, options = settings_panel(ctx, conversation)
 st.session_state[K.CHAT_PART_SETTINGS] = (spec, options, settings_read())
 # Stop is outside the conversation part so that its click runs the whole page, which
@@ -318,8 +292,8 @@ if said is not None and not files_ok:
 elif said is not None and (said.strip() or not attached()):
     action = ("send", said)
 st.session_state[K.CHAT_PART] = prepare(ctx, conversation, action, spec, options)
-conversation_list(ctx)
-share()
+conversation_list(ctx, conversation)
+share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
 conversation_part()
 attachments_panel(ctx)
 kept_recording(ctx, "chat", lambda text: st.session_state.update({K.CHAT_ACTION: ("send", text)}))

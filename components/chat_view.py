@@ -69,10 +69,10 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool):
     """The open conversation's totals and its newest messages (older ones on request).
     Returns the slot of the totals, so a turn that ends in place can update them."""
     t = ctx.t
-    if shown is None:  # a new conversation: its totals come once its first reply is stored
+    if shown is None:
         if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
             st.info(t("chat.welcome"))
-        return st.empty() if busy else None
+        return None
     totals_slot = st.empty()
     totals_caption(ctx, shown.totals, totals_slot)
     hidden = shown.totals.messages - shown.shown
@@ -100,35 +100,39 @@ def thumbnails_of(ctx: AppContext, messages: list[StoredMessage]):
 @dataclass
 class LiveTurn:
     """A sent message and its reply as they were drawn while it streamed: the whole turn, the
-    places left under the message and under the reply, and the reply's text as drawn."""
+    mark that shows Stop, the places left under the message and under the reply, the reply's
+    text as drawn, and whether the message's images were drawn (as sent, not as stored)."""
 
     turn: Any  # st.empty holding the turn
+    images: bool = False
+    mark: Any = None  # st.empty holding the keyed, empty container Stop's style looks for
     user_tail: Any = None  # st.empty under the user's message (none for a regenerated reply)
     reply_tail: Any = None  # st.empty under the reply
     text: str = ""
 
 
 def finish_turn_in_place(
-    ctx: AppContext, pending: PendingReply, live: LiveTurn, totals_slot, done_key: str
+    ctx: AppContext, pending: PendingReply, live: LiveTurn, totals_slot
 ) -> bool:
     """Finish the drawing of a sent message and its reply as a rerun would draw the stored
     pair, without another page run: what was streamed stays, the caption and the actions are
-    added under it (the reply's in a container keyed ``done_key``), and the totals are
-    updated (the conversation part redraws the budget line after it). Only the elements
-    added travel to the browser. False when the stored conversation no longer ends with that
-    pair (another tab wrote to it)."""
+    added under it, Stop's mark goes, and the totals are updated (the conversation part
+    redraws the budget line after it). Only the elements added travel to the browser; the
+    pair is drawn again when it was not drawn as stored (its images, its text). False when the
+    stored conversation no longer ends with that pair (another tab wrote to it)."""
     conversation_id = pending.row.conversation_id
     pair = ctx.conversations.messages(conversation_id, last=2)
     if [(m.role, m.id == pending.row.id) for m in pair] != [("user", False), ("assistant", True)]:
         return False
     user, reply = pair
-    if live.user_tail is None or reply.content != live.text:  # not as drawn: draw the pair
-        with live.turn.container(key=done_key):
+    if live.user_tail is None or live.images or reply.content != live.text:
+        with live.turn.container():  # Stop's mark goes with the rest
             render_transcript(ctx, pair, busy=False, images=thumbnails_of(ctx, pair))
     else:
         with live.user_tail.container():
             message_tail(ctx, user)
-        with live.reply_tail.container(key=done_key):
+        with live.reply_tail.container():
             message_tail(ctx, reply)  # a new reply has one version: no pager
+        live.mark.empty()
     totals_caption(ctx, ctx.conversations.totals(conversation_id), totals_slot)
     return True

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, tzinfo
 import streamlit as st
 
 from components import state as K
-from components.context import AppContext, app_context
+from components.context import AppContext
 from components.errors import error_text
 from components.times import browser_zone
 from services.errors import ChatCanvasError
@@ -71,66 +71,45 @@ def _import(ctx: AppContext) -> None:
     st.toast(ctx.t("chat.imported"), icon=":material/check_circle:")
 
 
-LIST_PART = "chat_list_part"  # the fragment with the list and the open conversation's actions
-
-
-def opened_conversation(ctx: AppContext) -> Conversation | None:
-    """The conversation the page has open, as current_conversation last settled it (or a
-    run of the conversation part has since opened): read only, for the page's fragments."""
-    conversation_id = st.session_state.get(K.CHAT_OPEN)
-    return ctx.conversations.get(conversation_id) if conversation_id else None
-
-
-def conversation_list(ctx: AppContext) -> None:
-    """The sidebar's New chat, search, list (with the open conversation's actions) and import.
-    The list is a fragment of its own: a conversation's first message, sent in place, redraws
-    it without the rest of the page."""
-    t = ctx.t
-    with st.sidebar:
-        if st.button(
-            t("chat.new"), key="chat_new", width="stretch", type="primary", icon=":material/add:"
-        ):
-            open_conversation(None)
-            st.rerun()
-        st.text_input(
-            t("chat.search"),
-            key=K.CHAT_SEARCH,
-            placeholder=t("chat.search"),
-            label_visibility="collapsed",
-        )
-        listed_part()
-        st.file_uploader(
-            t("chat.import"),
-            type=["json"],
-            key=IMPORT_KEY,
-            on_change=_import,
-            args=(ctx,),
-            max_upload_size=MAX_IMPORT_MB,
-        )
-
-
-@st.fragment(key=LIST_PART)
-def listed_part() -> None:
-    ctx = app_context()
-    t, store, current = ctx.t, ctx.conversations, opened_conversation(ctx)
-    query = st.session_state.get(K.CHAT_SEARCH, "")
+def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
+    t, store = ctx.t, ctx.conversations
+    sidebar = st.sidebar
+    if sidebar.button(
+        t("chat.new"), key="chat_new", width="stretch", type="primary", icon=":material/add:"
+    ):
+        open_conversation(None)
+        st.rerun()
+    query = sidebar.text_input(
+        t("chat.search"),
+        key=K.CHAT_SEARCH,
+        placeholder=t("chat.search"),
+        label_visibility="collapsed",
+    )
     limit = st.session_state.get(K.CHAT_LIST_LIMIT, PAGE)
     conversations = store.list(query, limit=limit + 1)
     if not conversations:
         if query.strip():
-            st.caption(t("chat.no_match", query=escape_markdown(query.strip())))
+            sidebar.caption(t("chat.no_match", query=escape_markdown(query.strip())))
         else:
-            st.caption(t("chat.no_conversations"))
-    with st.container(key="chat_list", gap="small"):
+            sidebar.caption(t("chat.no_conversations"))
+    with sidebar.container(key="chat_list", gap="small"):
         st.html(LIST_STYLE)
         _listed(ctx, conversations[:limit], current)
-    if len(conversations) > limit and st.button(t("chat.more"), key="chat_more"):
+    if len(conversations) > limit and sidebar.button(t("chat.more"), key="chat_more"):
         st.session_state[K.CHAT_LIST_LIMIT] = limit + PAGE
         st.rerun()
     # The actions act on the highlighted entry: none while a search hides the open conversation
     listed = any(c.id == current.id for c in conversations[:limit]) if current else False
     if current is not None and (listed or not query.strip()):
         _conversation_actions(ctx, current)
+    sidebar.file_uploader(
+        t("chat.import"),
+        type=["json"],
+        key=IMPORT_KEY,
+        on_change=_import,
+        args=(ctx,),
+        max_upload_size=MAX_IMPORT_MB,
+    )
 
 
 def _listed(ctx: AppContext, conversations: list[Conversation], current: Conversation | None):
@@ -171,7 +150,7 @@ def recency_group(moment: datetime, *, today: date, zone: tzinfo) -> str:
 
 def _conversation_actions(ctx: AppContext, current: Conversation) -> None:
     t, store = ctx.t, ctx.conversations
-    rename, delete = st.columns(2, gap="small")
+    rename, delete = st.sidebar.columns(2, gap="small")
     with rename.popover(t("chat.rename"), width="stretch", icon=":material/edit:"):
         title = st.text_input(t("chat.title_label"), value=current.title, key=f"title_{current.id}")
         if st.button(t("common.save"), key="chat_rename_save"):
@@ -184,7 +163,7 @@ def _conversation_actions(ctx: AppContext, current: Conversation) -> None:
             open_conversation(None)
             st.toast(t("chat.deleted"))
             st.rerun()
-    left, right = st.columns(2, gap="small")
+    left, right = st.sidebar.columns(2, gap="small")
     slug = (current.title or "conversation")[:40]
     left.download_button(
         "Markdown",

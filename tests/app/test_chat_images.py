@@ -55,6 +55,16 @@ def test_an_attached_image_reaches_the_model_and_shows_in_the_transcript(app, fa
     assert "$" in texts(app)  # the turn's cost, vision tokens included
 
 
+def test_an_image_sent_in_an_open_conversation_shows_as_stored_once_answered(app, fake_openai):
+    """A reply finished where it streamed keeps what was drawn; a message with images is drawn
+    again as stored (its thumbnails with their sizes), as a new run of the page would."""
+    app.selectbox(key="chat_model").set_value("gpt-4o-mini").run()
+    submit(app, "Hello")
+    submit(app, "And this?", ("leaf.jpg", jpeg(3000, 1500), "image/jpeg"))
+    (image,) = thumbnails(app.chat_message[2])
+    assert [i.caption for i in image.proto.imgs] == ["2048×1024"]  # as stored, with its size
+
+
 def test_a_model_without_vision_says_so_before_sending_and_keeps_everything(app, fake_openai):
     app.selectbox(key="chat_model").set_value("gpt-3.5-turbo").run()
     submit(app, "Describe it", ("leaf.jpg", jpeg(), "image/jpeg"))

@@ -414,27 +414,21 @@ def test_the_copy_button_carries_a_hostile_reply_as_text(app, fake_openai):
 def test_a_message_in_the_open_conversation_reruns_only_the_conversation(app, fake_openai):
     """A typed message in a conversation that has its title and leads the sidebar's list runs
     only the conversation part (transcript and turn): the sidebar and the settings, which
-    would be sent again unchanged, are not drawn again. The reply still ends with its actions.
-    A new conversation's first message also redraws its title, the sidebar's list and the share
-    panel, after the reply: still not the settings, the navigation or the rest of the sidebar."""
+    would be sent again unchanged, are not drawn again. The reply still ends with its actions."""
     submit(app, "First message")
-    assert [str(h.value) for h in app.subheader] == ["First message"]
-    assert [b.key for b in app.sidebar.button if b.key.startswith("conv_")] == [
-        f"conv_{app.query_params['c']}"
-    ]
-    assert app.sidebar.get("download_button")  # the new conversation's exports
-    assert app.button(key="share_create_conversation")
-    assert not app.selectbox and not app.sidebar.radio  # the settings, the language
-    assert "chat_search" not in [w.key for w in app.sidebar.text_input]
-    assert [name for name, _ in bubbles(app)] == ["user", "assistant"]
-    assert "1 message" not in texts(app) and "2 messages" in texts(app)  # its totals
-    assert [b for b in app.button if b.key.startswith("regen_")]
-    whole_page(app)
+    assert app.sidebar.button and app.selectbox  # a first message runs the whole page after
     submit(app, "Second message")
     assert not app.sidebar.button and not app.selectbox  # nothing outside the part was re-run
     assert [name for name, _ in bubbles(app)] == ["user", "assistant"] * 2
     assert "reply #2: Second message" in bubbles(app)[-1][1]
     assert [b for b in app.button if b.key.startswith("regen_")]
+    # the reply kept as streamed, with its caption and actions added once (Stop's mark going
+    # with it is seen in the browser: tests/e2e/test_chat_flow.py)
+    reply, question = app.chat_message[-1], app.chat_message[-2]
+    assert [str(c.value).count("to first token") for c in reply.caption] == [1]
+    assert [b.key for b in question.button if b.key.startswith("edit_")]
+    assert [b.label for b in reply.button] == ["Read aloud", "Regenerate"]
+    assert [h for h in reply.get("html") if "data-text" in h.proto.body]  # Copy
     app.run()  # the whole page as the browser keeps it
     assert len(app.chat_message) == 4 and app.sidebar.button
 
