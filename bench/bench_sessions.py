@@ -32,15 +32,19 @@ machine, so the ratios move by a factor of two from run to run):
     (minimal 391), p95 9982 ms (2298): 4.34;
   without the watcher, the first message in place (load average about 5): single 408 ms
     (minimal 375), p50 2671 ms (1613), p95 6720 ms (2404): 2.80. Memory 0.2 MB per session.
-Measured 2026-11-26 again, the machine idle, two runs:
-  a first message as one run of fragments (no page run after its reply) and a reply finished
-    by adding its caption and actions: single 423 / 414 ms (minimal 388 / 372), p50 2410 /
-    1903 ms (1556 / 1646), p95 3606 / 3542 ms (2162 / 2334): 1.67 / 1.52. Memory 0.3 / 0.2 MB.
-  Per round (one run), the first message is the slowest: ChatCanvas's p95 of round 1 was
-    4.6 s, of round 3 2.3 s (the minimal app's 2.2 and 2.0 s). Each page's first turn costs
-    its browser about twice the CPU of later ones (code run for the first time, the sidebar's
-    entry and actions drawn); with ten browsers and the server on two cores, that is what the
-    last page waits for: the reply's first frame reached the page 1-2 s before it was drawn.
+Measured 2026-11-26 again, the machine idle:
+  a reply finished by adding its caption and actions (not the pair drawn again): single 408 ms
+    (minimal 372), p50 1959 ms (1549), p95 5524 ms (2230): 2.48. Memory 0.1 MB per session.
+  The first message of each session is the slowest round: it ends with a run of the whole
+    page (the new conversation's title, its entry in the sidebar, its share button), and each
+    page's first turn costs its browser about twice the CPU of later ones. Per round, in a run
+    this morning: ChatCanvas's slowest first message 5.9 s, third message 2.2 s (the minimal
+    app's 1.0 and 2.0 s). With ten browsers and the server on two cores, that is what
+    the last page waits for: the reply's first frame reached the page 1-2 s before the page
+    drew it. Drawing the title, the list and the share panel as fragments rerun after the
+    turn (no page run) gave 1.52 and 1.67 in two runs, but a click in a fragment waits for a
+    reply being drawn to end, so the list and Share stopped answering while a reply streamed:
+    not kept.
 
 Run: .venv/bin/python -m bench.bench_sessions [--sessions 10] [--rounds 3]
 """

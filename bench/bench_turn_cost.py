@@ -19,11 +19,10 @@ other work shared the machine; the counts are not):
   after the conversation part became a fragment (a message in place reruns only it):
     ChatCanvas 47 messages, 8.8 kB (28, 4.9 kB before the reply), server 145 ms, browser
     730 ms, 880 DOM elements;
-  a reply finished by adding its caption and actions rather than drawing the pair again, and
-    a first message as one run of fragments: ChatCanvas 41-42 messages, 8.1 kB (24, 4.3 kB
-    before the reply), server 125-145 ms, browser 775-975 ms (idle machine; the browser's
-    figure is noisy), 886 DOM elements; its first turn 59 messages (102 before), server
-    160-180 ms (280), browser 830-1180 ms (1270);
+  a reply finished by adding its caption and actions rather than drawing the pair again:
+    ChatCanvas 41-44 messages, 8.1-8.4 kB (24-30, 4.3-5.3 kB before the reply), server
+    125-145 ms, browser 765-975 ms (idle machine; the browser's figure is noisy), 886 DOM
+    elements;
   minimal app: 26 messages, 3.1 kB (16, 2.0 kB before the reply), server 215-255 ms,
     browser 400-575 ms, 178 DOM elements.
 What is left before the reply is the fragment's run: the transcript (redrawn as busy, without
