@@ -454,3 +454,15 @@ def test_a_message_sent_before_the_page_took_in_a_new_model_goes_to_that_model(a
     app.session_state["chat_model"] = "gpt-4o-mini"  # changed, not yet read by a page run
     send(app, "Second message")
     assert fake_openai.chat_requests()[-1].body["model"] == "gpt-4o-mini"
+
+
+def test_a_new_conversation_keeps_the_settings_it_was_started_with(app, fake_openai):
+    """The first message stores the settings on screen; the page run after it does not fill
+    the widgets again from the stored conversation (a reasoning model stores no temperature:
+    that would put the temperature set for another model back to 1.0)."""
+    app.selectbox(key="chat_model").set_value("gpt-4o-mini").run()
+    app.slider(key="chat_temperature").set_value(0.3).run()
+    app.selectbox(key="chat_model").set_value("gpt-5.4-mini").run()
+    send(app, "hi")
+    app.selectbox(key="chat_model").set_value("gpt-4o-mini").run()
+    assert app.slider(key="chat_temperature").value == 0.3
