@@ -6,8 +6,10 @@ its lineage. Skips without torch (``tiny_model``); steps and Cancel: test_local_
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import FAKE_KEY, RunningApp, app_environment, choose
 from tests.fakes.compatible_images import COMPAT_KEY, image_server_config
@@ -38,9 +40,18 @@ def three_engine_app(fake_openai, compatible_server, tmp_path_factory, tiny_mode
 
 
 def lineage(page, lane: int) -> str:
-    """The lane's "Parameters sent", opened."""
+    """The lane's "Parameters sent", opened. A click that lands while the lane is drawn again
+    (the page run after the last lane's image) is lost with the old element: click again."""
     box = page.locator(LANE.format(lane))
-    box.get_by_text("Parameters sent").first.click()
+    params = box.locator('[data-testid="stJson"]').first
+    for _attempt in range(3):
+        if not params.is_visible():
+            box.get_by_text("Parameters sent").first.click()
+        try:
+            expect(params).to_contain_text(re.compile(r'"\w+"'), timeout=5_000)
+            break
+        except AssertionError:
+            continue
     return box.inner_text()
 
 
