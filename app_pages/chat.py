@@ -123,15 +123,15 @@ def begin_turn(
 def show_turn(ctx: AppContext, turn: Turn, ends_in_place: bool, totals_slot) -> None:
     """Draw the turn under the transcript: the user's message, the reply as its writer stores
     it (Stop shows while it is drawn). Leaving the page only stops the drawing, not the reply.
-    When the reply is stored, a new message in a conversation already on screen is finished
-    where it stands (``ends_in_place``); anything else (a first message, regenerate, edit...)
-    reruns the page."""
+    When the reply is stored, a new message whose conversation's title is on screen is
+    finished where it stands (``ends_in_place``); anything else (regenerate, edit, a reply
+    followed after a reload...) reruns the page."""
     if turn.refused is not None:
         show_error(turn.refused, ctx.t)
         return
     if turn.pending is None:
         return
-    live = LiveTurn(st.empty(), images=bool(turn.images))
+    live = LiveTurn(st.empty(), st.empty(), images=bool(turn.images))
     with live.turn.container():
         live.mark = st.empty()
         with live.mark.container(key=LIVE):  # a container is drawn only if it shows something
@@ -156,6 +156,7 @@ class Part:
     shown: Shown | None
     turn: Turn | None
     ends_in_place: bool
+    conversation: Conversation | None  # the one on screen once the turn began (perhaps new)
 
 
 def prepare(
@@ -164,9 +165,11 @@ def prepare(
     action: tuple | None,
     spec: ModelSpec,
     options: ChatOptions,
+    whole_page: bool = False,
 ) -> Part:
     """Begin the turn ``action`` asks for (or follow a reply still being written) and read
-    the transcript it is drawn under."""
+    the transcript it is drawn under. On a run of the whole page (``whole_page``) the header,
+    the sidebar and the share panel are drawn after this, from the conversation it returns."""
     if action is not None and action[0] == "version" and conversation is not None:
         ctx.turns.show_version(conversation, action[1])  # flip to an earlier or later version
         action = None
@@ -176,13 +179,15 @@ def prepare(
         settle(conversation.id, cancel=True)  # a new turn replaces the one being written
         live = None
     shown = read_transcript(ctx, conversation, live)
-    if action is not None:
-        turn = begin_turn(ctx, conversation, action, spec, options)
-    else:
+    if action is None:
         turn = Turn(("follow",), live) if live is not None else None
-    # a new message under a transcript already on screen (a conversation with its title)
-    in_place = turn is not None and turn.action[0] == "send" and bool(conversation)
-    return Part(shown, turn, in_place and bool(conversation.title))
+        return Part(shown, turn, False, conversation)
+    turn = begin_turn(ctx, conversation, action, spec, options)
+    if turn.pending is not None and (conversation is None or whole_page):
+        conversation = ctx.conversations.get(turn.pending.row.conversation_id)  # titled now
+    # a new message under a transcript on screen, in a conversation whose title is drawn
+    in_place = turn.action[0] == "send" and (whole_page or shown is not None)
+    return Part(shown, turn, in_place and bool(conversation and conversation.title), conversation)
 
 
 @st.fragment(key=PART)
@@ -204,6 +209,20 @@ def conversation_part() -> None:
     ctx.redraw_budget()
 
 
+def page_header(ctx: AppContext, conversation: Conversation | None, heading, new_chat) -> None:
+    """The conversation's title, and "New chat" beside it, into their places."""
+    title = conversation.title if conversation else None
+    heading.subheader(escape_markdown(title) if title else ctx.t("chat.title"))
+    if conversation is not None:  # on a phone the sidebar's "New chat" is out of sight
+        new_chat.button(
+            ctx.t("chat.new"),
+            key="chat_new_on_page",
+            icon=":material/add:",
+            on_click=open_conversation,
+            args=(None,),
+        )
+
+
 def _typed(value: object) -> str | None:
     """The text of a chat_input submission that is only typed text (no file, no recording)."""
     if isinstance(value, str):
@@ -219,8 +238,11 @@ def send_in_place() -> None:
     header would be sent again unchanged. So does the first message of a new conversation:
     its reply streams under the page as it stands, and the page runs again when the reply is
     stored (the conversation's title and its place in the sidebar: those stay outside every
-    fragment, as a click in a fragment would wait for a reply being drawn to end). Anything
-    else (files, a recording, an older conversation, a held message...) runs the whole page."""
+    fragment, as a click in a fragment would wait for a reply being drawn to end; drawing
+    them with the turn, a run of the whole page before the first token, made that token
+    later for every session under load, see bench/bench_sessions.py). Anything else (files,
+    a recording, an older conversation, a held message...) runs the whole page, which draws
+    the title, the list and the share panel after the turn has begun."""
     ctx = app_context()
     text = _typed(st.session_state.get("chat_input"))
     waiting = (K.CHAT_HELD, K.CHAT_EDITING, K.CHAT_ACTION, K.CHAT_ERROR, K.CHAT_SEARCH)
@@ -254,17 +276,8 @@ if conversation is not None and st.session_state.get("chat_stop"):
 load_conversation_settings(ctx, conversation)
 
 heading, new_chat = st.columns([4, 1], vertical_alignment="center")
-heading.subheader(
-    escape_markdown(conversation.title) if conversation and conversation.title else t("chat.title")
-)
-if conversation is not None:  # on a phone the sidebar's "New chat" is out of sight
-    new_chat.button(
-        t("chat.new"),
-        key="chat_new_on_page",
-        icon=":material/add:",
-        on_click=open_conversation,
-        args=(None,),
-    )
+heading, new_chat = heading.empty(), new_chat.empty()  # a first message fills them again
+page_header(ctx, conversation, heading, new_chat)
 spec, options = settings_panel(ctx, conversation)
 st.session_state[K.CHAT_PART_SETTINGS] = (spec, options, settings_read())
 # Stop is outside the conversation part so that its click runs the whole page, which
@@ -291,7 +304,11 @@ if said is not None and not files_ok:
     hold(said)  # a file was refused: the text waits with the others, to send or change
 elif said is not None and (said.strip() or not attached()):
     action = ("send", said)
-st.session_state[K.CHAT_PART] = prepare(ctx, conversation, action, spec, options)
+part = prepare(ctx, conversation, action, spec, options, whole_page=True)
+st.session_state[K.CHAT_PART] = part
+if conversation is None and part.conversation is not None:  # made by its first message
+    page_header(ctx, part.conversation, heading, new_chat)
+conversation = part.conversation
 conversation_list(ctx, conversation)
 share_panel(ctx, ShareKind.CONVERSATION, conversation.id if conversation else None)
 conversation_part()

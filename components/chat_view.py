@@ -72,7 +72,7 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool):
     if shown is None:
         if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
             st.info(t("chat.welcome"))
-        return None
+        return st.empty()  # a first message's turn fills it when its reply is stored
     totals_slot = st.empty()
     totals_caption(ctx, shown.totals, totals_slot)
     hidden = shown.totals.messages - shown.shown
@@ -104,6 +104,7 @@ class LiveTurn:
     text as drawn, and whether the message's images were drawn (as sent, not as stored)."""
 
     turn: Any  # st.empty holding the turn
+    stored: Any  # st.empty under it, for the pair drawn again as stored
     images: bool = False
     mark: Any = None  # st.empty holding the keyed, empty container Stop's style looks for
     user_tail: Any = None  # st.empty under the user's message (none for a regenerated reply)
@@ -126,7 +127,10 @@ def finish_turn_in_place(
         return False
     user, reply = pair
     if live.user_tail is None or live.images or reply.content != live.text:
-        with live.turn.container():  # Stop's mark goes with the rest
+        # drawn in a place of its own: a container drawn again in the same run would keep
+        # the elements it had beyond those drawn now (AppTest even after it was emptied)
+        live.turn.empty()  # Stop's mark goes with the rest
+        with live.stored.container():
             render_transcript(ctx, pair, busy=False, images=thumbnails_of(ctx, pair))
     else:
         with live.user_tail.container():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.fakes.openai_server import FAKE_KEY
 
@@ -148,6 +149,51 @@ def test_a_message_sent_in_place_leaves_the_sidebar_and_stop_still_interrupts(
         page.wait_for_selector("text=stopped", timeout=20_000)
         kept = page.locator(ASSISTANT).last.inner_text()
         assert "word3" in kept and "word59" not in kept
+    finally:
+        fake_openai.token_delay = 0.08
+
+
+def test_a_first_message_with_an_image_shows_its_conversation_while_the_reply_streams(
+    page, running_app, fake_openai, tmp_path
+):
+    """A message with a file runs the whole page with its turn: the first one of a new
+    conversation has its title, its place in the sidebar and "New chat" beside the title
+    while the reply streams (as in ChatGPT), and no second page run follows the reply: it is
+    finished where it streamed, the message drawn again with its stored thumbnail."""
+    frames: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
+        ),
+    )
+    picture = tmp_path / "otter.png"
+    Image.new("RGB", (320, 200), (90, 120, 160)).save(picture)
+    open_app(page, running_app.url)
+    new_chat(page)
+    page.set_input_files('[data-testid="stChatInput"] input[type="file"]', str(picture))
+    page.wait_for_selector("text=otter.png", timeout=20_000)  # attached, waiting to be sent
+    fake_openai.token_delay = 0.3
+    try:
+        send(page, "Otters at play\n" + " ".join(f"word{i}" for i in range(40)))
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word3')",
+            timeout=20_000,
+        )
+        assert page.get_by_role("button", name="Stop").is_visible()  # still streaming
+        assert page.locator("h3", has_text="Otters at play").is_visible()
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert sidebar.get_by_text("Otters at play").first.is_visible()
+        assert page.locator(".st-key-chat_new_on_page").is_visible()
+        frames.clear()
+        page.get_by_role("button", name="Regenerate").wait_for(timeout=30_000)
+        page.wait_for_timeout(1_000)
+        # finished in place: the sidebar's search box and the model picker were not sent again
+        assert not [f for f in frames if b"chat_search" in f or b"chat_model" in f]
+        assert page.get_by_role("button", name="Stop").count() == 0
+        assert page.locator(USER).count() == 1 and page.locator(ASSISTANT).count() == 1
+        assert page.locator(f"{USER} img").count() == 1  # its thumbnail, as stored
+        assert "I saw 1 image." in page.locator(ASSISTANT).inner_text()
     finally:
         fake_openai.token_delay = 0.08
 
