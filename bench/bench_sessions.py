@@ -45,6 +45,14 @@ Measured 2026-11-26 again, the machine idle:
     turn (no page run) gave 1.52 and 1.67 in two runs, but a click in a fragment waits for a
     reply being drawn to end, so the list and Share stopped answering while a reply streamed:
     not kept.
+Measured 2026-11-26 afternoon, the machine idle, --repeat 3 (one pair's ratio moves between
+2.0 and 3.5 with nothing changed, hence the pairs and their median):
+  as kept (the first typed message in place, the page run after its reply): ratios 3.47,
+    2.00, 2.59, median 2.59; single 400-404 ms (minimal 365-380). Memory 0.2 MB per session.
+  the first message running the whole page with its turn (title and sidebar entry shown
+    while the reply streams, no page run after it): ratios 3.13, 3.72, 3.83, median 3.72;
+    single 610-717 ms. The page run before the first token costs every session more than
+    the run after the reply does: not kept for a typed first message.
 
 Run: .venv/bin/python -m bench.bench_sessions [--sessions 10] [--rounds 3] [--repeat 3]
 """
