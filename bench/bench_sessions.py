@@ -279,6 +279,17 @@ def shared_chatcanvas(env: dict[str, str], tmp: Path, provider) -> tuple[Server,
     return server, sign_in
 
 
+APPS = ("minimal", "ChatCanvas")
+
+
+def start_app(name: str, env: dict[str, str], tmp: Path, provider) -> tuple[Server, SignIn | None]:
+    """The minimal app (no sign-in) or ChatCanvas in shared mode, served in ``tmp``."""
+    if name == "minimal":
+        script = ROOT / "bench" / "minimal_chat_app.py"
+        return Server(script, env, tmp / "minimal.log"), None
+    return shared_chatcanvas(env, tmp, provider)
+
+
 def measure_both(browser, fake, provider, sessions: int, rounds: int) -> dict:
     """The minimal app, then ChatCanvas, each on a server of its own and a database of its
     own; their figures printed as they come."""
@@ -289,12 +300,8 @@ def measure_both(browser, fake, provider, sessions: int, rounds: int) -> dict:
         MINIMAL_DB=str(tmp / "minimal.db"),
     )
     results = {}
-    for name in ("minimal", "ChatCanvas"):
-        if name == "minimal":
-            script = ROOT / "bench" / "minimal_chat_app.py"
-            server, sign_in = Server(script, env, tmp / "minimal.log"), None
-        else:
-            server, sign_in = shared_chatcanvas(env, tmp, provider)
+    for name in APPS:
+        server, sign_in = start_app(name, env, tmp, provider)
         try:
             results[name] = measure(browser, server, sessions, rounds, sign_in)
         finally:

@@ -45,10 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_sessions import (  # noqa: E402
+    APPS,
     INPUT,
     Server,
     open_sessions,
-    shared_chatcanvas,
+    start_app,
     wait_idle,
 )
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, app_environment  # noqa: E402
@@ -149,12 +150,8 @@ def run(turns: int) -> None:
         )
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for name in ("minimal", "ChatCanvas"):
-                if name == "minimal":
-                    script = ROOT / "bench" / "minimal_chat_app.py"
-                    server, sign_in = Server(script, env, tmp / "minimal.log"), None
-                else:
-                    server, sign_in = shared_chatcanvas(env, tmp, provider)
+            for name in APPS:
+                server, sign_in = start_app(name, env, tmp, provider)
                 try:
                     (page,) = open_sessions(browser, server.url, 1, sign_in)
                     report(name, count_turns(page, server, turns))
