@@ -183,8 +183,8 @@ def prepare(
         turn = Turn(("follow",), live) if live is not None else None
         return Part(shown, turn, False, conversation)
     turn = begin_turn(ctx, conversation, action, spec, options)
-    if turn.pending is not None and (conversation is None or whole_page):
-        conversation = ctx.conversations.get(turn.pending.row.conversation_id)  # titled now
+    if turn.pending is not None and whole_page:  # perhaps made by the turn, titled now
+        conversation = ctx.conversations.get(turn.pending.row.conversation_id)
     # a new message under a transcript on screen, in a conversation whose title is drawn
     in_place = turn.action[0] == "send" and (whole_page or shown is not None)
     return Part(shown, turn, in_place and bool(conversation and conversation.title), conversation)

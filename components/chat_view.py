@@ -72,7 +72,7 @@ def transcript(ctx: AppContext, shown: Shown | None, busy: bool):
     if shown is None:
         if not busy and ctx.settings.openai_api_key:  # without one, the first-run panel speaks
             st.info(t("chat.welcome"))
-        return st.empty()  # a first message's turn fills it when its reply is stored
+        return st.empty() if busy else None  # a first message's turn ended in place fills it
     totals_slot = st.empty()
     totals_caption(ctx, shown.totals, totals_slot)
     hidden = shown.totals.messages - shown.shown
