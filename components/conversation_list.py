@@ -72,6 +72,8 @@ def _import(ctx: AppContext) -> None:
 
 
 def conversation_list(ctx: AppContext, current: Conversation | None) -> None:
+    """The sidebar's New chat, search, list (with ``current``'s actions) and import. Outside
+    every fragment: a click in a fragment would wait for a reply being drawn to end."""
     t, store = ctx.t, ctx.conversations
     sidebar = st.sidebar
     if sidebar.button(

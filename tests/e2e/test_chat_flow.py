@@ -198,6 +198,45 @@ def test_a_first_message_with_an_image_shows_its_conversation_while_the_reply_st
         fake_openai.token_delay = 0.08
 
 
+def test_a_message_in_an_older_conversation_is_finished_in_place(page, running_app, fake_openai):
+    """A message in a conversation below the top of the list runs the whole page (the list's
+    order changes), which draws the list after the turn began: the conversation is on top
+    while its reply streams, and no second page run follows the reply (a guard: both held
+    before the first message of a new conversation was finished this way too)."""
+    frames: list[bytes] = []
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
+        ),
+    )
+    open_app(page, running_app.url)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    for title in ("Penguins first", "Seals second"):
+        new_chat(page)
+        send(page, title)
+        page.get_by_role("button", name="Regenerate").wait_for(timeout=30_000)
+        sidebar.get_by_text(title).first.wait_for(timeout=20_000)
+    sidebar.get_by_text("Penguins first").first.click()
+    page.locator("h3", has_text="Penguins first").wait_for(timeout=20_000)
+    fake_openai.token_delay = 0.3
+    try:
+        send(page, " ".join(f"word{i}" for i in range(30)))
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{ASSISTANT}')].pop()?.innerText.includes('word3')",
+            timeout=20_000,
+        )
+        entries = page.locator(".st-key-chat_list button").all_inner_texts()
+        assert "Penguins first" in entries[0], entries  # on top while its reply streams
+        frames.clear()
+        page.get_by_role("button", name="Stop").wait_for(state="hidden", timeout=30_000)
+        page.wait_for_timeout(1_000)
+        assert not [f for f in frames if b"chat_search" in f or b"chat_model" in f]
+        assert "word29" in page.locator(ASSISTANT).last.inner_text()
+    finally:
+        fake_openai.token_delay = 0.08
+
+
 def start_long_reply(page, seen: str, words: int = 60) -> str:
     """Send a question of ``words`` words and wait until the reply streaming it shows
     ``seen``; returns the conversation's address."""
