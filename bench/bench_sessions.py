@@ -1,17 +1,21 @@
 """Load benchmark: N browser sessions send a chat message at the same moment.
 
-ChatCanvas and a minimal Streamlit chat app (bench/minimal_chat_app.py: history in SQLite,
-st.write_stream) are each served by `streamlit run` against the same fake OpenAI server
-(300 ms to first token), and driven the same way by headless Chromium in the same run.
-For each app it prints the first-token time of a single session, p50 and p95 under load, and
-the server's memory per open session after each session has sent a message. Times are taken
+ChatCanvas and two baselines are each served by `streamlit run` against the same fake OpenAI
+server (300 ms to first token), and driven the same way by headless Chromium in the same run:
+a minimal Streamlit chat app (bench/minimal_chat_app.py: history in SQLite, st.write_stream),
+the one the target is set against, and the same app with the controls of a chat dashboard
+(bench/controls_chat_app.py: a sidebar with the list of chats, search, rename, delete, export
+and import; a settings panel), which tells what the page's controls cost from what ChatCanvas's
+own work costs. For each app it prints the first-token time of a single session, p50 and p95
+under load, and the server's memory per open session after each session has sent a message;
+then the ratios of the p95s. Times are taken
 inside each page (keydown of Enter to the first reply text), so the Python driver's own
 pace does not count.
 
 ChatCanvas runs in shared mode, as deployed for a team: `[auth]` in a secrets file of its own
 points st.login at a real OpenID Connect provider on 127.0.0.1 (tests/e2e/oidc.py), and each
 session signs in as a different person before anything is timed. Its limits do not interfere
-(DAILY_BUDGET_USD = 0: unlimited). The minimal app is the baseline and has no sign-in.
+(DAILY_BUDGET_USD = 0: unlimited). The baselines have no sign-in.
 
 All browser pages run on the same machine as the servers, so a page's rendering work competes
 with the server for the CPUs (users of a deployment each render in their own browser): on a
@@ -279,26 +283,24 @@ def shared_chatcanvas(env: dict[str, str], tmp: Path, provider) -> tuple[Server,
     return server, sign_in
 
 
-APPS = ("minimal", "ChatCanvas")
+APPS = ("minimal", "controls", "ChatCanvas")
+BASELINES = {"minimal": "minimal_chat_app.py", "controls": "controls_chat_app.py"}
 
 
 def start_app(name: str, env: dict[str, str], tmp: Path, provider) -> tuple[Server, SignIn | None]:
-    """The minimal app (no sign-in) or ChatCanvas in shared mode, served in ``tmp``."""
-    if name == "minimal":
-        script = ROOT / "bench" / "minimal_chat_app.py"
-        return Server(script, env, tmp / "minimal.log"), None
+    """A baseline app (no sign-in, its SQLite file its own) or ChatCanvas in shared mode,
+    served in ``tmp``."""
+    if name in BASELINES:
+        env = env | {"MINIMAL_DB": str(tmp / f"{name}.db")}
+        return Server(ROOT / "bench" / BASELINES[name], env, tmp / f"{name}.log"), None
     return shared_chatcanvas(env, tmp, provider)
 
 
-def measure_both(browser, fake, provider, sessions: int, rounds: int) -> dict:
-    """The minimal app, then ChatCanvas, each on a server of its own and a database of its
-    own; their figures printed as they come."""
+def measure_all(browser, fake, provider, sessions: int, rounds: int) -> dict:
+    """Each app in turn, on a server of its own and a database of its own; their figures
+    printed as they come."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
-    env = app_environment(
-        OPENAI_API_KEY=FAKE_KEY,
-        OPENAI_BASE_URL=fake.base_url,
-        MINIMAL_DB=str(tmp / "minimal.db"),
-    )
+    env = app_environment(OPENAI_API_KEY=FAKE_KEY, OPENAI_BASE_URL=fake.base_url)
     results = {}
     for name in APPS:
         server, sign_in = start_app(name, env, tmp, provider)
@@ -311,15 +313,17 @@ def measure_both(browser, fake, provider, sessions: int, rounds: int) -> dict:
 
 
 def run(sessions: int, rounds: int, repeat: int) -> None:
-    """Both apps ``repeat`` times, in turn: the ratio of each pair, then their median (one
-    pair's ratio moves with whatever else the machine is doing)."""
+    """The apps ``repeat`` times, in turn: each round's p95 ratios, then their medians (one
+    round's ratio moves with whatever else the machine is doing)."""
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.oidc import OidcProvider
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's request log
     warnings.filterwarnings("ignore", module="oidc_provider_mock")
-    ratios, memory = [], []
+    pairs = (("ChatCanvas", "minimal"), ("ChatCanvas", "controls"), ("controls", "minimal"))
+    ratios: dict[tuple[str, str], list[float]] = {pair: [] for pair in pairs}
+    memory = []
     with (
         FakeOpenAI(first_token_delay=0.3, token_delay=0.01) as fake,
         OidcProvider() as provider,
@@ -327,16 +331,23 @@ def run(sessions: int, rounds: int, repeat: int) -> None:
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for _ in range(repeat):
-            results = measure_both(browser, fake, provider, sessions, rounds)
-            ratios.append(results["ChatCanvas"]["p95"] / results["minimal"]["p95"])
+            results = measure_all(browser, fake, provider, sessions, rounds)
+            for a, b in pairs:
+                ratios[a, b].append(results[a]["p95"] / results[b]["p95"])
             memory.append(results["ChatCanvas"]["mb_per_session"])
-            print(f"p95 under load, ChatCanvas / minimal app: {ratios[-1]:.2f}", flush=True)
+            print(
+                "p95 under load: "
+                + "; ".join(f"{a} / {b} {ratios[a, b][-1]:.2f}" for a, b in pairs),
+                flush=True,
+            )
         browser.close()
-    listed = ", ".join(f"{r:.2f}" for r in ratios)
-    print(
-        f"p95 ratio over {repeat} pair(s): {listed}; median {statistics.median(ratios):.2f}"
-        " (target <= 1.1)"
-    )
+    for (a, b), values in ratios.items():
+        listed = ", ".join(f"{r:.2f}" for r in values)
+        target = " (target <= 1.1)" if (a, b) == ("ChatCanvas", "minimal") else ""
+        print(
+            f"p95 ratio {a} / {b} over {repeat} run(s): {listed}; median "
+            f"{statistics.median(values):.2f}{target}"
+        )
     print(f"ChatCanvas memory per open session: {max(memory):.1f} MB at most (target <= 20)")
 
 

@@ -143,11 +143,7 @@ def run(turns: int) -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-turn-cost-"))
     with FakeOpenAI(first_token_delay=0.3, token_delay=0.01) as fake, OidcProvider() as provider:
-        env = app_environment(
-            OPENAI_API_KEY=FAKE_KEY,
-            OPENAI_BASE_URL=fake.base_url,
-            MINIMAL_DB=str(tmp / "minimal.db"),
-        )
+        env = app_environment(OPENAI_API_KEY=FAKE_KEY, OPENAI_BASE_URL=fake.base_url)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for name in APPS:
