@@ -58,6 +58,21 @@ Measured 2026-11-26 afternoon, the machine idle, --repeat 3 (one pair's ratio mo
     single 610-717 ms. The page run before the first token costs every session more than
     the run after the reply does: not kept for a typed first message.
 
+Measured 2026-11-26 evening, the machine idle, --repeat 3, with the controls baseline:
+  ChatCanvas / minimal 3.04, 4.06, 1.57 (median 3.04; target 1.1: not met);
+  ChatCanvas / controls 1.85, 1.77, 0.96 (median 1.77); controls / minimal 1.64, 2.30, 1.63
+  (median 1.64). Single session: minimal 360-369 ms, controls 402-405, ChatCanvas 378-416.
+  p50 under load: ChatCanvas 1832 / 2238 / 2319 ms, controls 2117 / 1885 / 1936. Memory
+  0.1-0.2 MB per session.
+  A page with a dashboard's controls and nothing else of ChatCanvas's is itself 1.6-2.3x
+  the minimal app: the browsers' rendering, which the ten pages and the server share here,
+  grows with what is on the page. The renderers' CPU per turn of one session alone (from
+  /proc): minimal 270-450 ms, controls 450-690, ChatCanvas's later turns 440-620 (runs of
+  the conversation fragment), its first 1090. What is left between ChatCanvas and the
+  controls app is that first turn: the page run after the first reply (about 300 ms; 760-810
+  in a throwaway variant without it, which left the title and the list stale) and the chat
+  elements drawn for the first time. Its p50 is at the controls app's; its p95 is round 1.
+
 Run: .venv/bin/python -m bench.bench_sessions [--sessions 10] [--rounds 3] [--repeat 3]
 """
 

@@ -5,7 +5,8 @@ messages, one after the other, against the fake OpenAI server. For each turn it 
 the server sent the page over its WebSocket (messages and bytes, in all and before the first
 frame that holds the reply's text), the server's CPU time for the turn (user + system, from
 /proc: CPU spent, not time waited, so another process on the machine changes it little), and
-the size of the page afterwards (DOM elements). The same is counted for the minimal app.
+the size of the page afterwards (DOM elements). The same is counted for bench_sessions' two
+baselines: the minimal app and the same app with a dashboard's controls.
 
 These figures move with the page's own work, which is what competes for the CPUs when many
 sessions send at once; bench_sessions measures the resulting times.
@@ -25,6 +26,14 @@ other work shared the machine; the counts are not):
     elements;
   minimal app: 26 messages, 3.1 kB (16, 2.0 kB before the reply), server 215-255 ms,
     browser 400-575 ms, 178 DOM elements.
+Measured 2026-11-26 evening, idle machine, with the controls baseline:
+  ChatCanvas 45 messages, 8.5 kB (32, 5.5 kB before the reply), server 120 ms, browser
+    660 ms, 888 DOM elements;
+  controls app (every message a run of the whole page): 70 messages, 8.8 kB (60, 7.7 kB
+    before the reply), server 255 ms, browser 665 ms, 567 DOM elements;
+  minimal app: 26 messages, 3.1 kB, server 210 ms, browser 445 ms, 178 DOM elements.
+  A median turn of ChatCanvas costs the browser what one of the controls app does; its first
+  turn costs about twice that (see bench_sessions).
 What is left before the reply is the fragment's run: the transcript (redrawn as busy, without
 its actions), the budget line and the run the input's callback needs (no elements).
 
@@ -35,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import statistics
 import sys
@@ -141,6 +151,7 @@ def run(turns: int) -> None:
 
     from tests.e2e.oidc import OidcProvider
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the provider's request log
     tmp = Path(tempfile.mkdtemp(prefix="bench-turn-cost-"))
     with FakeOpenAI(first_token_delay=0.3, token_delay=0.01) as fake, OidcProvider() as provider:
         env = app_environment(OPENAI_API_KEY=FAKE_KEY, OPENAI_BASE_URL=fake.base_url)
