@@ -117,12 +117,8 @@ def test_stop_keeps_the_partial_reply(page, running_app, fake_openai):
         fake_openai.token_delay = 0.08
 
 
-def test_a_message_sent_in_place_leaves_the_sidebar_and_stop_still_interrupts(
-    page, running_app, fake_openai
-):
-    """A second message in the conversation on screen reruns only the conversation part
-    (transcript and turn): the sidebar and the settings are not sent again. Stop, outside that
-    part, still interrupts the reply at once and keeps what arrived."""
+def websocket_frames(page) -> list[bytes]:
+    """Every frame the page's WebSockets receive from now on, appended as they come."""
     frames: list[bytes] = []
     page.on(
         "websocket",
@@ -130,6 +126,16 @@ def test_a_message_sent_in_place_leaves_the_sidebar_and_stop_still_interrupts(
             "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
         ),
     )
+    return frames
+
+
+def test_a_message_sent_in_place_leaves_the_sidebar_and_stop_still_interrupts(
+    page, running_app, fake_openai
+):
+    """A second message in the conversation on screen reruns only the conversation part
+    (transcript and turn): the sidebar and the settings are not sent again. Stop, outside that
+    part, still interrupts the reply at once and keeps what arrived."""
+    frames = websocket_frames(page)
     open_app(page, running_app.url)
     new_chat(page)
     send(page, "Whales and their songs")
@@ -160,13 +166,7 @@ def test_a_first_message_with_an_image_shows_its_conversation_while_the_reply_st
     conversation has its title, its place in the sidebar and "New chat" beside the title
     while the reply streams (as in ChatGPT), and no second page run follows the reply: it is
     finished where it streamed, the message drawn again with its stored thumbnail."""
-    frames: list[bytes] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
-        ),
-    )
+    frames = websocket_frames(page)
     picture = tmp_path / "otter.png"
     Image.new("RGB", (320, 200), (90, 120, 160)).save(picture)
     open_app(page, running_app.url)
@@ -203,13 +203,7 @@ def test_a_message_in_an_older_conversation_is_finished_in_place(page, running_a
     order changes), which draws the list after the turn began: the conversation is on top
     while its reply streams, and no second page run follows the reply (a guard: both held
     before the first message of a new conversation was finished this way too)."""
-    frames: list[bytes] = []
-    page.on(
-        "websocket",
-        lambda ws: ws.on(
-            "framereceived", lambda f: frames.append(f if isinstance(f, bytes) else f.encode())
-        ),
-    )
+    frames = websocket_frames(page)
     open_app(page, running_app.url)
     sidebar = page.locator('[data-testid="stSidebar"]')
     for title in ("Penguins first", "Seals second"):
