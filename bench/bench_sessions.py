@@ -64,7 +64,12 @@ Measured 2026-11-26 evening, the machine idle, --repeat 3, with the controls bas
   (median 1.64). Single session: minimal 360-369 ms, controls 402-405, ChatCanvas 378-416.
   p50 under load: ChatCanvas 1832 / 2238 / 2319 ms, controls 2117 / 1885 / 1936. Memory
   0.1-0.2 MB per session.
-  A page with a dashboard's controls and nothing else of ChatCanvas's is itself 1.6-2.3x
+Measured again with the pooled p95 (--repeat 3, 90 times per app): per run ChatCanvas /
+  minimal 2.88, 2.66, 1.70 (median 2.66), ChatCanvas / controls 2.33, 1.54, 1.36 (1.54),
+  controls / minimal 1.24, 1.72, 1.25 (1.25); pooled p95 minimal 2212 ms, controls 3209,
+  ChatCanvas 5324: ChatCanvas / minimal 2.41, ChatCanvas / controls 1.66, controls / minimal
+  1.45. Single session: minimal 357-372 ms, controls 385-407, ChatCanvas 389-394.
+  A page with a dashboard's controls and nothing else of ChatCanvas's is itself 1.2-2.3x
   the minimal app: the browsers' rendering, which the ten pages and the server share here,
   grows with what is on the page. The renderers' CPU per turn of one session alone (from
   /proc): minimal 270-450 ms, controls 450-690, ChatCanvas's later turns 440-620 (runs of
