@@ -334,8 +334,9 @@ def measure_all(browser, fake, provider, sessions: int, rounds: int) -> dict:
 
 
 def run(sessions: int, rounds: int, repeat: int) -> None:
-    """The apps ``repeat`` times, in turn: each round's p95 ratios, then their medians (one
-    round's ratio moves with whatever else the machine is doing)."""
+    """The apps ``repeat`` times, in turn: each run's p95 ratios and their medians, and with
+    more than one run one p95 over all runs' times (one run's ratio moves with whatever else
+    the machine is doing, and its p95 of sessions x rounds times rests on one or two)."""
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.oidc import OidcProvider
@@ -387,7 +388,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=1, help="pairs of runs; median ratio")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of every app; median and pooled ratios"
+    )
     args = parser.parse_args()
     run(args.sessions, args.rounds, args.repeat)
 
