@@ -81,8 +81,13 @@ def test_gpt_image_a_compatible_server_and_the_local_engine_side_by_side(
         page.wait_for_selector(f"{LANE.format(lane)} img", timeout=120_000)
     assert fake_images.calls[-1].body["model"] == "gpt-image-2"
     assert handler.calls[-1].body["model"] == "sd-turbo"
-    tops = {round(page.locator(LANE.format(lane)).bounding_box()["y"]) for lane in range(3)}
-    assert len(tops) == 1, tops  # side by side
+    # read together, in one frame: the page may scroll to the results between three reads
+    tops = page.evaluate(
+        "selectors => selectors.map(s => Math.round(document.querySelector(s)"
+        ".getBoundingClientRect().top + window.scrollY))",
+        [LANE.format(lane) for lane in range(3)],
+    )
+    assert len(set(tops)) == 1, tops  # side by side
     assert '"fake-sd"' in lineage(page, 1)  # the server, by name
     local = lineage(page, 2)
     for name in ('"seeds"', '"num_inference_steps"', '"guidance_scale"', '"device"', tiny_model):
