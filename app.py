@@ -122,11 +122,11 @@ def demo_providers() -> DemoProviders:
 
 @st.cache_resource(show_spinner=False)
 def freeze_long_lived_objects() -> None:
-    """Once per process, after the first whole run: Streamlit collects garbage across every
-    generation after each run (runner.postScriptGC), and that pause, which holds every
-    session still, grows with each object the process tracks: mostly modules, classes and
-    caches that live as long as the process. Frozen, they are skipped; what runs leave behind
-    is still collected."""
+    """Once per process, after the first whole run: a collection of the oldest generation
+    (Python's own, and Streamlit's after each run where runner.postScriptGC is on) holds every
+    session still for as long as it walks the objects the process tracks: mostly modules,
+    classes and caches that live as long as the process. Frozen, they are skipped; what runs
+    leave behind is still collected."""
     gc.freeze()
 
 
