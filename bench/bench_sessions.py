@@ -374,6 +374,8 @@ def shared_chatcanvas(
 
 
 APPS = ("minimal", "controls", "ChatCanvas")
+PAIRS = (("ChatCanvas", "minimal"), ("ChatCanvas", "controls"), ("controls", "minimal"))
+SIDES = ("page", "server")  # the two clocks
 BASELINES = {"minimal": "minimal_chat_app.py", "controls": "controls_chat_app.py"}
 
 
@@ -387,9 +389,6 @@ def start_app(
         script = ROOT / "bench" / BASELINES[name]
         return Server(script, env, tmp / f"{name}.log", cpus=cpus), None
     return shared_chatcanvas(env, tmp, provider, cpus)
-
-
-SIDES = ("page", "server")
 
 
 def split_cpus(tmp: Path) -> tuple[set[int] | None, str]:
@@ -462,9 +461,6 @@ def run(sessions: int, rounds: int, repeat: int, split: bool = True) -> None:
             print(f"p95 over all {repeat} runs ({side}): " + ratios_line(runs, side, ms=True))
     memory = max(r["ChatCanvas"]["mb_per_session"] for r in runs)
     print(f"ChatCanvas memory per open session: {memory:.1f} MB at most (target <= 20)")
-
-
-PAIRS = (("ChatCanvas", "minimal"), ("ChatCanvas", "controls"), ("controls", "minimal"))
 
 
 def ratios_line(runs: list[dict], side: str, *, ms: bool = False) -> str:
