@@ -152,6 +152,7 @@ class Clocked(NamedTuple):
     turn: int
     arrival: float  # when the message reached the server (its monotonic clock)
     first_token: float  # from then to the flush of the reply's first words
+    cpu: float  # the server's CPU time in between (all sessions')
 
 
 class Server:
@@ -199,7 +200,7 @@ class Server:
             return []
         lines = self.clock.read_text().splitlines()
         new, self.clock_read = lines[self.clock_read :], len(lines)
-        return [Clocked(int(f[1]), float(f[2]), float(f[3])) for f in map(str.split, new)]
+        return [Clocked(int(f[1]), *map(float, f[2:5])) for f in map(str.split, new)]
 
     def rss_mb(self) -> float:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
@@ -297,6 +298,8 @@ def measure(browser, server: Server, sessions: int, rounds: int, sign_in: SignIn
             [c.first_token for c in single_server], [c.first_token for c in loaded_server]
         ),
         "arrivals_ms": statistics.median(arrival_spreads(loaded_server)),
+        # a session alone: the server's own work for a turn before its first token
+        "cpu_ms": statistics.median(c.cpu for c in single_server),
         "mb_per_session": per_session,
     }
 
@@ -329,7 +332,8 @@ def report(name: str, results: dict, sessions: int) -> None:
     print(
         f"{name:<10} the {sessions} messages of a round reached the server within "
         f"{results['arrivals_ms']:.0f} ms (median); memory "
-        f"{results['mb_per_session']:.1f} MB per open session"
+        f"{results['mb_per_session']:.1f} MB per open session; a turn alone: "
+        f"{results['cpu_ms']:.0f} ms of server CPU before its first token"
     )
 
 

@@ -7,8 +7,11 @@ benchmark message (``Imagine animals on Mars, round N``: turn N; any other: turn
 time of its arrival is noted; when that session's browser queue is next flushed with text of
 this turn's reply (the fake's replies say ``reply #N:``; an earlier turn's reply drawn again
 does not count), a line is appended to the file named by ``BENCH_SERVER_CLOCK``:
-``<session> <turn> <arrival> <ms>``, the arrival on the server's monotonic clock and the
-milliseconds between the two, both in milliseconds.
+``<session> <turn> <arrival> <ms> <cpu>``, the arrival on the server's monotonic clock, the
+milliseconds between the two, and the CPU time the server's process spent in between (all its
+threads), all in milliseconds. With one session at a time, ``cpu`` is the server's own work
+for a turn before its first token: the measure that tells what each of ten sessions sending at
+once makes the others wait for.
 
 That is the first token as the server delivers it: its queueing, the script's work before the
 reply, the fake's 300 ms and the flush, and none of the browser's rendering.
@@ -48,7 +51,7 @@ def shows_reply(forward: bytes, turn: int) -> bool:
 def install(log_path: str) -> None:
     from streamlit.runtime.app_session import AppSession
 
-    pending: dict[int, tuple[float, int]] = {}  # id(session) -> (arrival, turn)
+    pending: dict[int, tuple[float, float, int]] = {}  # id(session) -> (arrival, cpu, turn)
     lock = threading.Lock()
     handle_backmsg = AppSession.handle_backmsg
     flush_browser_queue = AppSession.flush_browser_queue
@@ -57,20 +60,21 @@ def install(log_path: str) -> None:
         turn = turn_of(msg.SerializeToString())
         if turn is not None:
             with lock:
-                pending.setdefault(id(self), (time.monotonic(), turn))
+                pending.setdefault(id(self), (time.monotonic(), time.process_time(), turn))
         return handle_backmsg(self, msg)
 
     def timed_flush(self):
         messages = flush_browser_queue(self)
         waiting = pending.get(id(self))
         if waiting is not None:
-            arrival, turn = waiting
+            arrival, cpu, turn = waiting
             if any(shows_reply(m.SerializeToString(), turn) for m in messages):
                 ms = (time.monotonic() - arrival) * 1000
+                cpu_ms = (time.process_time() - cpu) * 1000
                 with lock:
                     pending.pop(id(self), None)
                 with open(log_path, "a") as log:
-                    log.write(f"{id(self)} {turn} {arrival * 1000:.1f} {ms:.1f}\n")
+                    log.write(f"{id(self)} {turn} {arrival * 1000:.1f} {ms:.1f} {cpu_ms:.1f}\n")
         return messages
 
     AppSession.handle_backmsg = timed_handle_backmsg

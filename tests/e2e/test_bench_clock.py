@@ -41,8 +41,11 @@ def test_the_server_clock_times_each_turn_from_arrival_to_the_first_words(
     assert [c.turn for c in server_times] == [1, 2], server_times
     assert server_times[0].arrival < server_times[1].arrival
     delay = fake_openai.first_token_delay * 1000
-    for on_server, on_page in zip([c.first_token for c in server_times], page_times, strict=True):
+    for clocked, on_page in zip(server_times, page_times, strict=True):
         # The fake waits before its first token, and the page's interval holds the server's:
         # turn 2 is not timed by its page's redrawing of turn 1's reply.
-        assert delay <= on_server < on_page
+        assert delay <= clocked.first_token < on_page
+        assert clocked.cpu > 0  # the server's CPU time in between
+    warm = server_times[1]  # (turn 1 also imported the SDK)
+    assert warm.cpu < warm.first_token - delay  # its work was a part of it: mostly it waited
     assert server.clocked() == []  # each time is read once
