@@ -69,6 +69,10 @@ class PendingReply:
     _last_save: float = field(default=0.0)
 
     def __post_init__(self) -> None:
+        # the first save a second after the stream opened, not at the first token: that
+        # token reaches the page without waiting for a commit (with ten sessions answering at
+        # once, ten commits queued on the database's one writer before ten first tokens)
+        self._last_save = self.started
         _replies.add(self.row.conversation_id, self)
 
     def cancel(self) -> None:
@@ -212,7 +216,7 @@ class ChatTurns:
             self.store.attachments.add(message.id, images)
         if not conversation.title:
             self.store.update(conversation.id, title=auto_title(text))
-        return self.reply(conversation, model, options)
+        return self._answer(conversation, message, model, options, replacing=False)
 
     def reply(self, conversation: Conversation, model: str, options: ChatOptions) -> PendingReply:
         """Answer the last user message. On failure before the stream opens, that message is

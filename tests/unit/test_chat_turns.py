@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from services import chat_turns
 from services.catalog import Catalog
 from services.chat import (
     ChatMessage,
@@ -388,7 +389,20 @@ def test_edit_last_of_a_failed_question(turns, store, fake):
 
 
 # -- stopping, abandoning and cut streams --------------------------------------------------
-def test_an_abandoned_reply_stays_stored_as_incomplete(turns, store, fake):
+def test_the_first_words_are_handed_over_before_the_reply_is_saved(turns, store, fake):
+    # saved a second after the stream opened, not at its first token: with ten sessions
+    # answering at once, ten commits queued on the database's one writer before ten first tokens
+    conv = store.create()
+    pending = turns.send(conv, LONG_QUESTION, MODEL, OPTS)
+    deltas = pending.__iter__()
+    assert next(deltas)
+    row = store.messages(conv.id)[-1]
+    assert (row.role, row.content, row.status) == ("assistant", "", "incomplete")
+    deltas.close()
+
+
+def test_an_abandoned_reply_stays_stored_as_incomplete(turns, store, fake, monkeypatch):
+    monkeypatch.setattr(chat_turns, "SAVE_EVERY_SECONDS", 0.0)  # saved at every piece
     fake.token_delay = 0.01
     conv = store.create()
     pending = turns.send(conv, LONG_QUESTION, MODEL, OPTS)
