@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -92,9 +92,12 @@ def begin_turn(
         open_conversation(conversation.id)
         # made from the settings on screen: a later run must not fill them again from it
         st.session_state[K.CHAT_LOADED_CONVERSATION] = conversation.id
-    else:
-        store.update(conversation.id, **conversation_settings(spec, options))
-        conversation = store.get(conversation.id)
+    else:  # the settings on screen go with the conversation (only what changed is written)
+        settings = conversation_settings(spec, options)
+        changed = {k: v for k, v in settings.items() if getattr(conversation, k) != v}
+        if changed:
+            store.update(conversation.id, **changed)
+            conversation = replace(conversation, **changed)
     try:
         images: tuple[ChatImage, ...] = ()
         if kind == "send":
@@ -178,7 +181,7 @@ def prepare(
     if live is not None and action is not None:
         settle(conversation.id, cancel=True)  # a new turn replaces the one being written
         live = None
-    shown = read_transcript(ctx, conversation, live)
+    shown = read_transcript(ctx, conversation, live, busy=action is not None)
     if action is None:
         turn = Turn(("follow",), live) if live is not None else None
         return Part(shown, turn, False, conversation)
@@ -258,9 +261,8 @@ def send_in_place() -> None:
         return  # refused: the whole page keeps the text
     open_id = st.query_params.get("c") or st.session_state.get(K.CHAT_OPEN)
     if open_id:
-        conversation = ctx.conversations.get(open_id)
         first = ctx.conversations.list("", limit=1)
-        if conversation is None or not conversation.title or not first or first[0].id != open_id:
+        if not first or first[0].id != open_id or not first[0].title:
             return  # the sidebar's list would change (its order, a title): whole page
     st.session_state.pop(K.CHAT_PART, None)
     st.session_state[K.CHAT_ACTION] = ("send", text)

@@ -33,15 +33,21 @@ class Shown:
 
 
 def read_transcript(
-    ctx: AppContext, conversation: Conversation | None, live: PendingReply | None
+    ctx: AppContext,
+    conversation: Conversation | None,
+    live: PendingReply | None,
+    *,
+    busy: bool = False,
 ) -> Shown | None:
-    """The stored messages to draw; a reply being written (``live``) is drawn by its turn."""
+    """The stored messages to draw; a reply being written (``live``) is drawn by its turn.
+    ``busy``: drawn under a turn about to begin, without the actions (so without the last
+    reply's versions: one query fewer before the turn's request leaves)."""
     if conversation is None:
         return None
     shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
     totals = ctx.conversations.totals(conversation.id)
     messages = ctx.conversations.messages(conversation.id, last=shown)
-    versions = [m.id for m in ctx.turns.versions(conversation, messages)]
+    versions = [] if busy else [m.id for m in ctx.turns.versions(conversation, messages)]
     if live is not None:
         messages = [m for m in messages if m.id != live.row.id]
     users = [m.id for m in messages if m.role == "user"]
