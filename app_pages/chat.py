@@ -181,11 +181,15 @@ def prepare(
     if live is not None and action is not None:
         settle(conversation.id, cancel=True)  # a new turn replaces the one being written
         live = None
-    shown = read_transcript(ctx, conversation, live, busy=action is not None)
+    # a message sent in a conversation: its transcript is read once the request has left
+    sending = action is not None and action[0] == "send" and conversation is not None
+    shown = None if sending else read_transcript(ctx, conversation, live, busy=bool(action))
     if action is None:
         turn = Turn(("follow",), live) if live is not None else None
         return Part(shown, turn, False, conversation)
     turn = begin_turn(ctx, conversation, action, spec, options)
+    if sending:
+        shown = read_transcript(ctx, conversation, None, busy=True, under=turn.pending)
     if turn.pending is not None and whole_page:  # perhaps made by the turn, titled now
         conversation = ctx.conversations.get(turn.pending.row.conversation_id)
     # a new message under a transcript on screen, in a conversation whose title is drawn

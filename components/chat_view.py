@@ -3,7 +3,7 @@ stores anything, and a sent message's pair finished where it was streamed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -38,15 +38,26 @@ def read_transcript(
     live: PendingReply | None,
     *,
     busy: bool = False,
+    under: PendingReply | None = None,
 ) -> Shown | None:
     """The stored messages to draw; a reply being written (``live``) is drawn by its turn.
-    ``busy``: drawn under a turn about to begin, without the actions (so without the last
-    reply's versions: one query fewer before the turn's request leaves)."""
+    ``busy``: drawn under a turn, without the actions (so without the last reply's versions).
+    ``under``: the reply to a message just sent, which its turn draws with that message: read
+    after its request left, so the model works while the transcript is read, and shown as it
+    was before (the pair left out of the messages and their count)."""
     if conversation is None:
         return None
     shown = st.session_state.get(K.CHAT_SHOWN, PAGE)
     totals = ctx.conversations.totals(conversation.id)
-    messages = ctx.conversations.messages(conversation.id, last=shown)
+    if under is None or under.question_id is None:
+        messages = ctx.conversations.messages(conversation.id, last=shown)
+    else:
+        newest = ctx.conversations.messages(conversation.id, last=shown + 2)
+        messages = [m for m in newest if m.id < under.question_id]
+        turn = len(newest) - len(messages)
+        messages = messages[-shown:]
+        totals = replace(totals, messages=totals.messages - turn)
+    busy = busy or under is not None
     versions = [] if busy else [m.id for m in ctx.turns.versions(conversation, messages)]
     if live is not None:
         messages = [m for m in messages if m.id != live.row.id]

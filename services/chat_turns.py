@@ -62,6 +62,7 @@ class PendingReply:
     row: StoredMessage
     stream: ReplyStream
     started: float
+    question_id: int | None = None  # the user message it answers
     first_token_ms: int | None = None
     cancelled: bool = False
     done: threading.Event = field(default_factory=threading.Event)
@@ -261,7 +262,7 @@ class ChatTurns:
         row = self.store.add_message(
             conversation.id, "assistant", "", status=MessageStatus.INCOMPLETE, model=model
         )
-        return PendingReply(self.store, row, stream, started)
+        return PendingReply(self.store, row, stream, started, question_id=user_msg.id)
 
     def regenerate(
         self, conversation: Conversation, model: str, options: ChatOptions

@@ -192,6 +192,26 @@ def test_show_earlier_pages_long_conversations(app_env):
     assert len(at.chat_message) == 60
 
 
+def test_a_message_sent_in_place_is_drawn_under_the_transcript_as_it_was(app_env, fake_openai):
+    """A message sent in an open conversation is stored and its request has left before the
+    transcript above it is read: that transcript is still the conversation before the message
+    (its newest page, its count), and the message and its reply are drawn once, under it."""
+    from services.storage import ConversationStore, open_database
+
+    store = ConversationStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    conversation = store.create(title="a page long")
+    for i in range(30):  # exactly one page: nothing earlier to show
+        store.add_message(conversation.id, "user" if i % 2 == 0 else "assistant", f"message {i}")
+    at = new_app(c=conversation.id).run()
+    submit(at, "one more")
+    assert not at.sidebar.button  # answered in place: this run drew the transcript and the turn
+    texts_drawn = [text for _, text in bubbles(at)]
+    assert texts_drawn[:30] == [f"message {i}" for i in range(30)]
+    assert texts_drawn[30] == "one more" and "reply #16: one more" in texts_drawn[31]
+    assert len(texts_drawn) == 32
+    assert not [b for b in at.button if b.key == "chat_show_earlier"]  # counted as before
+
+
 def test_rename_delete_and_search(app):
     send(app, "a conversation about whales")
     conversation_id = app.query_params["c"]
