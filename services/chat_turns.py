@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from services.chat import (
     ChatMessage,
@@ -154,24 +154,24 @@ class PendingReply:
         cost = stream.cost
         if estimated and usage is not None:
             cost = stream.spec.cost(usage.prompt_tokens, usage.completion_tokens)
+        final = {
+            "content": stream.text,
+            "status": status,
+            "finish_reason": stream.finish_reason,
+            "error_kind": str(stream.error.kind) if stream.error and not stopped else None,
+            "prompt_tokens": usage.prompt_tokens if usage else None,
+            "completion_tokens": usage.completion_tokens if usage else None,
+            "cost_usd": cost,
+            "latency_ms": self.first_token_ms,
+        }
         try:
-            self.store.update_message(
-                self.row.id,
-                content=stream.text,
-                status=status,
-                finish_reason=stream.finish_reason,
-                error_kind=str(stream.error.kind) if stream.error and not stopped else None,
-                prompt_tokens=usage.prompt_tokens if usage else None,
-                completion_tokens=usage.completion_tokens if usage else None,
-                cost_usd=cost,
-                latency_ms=self.first_token_ms,
-            )
+            self.store.update_message(self.row.id, **final)
         finally:
             # even when the write fails: a stuck entry would make every later run wait
             _replies.remove(self.row.conversation_id, self)
             self.done.set()
             self._grew.set()
-        return self.store.messages(self.row.conversation_id, last=1)[0]
+        return replace(self.row, **final)  # as stored (not read again)
 
 
 class ChatTurns:

@@ -73,6 +73,7 @@ def test_send_stores_the_question_then_the_complete_reply(turns, store, fake, ca
 
     text = "".join(pending)
     final = pending.finish()
+    assert final == store.messages(conv.id)[-1]  # what finish() returns is what was stored
     assert text == "Fake gpt-4o-mini reply #1: What is a fake?"
     assert final.id == placeholder.id
     assert final.role == "assistant"
@@ -429,6 +430,7 @@ def test_stop_mid_stream_stores_stopped_with_the_partial_text(turns, store, fake
     deltas = iter(pending)
     received = "".join(next(deltas) for _ in range(4))
     final = pending.finish(stopped=True)
+    assert final == store.messages(conv.id)[-1]  # what finish() returns is what was stored
     assert final.status == "stopped"
     assert final.content == received
     full = f"Fake gpt-4o-mini reply #1: {LONG_QUESTION}"
