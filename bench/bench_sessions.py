@@ -46,6 +46,28 @@ per-session cost. Memory the allocator freed earlier is reused first, so a figur
 Targets: ChatCanvas p95 under load at most 1.1x the minimal app's p95; at most 20 MB of
 server memory per open session.
 
+Measured 2026-11-27 on the 2-core machine, idle (10 sessions, 3 rounds, each round's messages
+reaching the server within 60-175 ms), after the turn was reordered for its request to leave
+first (chat.py `prepare`/`begin_turn`, services/chat_turns.py; docs/architecture-notes.md):
+  server clock: the bench, ChatCanvas / minimal 1.11 (p95 367 ms against 331; ChatCanvas /
+    controls 1.01, controls / minimal 1.10); eight runs of minimal and ChatCanvas alone with
+    this bench's functions, on the way and after: 1.11-1.27 in seven, 1.59 in one (two turns
+    of its first round at 519 and 656 ms), pooled p95s 1.12-1.20. Target 1.1: not met, in no
+    run. p50: ChatCanvas 336-357 ms, minimal 310-314.
+    Single session: ChatCanvas 312-315 ms, minimal 307-308.
+  A turn alone, the server's CPU before its first token ("a turn alone" in the report, a new
+    conversation's first message): ChatCanvas 16 ms, controls 19, minimal 8. A message in an
+    open conversation: ChatCanvas 24-25 ms (27-31 before the reordering).
+  page clock: ChatCanvas / minimal 3.41, controls / minimal 2.08 (ten browsers on one CPU).
+  The same code (bcdc4d7, before the reordering) read 1.39 on the server that morning (p95 456
+    against 327) where the night before it read 2.75-3.42: the machine and its load, not the
+    code, moved most of that.
+  What is left under load: a ChatCanvas turn holds the GIL about 30 ms in all against the
+    minimal app's 9 (py-spy --gil, ten sessions, three rounds): the transcript drawn again by
+    each run of the conversation part, the reply's writer thread, the ORM's per-statement work
+    (about an eighth), the page run after a new conversation's first reply (a fifth of round
+    1), Streamlit's per-run session message; ten sessions' turns share one core. A shorter
+    GIL switch interval (sys.setswitchinterval 1 ms) was measured and not kept (1.22, 1.18).
 Measured 2026-11-26 night on the 2-core machine, idle (10 sessions, 3 rounds, the pages
 pressing Enter at one moment; each round's messages reached the server within 180-380 ms):
   server clock: ChatCanvas / minimal 3.13 (p95 1731 ms against 553), then with
