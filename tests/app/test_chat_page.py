@@ -193,9 +193,10 @@ def test_show_earlier_pages_long_conversations(app_env):
 
 
 def test_a_message_sent_in_place_is_drawn_under_the_transcript_as_it_was(app_env, fake_openai):
-    """A message sent in an open conversation is stored and its request has left before the
-    transcript above it is read: that transcript is still the conversation before the message
-    (its newest page, its count), and the message and its reply are drawn once, under it."""
+    """The transcript above a message sent in an open conversation is read after the message
+    and its reply's row are stored (so that the request leaves first: bench/bench_sessions.py
+    measures what that buys): it is still the conversation before the message (its newest
+    page, its count), and the message and its reply are drawn once, under it."""
     from services.storage import ConversationStore, open_database
 
     store = ConversationStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
