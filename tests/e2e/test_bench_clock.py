@@ -47,5 +47,7 @@ def test_the_server_clock_times_each_turn_from_arrival_to_the_first_words(
         assert delay <= clocked.first_token < on_page
         assert clocked.cpu > 0  # the server's CPU time in between
     warm = server_times[1]  # (turn 1 also imported the SDK)
-    assert warm.cpu < warm.first_token - delay  # its work was a part of it: mostly it waited
+    # a part of the time, which is mostly the fake's wait (the server's other threads worked
+    # during that wait too: the CPU time is not the time before the request alone)
+    assert warm.cpu < warm.first_token / 2
     assert server.clocked() == []  # each time is read once
