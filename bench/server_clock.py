@@ -9,9 +9,9 @@ this turn's reply (the fake's replies say ``reply #N:``; an earlier turn's reply
 does not count), a line is appended to the file named by ``BENCH_SERVER_CLOCK``:
 ``<session> <turn> <arrival> <ms> <cpu>``, the arrival on the server's monotonic clock, the
 milliseconds between the two, and the CPU time the server's process spent in between (all its
-threads), all in milliseconds. With one session at a time, ``cpu`` is the server's own work
-for a turn before its first token: the measure that tells what each of ten sessions sending at
-once makes the others wait for.
+threads), all in milliseconds. With one session at a time, ``cpu`` is mostly the server's own
+work for a turn before its first token (plus the little else an idle process does meanwhile):
+what each of ten sessions sending at once makes the others wait for.
 
 That is the first token as the server delivers it: its queueing, the script's work before the
 reply, the fake's 300 ms and the flush, and none of the browser's rendering.
