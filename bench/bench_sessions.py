@@ -93,10 +93,10 @@ pressing Enter at one moment; each round's messages reached the server within 18
 Measured earlier the same day with --shared-cpus and Enter pressed page by page (the page
   clock only): ChatCanvas / minimal p95 from 4.3 (the source watcher on, a first message
   running the whole page) down to a pooled 2.41 (controls / minimal 1.45), each run's ratio
-  moving between 1.6 and 4.1 with nothing changed: the ten pages' rendering and the server shared both CPUs. What was tried
-  against it is in docs/architecture-notes.md (a reply finished in place, the conversation a
-  fragment, no source watcher: kept; the title and list as fragments, the first message
-  running the whole page, CSS containment: measured, not kept).
+  moving between 1.6 and 4.1 with nothing changed: the ten pages' rendering and the server
+  shared both CPUs. What was tried against it is in docs/architecture-notes.md (a reply finished
+  in place, the conversation a fragment, no source watcher: kept; the title and list as
+  fragments, the first message running the whole page, CSS containment: measured, not kept).
 
 Run: .venv/bin/python -m bench.bench_sessions [--sessions 10] [--rounds 3] [--repeat 3]
 """
