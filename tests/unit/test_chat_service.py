@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
+from PIL import Image
 
 from services.catalog import Catalog, LiveModel
 from services.chat import (
@@ -16,6 +18,7 @@ from services.chat import (
     context_warning,
     estimate_tokens,
 )
+from services.chat_images import content, prepare_image
 from services.errors import ChatCanvasError, ErrorKind
 from services.http_clients import openai_client
 from services.settings import Secret, Settings
@@ -93,6 +96,45 @@ def test_request_asks_for_usage_in_the_stream(chat, fake):
     assert body["messages"] == [{"role": "user", "content": "Hello there, fake model"}]
     headers = {k.lower(): v for k, v in request.headers.items()}
     assert headers["authorization"] == f"Bearer {FAKE_KEY}"
+
+
+def test_the_request_is_the_one_the_sdks_create_sends(chat, fake, settings):
+    """stream_reply posts through the SDK without create's walk of the body: the request on
+    the wire (path, JSON, headers) is the one chat.completions.create sends for the same
+    turn, an image part and the model's parameters included."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    image = prepare_image(buffer.getvalue(), "red.png")
+    history = [
+        ChatMessage("system", "Be brief."),
+        ChatMessage("user", "What is this?", (image,)),
+        ChatMessage("assistant", "A red square."),
+        ChatMessage("user", "And now?"),
+    ]
+    chat.reply("gpt-4o-mini", history, ChatOptions(temperature=0.3, max_tokens=50))
+    ours = fake.chat_requests()[-1]
+    client = openai_client(settings, timeout=chat._timeout, max_retries=0)
+    sdk = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": m.role, "content": content(m.content, m.images)} for m in history],
+        stream=True,
+        stream_options={"include_usage": True},
+        temperature=0.3,
+        max_tokens=50,
+        timeout=chat._timeout,
+    )
+    for _ in sdk:
+        pass
+    theirs = fake.chat_requests()[-1]
+    assert ours is not theirs
+    assert (ours.method, ours.path, ours.body) == (theirs.method, theirs.path, theirs.body)
+    assert ours.body["messages"][1]["content"][1]["type"] == "image_url"
+
+    def sent(request) -> dict:
+        varying = {"x-stainless-retry-count", "x-stainless-read-timeout", "content-length"}
+        return {k.lower(): v for k, v in request.headers.items() if k.lower() not in varying}
+
+    assert sent(ours) == sent(theirs)
 
 
 def test_reasoning_model_gets_max_completion_tokens_and_no_temperature(chat, fake):
