@@ -207,7 +207,10 @@ def conversation_part() -> None:
     if part is None:
         spec, options, _ = st.session_state[K.CHAT_PART_SETTINGS]
         action = st.session_state.pop(K.CHAT_ACTION, None)
-        part = prepare(ctx, current_conversation(ctx), action, spec, options)
+        read = st.session_state.pop(K.CHAT_SENT_IN, None)  # by the input's callback, just now
+        if read is None or read.id != st.query_params.get("c"):
+            read = current_conversation(ctx)
+        part = prepare(ctx, read, action, spec, options)
     totals_slot = transcript(ctx, part.shown, busy=part.turn is not None)
     if part.turn is not None:
         show_turn(ctx, part.turn, part.ends_in_place, totals_slot)
@@ -268,6 +271,7 @@ def send_in_place() -> None:
         first = ctx.conversations.list("", limit=1)
         if not first or first[0].id != open_id or not first[0].title:
             return  # the sidebar's list would change (its order, a title): whole page
+        st.session_state[K.CHAT_SENT_IN] = first[0]  # the part's run needs not read it again
     st.session_state.pop(K.CHAT_PART, None)
     st.session_state[K.CHAT_ACTION] = ("send", text)
     st.rerun(PART)
@@ -275,6 +279,7 @@ def send_in_place() -> None:
 
 ctx = app_context()
 t = ctx.t
+st.session_state.pop(K.CHAT_SENT_IN, None)  # a part's run this page run replaced
 ensure_models_listed()
 conversation = current_conversation(ctx)
 if conversation is not None and st.session_state.get("chat_stop"):

@@ -32,6 +32,8 @@ CHAT_LOADED_CONVERSATION = "chat_loaded_conversation"  # id whose settings fill 
 CHAT_OPEN = "chat_open"  # the open conversation's id, to reopen it after another page
 CHAT_PART = "chat_part"  # what a full run prepared for the conversation part (fragment) to draw
 CHAT_PART_SETTINGS = "chat_part_settings"  # (model, options, settings_read()) of the last page run
+# the open conversation as the input's callback read it, for the part's run it starts
+CHAT_SENT_IN = "chat_sent_in"
 CHAT_SHOWN = "chat_shown"  # how many of the newest messages the transcript shows
 CHAT_ACTION = (
     "chat_action"  # a button's request: ("retry",) ("regenerate",) ("edit", text) ("version", id)
