@@ -15,7 +15,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text, select
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    bindparam,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.chat_images import ChatImage
@@ -39,6 +48,30 @@ class MessageImageRow(Base):
     blob_key: Mapped[str] = mapped_column(Text())  # the bytes, in the blob store
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def _of_messages(*columns):
+    """The owner's images of the messages ``ids`` (bound at execution), with ``columns``, by
+    message and in order. Built once, as a chat turn reads them (see conversations.py)."""
+    row = MessageImageRow
+    return (
+        select(row.message_id, *columns)
+        .where(
+            row.owner_id == bindparam("owner"), row.message_id.in_(bindparam("ids", expanding=True))
+        )
+        .order_by(row.message_id, row.position)
+    )
+
+
+_IMAGES = _of_messages(
+    MessageImageRow.mime, MessageImageRow.blob_key, MessageImageRow.width, MessageImageRow.height
+)
+_THUMBNAILS = _of_messages(
+    MessageImageRow.position,
+    MessageImageRow.thumbnail,
+    MessageImageRow.width,
+    MessageImageRow.height,
+)
 
 
 @dataclass(frozen=True)
@@ -84,10 +117,9 @@ class MessageImageStore:
     def images(self, message_ids: Iterable[int]) -> dict[int, list[ChatImage]]:
         """The full images of these messages (only the owner's), by message id, in order,
         read from the blob store (an image whose file is gone is left out)."""
-        row = MessageImageRow
         found = self._by_message(
             message_ids,
-            (row.mime, row.blob_key, row.width, row.height),
+            _IMAGES,
             lambda _id, mime, key, width, height: (mime, read_blob(self.blobs, key), width, height),
         )
         return {
@@ -117,25 +149,16 @@ class MessageImageStore:
     def thumbnails(self, message_ids: Iterable[int]) -> dict[int, list[MessageThumbnail]]:
         """The thumbnails of these messages (only the owner's), by message id, in order;
         the full images are not read."""
-        row = MessageImageRow
-        return self._by_message(
-            message_ids, (row.position, row.thumbnail, row.width, row.height), MessageThumbnail
-        )
+        return self._by_message(message_ids, _THUMBNAILS, MessageThumbnail)
 
-    def _by_message(self, message_ids: Iterable[int], columns: tuple, build) -> dict[int, list]:
-        """``build(message_id, *columns)`` for each of these messages' images (only the
-        owner's), grouped by message id, in order."""
+    def _by_message(self, message_ids: Iterable[int], stmt, build) -> dict[int, list]:
+        """``build(message_id, *columns)`` for each row of ``stmt`` (an ``_of_messages``) for
+        these messages (only the owner's images), grouped by message id, in order."""
         ids = list(message_ids)
         if not ids:
             return {}
-        row = MessageImageRow
-        stmt = (
-            select(row.message_id, *columns)
-            .where(row.owner_id == self.owner_id, row.message_id.in_(ids))
-            .order_by(row.message_id, row.position)
-        )
         found: dict[int, list] = {}
-        with self.db.session() as s:
-            for message_id, *values in s.execute(stmt):
+        with self.db.engine.connect() as c:
+            for message_id, *values in c.execute(stmt, {"owner": self.owner_id, "ids": ids}):
                 found.setdefault(message_id, []).append(build(message_id, *values))
         return found
