@@ -213,6 +213,27 @@ def test_a_message_sent_in_place_is_drawn_under_the_transcript_as_it_was(app_env
     assert not [b for b in at.button if b.key == "chat_show_earlier"]  # counted as before
 
 
+def test_a_message_sent_in_place_reads_its_conversation_once(app_env, fake_openai, monkeypatch):
+    """The input's callback reads the newest conversation (does the open one lead the list?)
+    to choose a run of the part alone; that run takes the row it read instead of reading the
+    conversation again before the request leaves (bench/bench_sessions.py)."""
+    from services.storage import ConversationStore, open_database
+
+    store = ConversationStore(open_database(f"sqlite:///{app_env}/chatcanvas.db"), "local")
+    conversation = store.create(title="read once")
+    store.add_message(conversation.id, "user", "hello")
+    store.add_message(conversation.id, "assistant", "hi")
+    at = new_app(c=conversation.id).run()
+    reads, get = [], ConversationStore.get
+    monkeypatch.setattr(
+        ConversationStore, "get", lambda self, cid: reads.append(cid) or get(self, cid)
+    )
+    submit(at, "one more")
+    assert not at.sidebar.button  # answered in place
+    assert "reply #2: one more" in bubbles(at)[-1][1]
+    assert reads == []
+
+
 def test_rename_delete_and_search(app):
     send(app, "a conversation about whales")
     conversation_id = app.query_params["c"]
