@@ -3,74 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
-from enum import StrEnum
 
-from sqlalchemy import (
-    JSON,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    bindparam,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
+from sqlalchemy import delete, func, or_, select
+
+from services.storage.conversation_tables import (
+    ADD_CONVERSATION,
+    ADD_MESSAGE,
+    ALL_MESSAGES,
+    NEW_MESSAGE,
+    NEWEST_CONVERSATIONS,
+    NEWEST_MESSAGES,
+    OWN_CONVERSATION_ROW,
+    TOTALS,
+    TOUCH_CONVERSATION,
+    UPDATE_CONVERSATION,
+    UPDATE_MESSAGE,
+    ConversationRow,
+    MessageRow,
+    MessageStatus,
 )
-from sqlalchemy.orm import Mapped, mapped_column
-
-from services.storage.db import Base, Database, utcnow, within_days
+from services.storage.db import Database, utcnow, within_days
 from services.storage.hidden_replies import HIDDEN
 from services.storage.message_images import MessageImageStore
-
-
-class MessageStatus(StrEnum):
-    """How a message ended; stored as its text."""
-
-    COMPLETE = "complete"
-    INCOMPLETE = "incomplete"  # the stream was cut, or is still being written
-    STOPPED = "stopped"  # the user stopped the reply
-    ERROR = "error"  # a user message that was never answered
-
-
-class ConversationRow(Base):
-    __tablename__ = "conversations"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    owner_id: Mapped[str] = mapped_column(String(64), index=True)
-    title: Mapped[str] = mapped_column(Text, default="")
-    system_prompt: Mapped[str] = mapped_column(Text, default="")
-    # model ids are typed by the user or sent by a provider: no length is theirs to keep
-    model: Mapped[str | None] = mapped_column(Text, nullable=True)
-    params: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (Index("ix_conversations_owner_updated", "owner_id", "updated_at"),)
-
-
-class MessageRow(Base):
-    __tablename__ = "messages"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
-    owner_id: Mapped[str] = mapped_column(String(64), index=True)
-    role: Mapped[str] = mapped_column(String(16))
-    content: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.COMPLETE.value)
-    model: Mapped[str | None] = mapped_column(Text, nullable=True)
-    finish_reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # as sent
-    error_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
-    latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True)
@@ -140,60 +96,6 @@ def _message(row: MessageRow) -> StoredMessage:
     return StoredMessage(**values | {"status": MessageStatus(row.status)})
 
 
-# The statements of a chat turn's path, built once and run on a connection, not a Session.
-# SQLAlchemy then computes each one's cache key once, not on every call, and no Session's
-# bookkeeping runs around them: with building the statement, that was most of the CPU of
-# these small queries (a message stored: 0.92 ms of CPU, now 0.22; the newest messages read:
-# 0.51, now 0.17; see docs/architecture-notes.md). Values are bound at execution.
-_OWN_CONVERSATION = (
-    ConversationRow.id == bindparam("cid"),
-    ConversationRow.owner_id == bindparam("owner"),
-)
-_OWN_CONVERSATION_ROW = select(ConversationRow).where(*_OWN_CONVERSATION)
-_NEWEST_CONVERSATIONS = (
-    select(ConversationRow)
-    .where(ConversationRow.owner_id == bindparam("owner"))
-    .order_by(ConversationRow.updated_at.desc())
-    .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
-)
-_TOUCH_CONVERSATION = (
-    update(ConversationRow).where(*_OWN_CONVERSATION).values(updated_at=bindparam("now"))
-)
-_ADD_MESSAGE = insert(MessageRow).returning(MessageRow.id)
-# the SET clause: the fields given at execution
-_UPDATE_MESSAGE = update(MessageRow).where(
-    MessageRow.id == bindparam("mid"), MessageRow.owner_id == bindparam("owner")
-)
-_IN_CONVERSATION = (
-    MessageRow.conversation_id == bindparam("cid"),
-    MessageRow.owner_id == bindparam("owner"),
-)
-_SHOWN_MESSAGES = select(MessageRow).where(*_IN_CONVERSATION, MessageRow.id.not_in(HIDDEN))
-_ALL_MESSAGES = _SHOWN_MESSAGES.order_by(MessageRow.id)
-_NEWEST_MESSAGES = _SHOWN_MESSAGES.order_by(MessageRow.id.desc()).limit(bindparam("last"))
-_TOTALS = select(
-    func.count(MessageRow.id).filter(MessageRow.id.not_in(HIDDEN)),
-    func.coalesce(func.sum(MessageRow.prompt_tokens), 0),
-    func.coalesce(func.sum(MessageRow.completion_tokens), 0),
-    func.coalesce(func.sum(MessageRow.cost_usd), 0.0),
-    func.count(MessageRow.id).filter(
-        MessageRow.completion_tokens.is_not(None), MessageRow.cost_usd.is_(None)
-    ),
-).where(*_IN_CONVERSATION)
-# a new message's values before it is given its own (what the table's defaults would set)
-_NEW_MESSAGE = {
-    "content": "",
-    "status": MessageStatus.COMPLETE.value,
-    "model": None,
-    "finish_reason": None,
-    "error_kind": None,
-    "prompt_tokens": None,
-    "completion_tokens": None,
-    "cost_usd": None,
-    "latency_ms": None,
-}
-
 # what a message update may change (role, conversation and creation time never change)
 _FIXED = {"id", "conversation_id", "role", "created_at"}  # set when a message is added
 _MESSAGE_FIELDS = {f.name for f in fields(StoredMessage)} - _FIXED
@@ -226,22 +128,25 @@ class ConversationStore:
         model: str | None = None,
         params: dict | None = None,
     ) -> Conversation:
-        row = ConversationRow(
+        now = utcnow()
+        conversation = Conversation(
             id=uuid.uuid4().hex,
             owner_id=self.owner_id,
             title=title,
             system_prompt=system_prompt,
             model=model,
-            params=params or {},
+            params=dict(params or {}),
+            created_at=now,
+            updated_at=now,
         )
-        with self.db.session() as s, s.begin():
-            s.add(row)
-        return _conversation(row)
+        with self.db.engine.begin() as c:  # a new conversation's first message: its turn's path
+            c.execute(ADD_CONVERSATION, asdict(conversation))
+        return conversation
 
     def get(self, conversation_id: str) -> Conversation | None:
         own = {"cid": conversation_id, "owner": self.owner_id}
         with self.db.engine.connect() as c:
-            row = c.execute(_OWN_CONVERSATION_ROW, own).one_or_none()
+            row = c.execute(OWN_CONVERSATION_ROW, own).one_or_none()
         return _conversation(row) if row is not None else None
 
     def list(self, query: str = "", *, limit: int = 50, offset: int = 0) -> list[Conversation]:
@@ -249,7 +154,7 @@ class ConversationStore:
         if not query.strip():  # the sidebar's list, and the input's check for a send in place
             bound = {"owner": self.owner_id, "limit": limit, "offset": offset}
             with self.db.engine.connect() as c:
-                return [_conversation(r) for r in c.execute(_NEWEST_CONVERSATIONS, bound)]
+                return [_conversation(r) for r in c.execute(NEWEST_CONVERSATIONS, bound)]
         stmt = select(ConversationRow).where(ConversationRow.owner_id == self.owner_id)
         if query.strip():
             # % and _ typed by the user are literal characters, not wildcards
@@ -274,14 +179,9 @@ class ConversationStore:
         allowed = {
             k: v for k, v in fields.items() if k in {"title", "system_prompt", "model", "params"}
         }
-        with self.db.session() as s, s.begin():
-            s.execute(
-                update(ConversationRow)
-                .where(
-                    ConversationRow.id == conversation_id, ConversationRow.owner_id == self.owner_id
-                )
-                .values(**allowed, updated_at=utcnow())
-            )
+        own = {"cid": conversation_id, "owner": self.owner_id}
+        with self.db.engine.begin() as c:  # a first message's title: its turn's path
+            c.execute(UPDATE_CONVERSATION, allowed | {"updated_at": utcnow()} | own)
 
     def delete(self, conversation_id: str) -> None:
         doomed = MessageRow.conversation_id == conversation_id
@@ -315,21 +215,21 @@ class ConversationStore:
         """Append and commit at once, so a crash loses at most the reply in flight. Raises
         KeyError for an unknown conversation, another owner's included."""
         extra = {k: v for k, v in fields.items() if k in _MESSAGE_FIELDS}
-        values = _NEW_MESSAGE | {"content": content} | extra
+        values = NEW_MESSAGE | {"content": content} | extra
         values |= {"conversation_id": conversation_id, "role": role, "created_at": utcnow()}
         own = {"cid": conversation_id, "owner": self.owner_id}
         with self.db.engine.begin() as c:
-            touched = c.execute(_TOUCH_CONVERSATION, own | {"now": values["created_at"]})
+            touched = c.execute(TOUCH_CONVERSATION, own | {"now": values["created_at"]})
             if not touched.rowcount:  # never a row of ours inside someone else's conversation
                 raise KeyError(conversation_id)
-            message_id = c.scalar(_ADD_MESSAGE, values | {"owner_id": self.owner_id})
+            message_id = c.scalar(ADD_MESSAGE, values | {"owner_id": self.owner_id})
         return StoredMessage(id=message_id, **values | {"status": MessageStatus(values["status"])})
 
     def update_message(self, message_id: int, **fields: object) -> None:
         values = {k: v for k, v in fields.items() if k in _MESSAGE_FIELDS}
         if values:  # a reply's writer saves it as it streams: each save, these fields alone
             with self.db.engine.begin() as c:
-                c.execute(_UPDATE_MESSAGE, values | {"mid": message_id, "owner": self.owner_id})
+                c.execute(UPDATE_MESSAGE, values | {"mid": message_id, "owner": self.owner_id})
 
     def delete_messages_from(self, conversation_id: str, message_id: int) -> None:
         """Delete ``message_id`` and everything after it (regenerate, edit and resend)."""
@@ -343,9 +243,9 @@ class ConversationStore:
         own = {"cid": conversation_id, "owner": self.owner_id}
         if last is None:
             with self.db.engine.connect() as c:
-                return [_message(r) for r in c.execute(_ALL_MESSAGES, own)]
+                return [_message(r) for r in c.execute(ALL_MESSAGES, own)]
         with self.db.engine.connect() as c:
-            newest = list(c.execute(_NEWEST_MESSAGES, own | {"last": last}))
+            newest = list(c.execute(NEWEST_MESSAGES, own | {"last": last}))
         return [_message(r) for r in reversed(newest)]
 
     def totals(self, conversation_id: str) -> ConversationTotals:
@@ -353,7 +253,7 @@ class ConversationStore:
         messages shown are counted, the cost of earlier versions of a reply is kept."""
         own = {"cid": conversation_id, "owner": self.owner_id}
         with self.db.engine.connect() as c:
-            count, prompt, completion, cost, unpriced = c.execute(_TOTALS, own).one()
+            count, prompt, completion, cost, unpriced = c.execute(TOTALS, own).one()
         return ConversationTotals(
             int(count), int(prompt), int(completion), float(cost), bool(unpriced)
         )

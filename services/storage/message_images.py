@@ -52,7 +52,7 @@ class MessageImageRow(Base):
 
 def _of_messages(*columns):
     """The owner's images of the messages ``ids`` (bound at execution), with ``columns``, by
-    message and in order. Built once, as a chat turn reads them (see conversations.py)."""
+    message and in order. Built once, as a chat turn reads them (see conversation_tables.py)."""
     row = MessageImageRow
     return (
         select(row.message_id, *columns)
