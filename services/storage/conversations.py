@@ -155,21 +155,20 @@ class ConversationStore:
             bound = {"owner": self.owner_id, "limit": limit, "offset": offset}
             with self.db.engine.connect() as c:
                 return [_conversation(r) for r in c.execute(NEWEST_CONVERSATIONS, bound)]
-        stmt = select(ConversationRow).where(ConversationRow.owner_id == self.owner_id)
-        if query.strip():
-            # % and _ typed by the user are literal characters, not wildcards
-            escaped = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            pattern = f"%{escaped}%"
-            in_messages = select(MessageRow.conversation_id).where(
-                MessageRow.owner_id == self.owner_id,
-                MessageRow.content.ilike(pattern, escape="\\"),
-            )
-            stmt = stmt.where(
-                or_(
-                    ConversationRow.title.ilike(pattern, escape="\\"),
-                    ConversationRow.id.in_(in_messages),
-                )
-            )
+        # % and _ typed by the user are literal characters, not wildcards
+        escaped = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        in_messages = select(MessageRow.conversation_id).where(
+            MessageRow.owner_id == self.owner_id,
+            MessageRow.content.ilike(pattern, escape="\\"),
+        )
+        stmt = select(ConversationRow).where(
+            ConversationRow.owner_id == self.owner_id,
+            or_(
+                ConversationRow.title.ilike(pattern, escape="\\"),
+                ConversationRow.id.in_(in_messages),
+            ),
+        )
         stmt = stmt.order_by(ConversationRow.updated_at.desc()).limit(limit).offset(offset)
         with self.db.session() as s:
             return [_conversation(r) for r in s.scalars(stmt)]
