@@ -114,15 +114,9 @@ TOTALS = select(
         MessageRow.completion_tokens.is_not(None), MessageRow.cost_usd.is_(None)
     ),
 ).where(*IN_CONVERSATION)
-# a new message's values before it is given its own (what the table's defaults would set)
+# a new message's values before it is given its own: what the table's defaults would set
 NEW_MESSAGE = {
-    "content": "",
-    "status": MessageStatus.COMPLETE.value,
-    "model": None,
-    "finish_reason": None,
-    "error_kind": None,
-    "prompt_tokens": None,
-    "completion_tokens": None,
-    "cost_usd": None,
-    "latency_ms": None,
+    column.key: column.default.arg if column.default is not None else None
+    for column in MessageRow.__table__.columns
+    if column.key not in {"id", "conversation_id", "owner_id", "role", "created_at"}
 }
