@@ -305,7 +305,10 @@ class ChatService:
                 "/chat/completions",
                 body=body,
                 # silence ends at the read timeout: no longer than the wait between events
-                options={"timeout": timeout_within(self._timeout, self._deadlines.between_events)},
+                options={
+                    "timeout": timeout_within(self._timeout, self._deadlines.between_events),
+                    "security": {"bearer_auth": True},  # the API key, as create sends it
+                },
                 cast_to=ChatCompletion,
                 stream=True,
                 stream_cls=openai.Stream[ChatCompletionChunk],
