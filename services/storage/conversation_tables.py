@@ -93,7 +93,7 @@ NEWEST_CONVERSATIONS = (
 TOUCH_CONVERSATION = (
     update(ConversationRow).where(*OWN_CONVERSATION).values(updated_at=bindparam("now"))
 )
-ADD_MESSAGE = insert(MessageRow).returning(MessageRow.id)
+ADD_MESSAGE = insert(MessageRow)  # its id: inserted_primary_key (no RETURNING: SQLite < 3.35)
 # the SET clause: the fields given at execution
 UPDATE_MESSAGE = update(MessageRow).where(
     MessageRow.id == bindparam("mid"), MessageRow.owner_id == bindparam("owner")
@@ -114,9 +114,3 @@ TOTALS = select(
         MessageRow.completion_tokens.is_not(None), MessageRow.cost_usd.is_(None)
     ),
 ).where(*IN_CONVERSATION)
-# a new message's values before it is given its own: what the table's defaults would set
-NEW_MESSAGE = {
-    column.key: column.default.arg if column.default is not None else None
-    for column in MessageRow.__table__.columns
-    if column.key not in {"id", "conversation_id", "owner_id", "role", "created_at"}
-}

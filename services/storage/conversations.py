@@ -12,7 +12,6 @@ from services.storage.conversation_tables import (
     ADD_CONVERSATION,
     ADD_MESSAGE,
     ALL_MESSAGES,
-    NEW_MESSAGE,
     NEWEST_CONVERSATIONS,
     NEWEST_MESSAGES,
     OWN_CONVERSATION_ROW,
@@ -99,6 +98,11 @@ def _message(row: MessageRow) -> StoredMessage:
 # what a message update may change (role, conversation and creation time never change)
 _FIXED = {"id", "conversation_id", "role", "created_at"}  # set when a message is added
 _MESSAGE_FIELDS = {f.name for f in fields(StoredMessage)} - _FIXED
+# a new message's values before it is given its own: the table's defaults (none per row)
+_NEW_MESSAGE = {
+    name: column.default.arg if (column := MessageRow.__table__.c[name]).default else None
+    for name in _MESSAGE_FIELDS
+}
 
 
 def auto_title(text: str, limit: int = 60) -> str:
@@ -214,14 +218,15 @@ class ConversationStore:
         """Append and commit at once, so a crash loses at most the reply in flight. Raises
         KeyError for an unknown conversation, another owner's included."""
         extra = {k: v for k, v in fields.items() if k in _MESSAGE_FIELDS}
-        values = NEW_MESSAGE | {"content": content} | extra
+        values = _NEW_MESSAGE | {"content": content} | extra
         values |= {"conversation_id": conversation_id, "role": role, "created_at": utcnow()}
         own = {"cid": conversation_id, "owner": self.owner_id}
         with self.db.engine.begin() as c:
             touched = c.execute(TOUCH_CONVERSATION, own | {"now": values["created_at"]})
             if not touched.rowcount:  # never a row of ours inside someone else's conversation
                 raise KeyError(conversation_id)
-            message_id = c.scalar(ADD_MESSAGE, values | {"owner_id": self.owner_id})
+            added = c.execute(ADD_MESSAGE, values | {"owner_id": self.owner_id})
+        message_id = added.inserted_primary_key[0]
         return StoredMessage(id=message_id, **values | {"status": MessageStatus(values["status"])})
 
     def update_message(self, message_id: int, **fields: object) -> None:
