@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from services.errors import ChatCanvasError
 from services.storage import ConversationStore, ConversationTotals, open_database
@@ -250,6 +250,26 @@ def test_add_message_stores_every_field(store):
         0.5,
         30,
     )
+
+
+def test_a_message_is_stored_without_returning_on_sqlite(tmp_path):
+    """SQLite before 3.35 (a Python 3.11 on Ubuntu 20.04 or Debian bullseye) has no INSERT ...
+    RETURNING: on SQLite a message's id comes from the driver's last row id."""
+    db = open_database(f"sqlite:///{tmp_path}/old.db")
+    store = ConversationStore(db, "local")
+    sent: list[str] = []
+    record = lambda _conn, _cursor, statement, *_: sent.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        conversation = store.create(title="old SQLite")
+        first = store.add_message(conversation.id, "user", "hello")
+        second = store.add_message(conversation.id, "assistant", "hi")
+        assert [m.id for m in store.messages(conversation.id)] == [first.id, second.id]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+        db.engine.dispose()
+    inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
+    assert inserts and not [s for s in inserts if "RETURNING" in s.upper()]
 
 
 def test_new_messages_default_to_complete(store):
