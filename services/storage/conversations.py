@@ -123,6 +123,10 @@ class ConversationStore:
         self.owner_id = owner_id
         self.attachments = MessageImageStore(db, owner_id)  # images attached to messages
 
+    def _own(self, conversation_id: str) -> dict:
+        """The bound values of conversation_tables' statements for this owner's conversation."""
+        return {"cid": conversation_id, "owner": self.owner_id}
+
     # -- conversations -------------------------------------------------------------------
     def create(
         self,
@@ -148,7 +152,7 @@ class ConversationStore:
         return conversation
 
     def get(self, conversation_id: str) -> Conversation | None:
-        own = {"cid": conversation_id, "owner": self.owner_id}
+        own = self._own(conversation_id)
         with self.db.engine.connect() as c:
             row = c.execute(OWN_CONVERSATION_ROW, own).one_or_none()
         return _conversation(row) if row is not None else None
@@ -182,7 +186,7 @@ class ConversationStore:
         allowed = {
             k: v for k, v in fields.items() if k in {"title", "system_prompt", "model", "params"}
         }
-        own = {"cid": conversation_id, "owner": self.owner_id}
+        own = self._own(conversation_id)
         with self.db.engine.begin() as c:  # a first message's title: its turn's path
             c.execute(UPDATE_CONVERSATION, allowed | {"updated_at": utcnow()} | own)
 
@@ -220,7 +224,7 @@ class ConversationStore:
         extra = {k: v for k, v in fields.items() if k in _MESSAGE_FIELDS}
         values = _NEW_MESSAGE | {"content": content} | extra
         values |= {"conversation_id": conversation_id, "role": role, "created_at": utcnow()}
-        own = {"cid": conversation_id, "owner": self.owner_id}
+        own = self._own(conversation_id)
         with self.db.engine.begin() as c:
             touched = c.execute(TOUCH_CONVERSATION, own | {"now": values["created_at"]})
             if not touched.rowcount:  # never a row of ours inside someone else's conversation
@@ -244,7 +248,7 @@ class ConversationStore:
     def messages(self, conversation_id: str, *, last: int | None = None) -> list[StoredMessage]:
         """Messages in order (earlier versions of a reply left out); with ``last``, only the
         newest ``last`` of them."""
-        own = {"cid": conversation_id, "owner": self.owner_id}
+        own = self._own(conversation_id)
         if last is None:
             with self.db.engine.connect() as c:
                 return [_message(r) for r in c.execute(ALL_MESSAGES, own)]
@@ -255,7 +259,7 @@ class ConversationStore:
     def totals(self, conversation_id: str) -> ConversationTotals:
         """Counts and sums computed in the database, not by loading every message; the
         messages shown are counted, the cost of earlier versions of a reply is kept."""
-        own = {"cid": conversation_id, "owner": self.owner_id}
+        own = self._own(conversation_id)
         with self.db.engine.connect() as c:
             count, prompt, completion, cost, unpriced = c.execute(TOTALS, own).one()
         return ConversationTotals(
